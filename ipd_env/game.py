@@ -1,0 +1,195 @@
+"""The rules of the Iterated Prisoner's Dilemma, written once.
+
+Everything that plays the game (the PettingZoo env, the Gymnasium env, the batched
+env, the exact evaluator and the co-player zoo) takes its payoffs, its observation
+encoding and its horizon from this module.
+
+Observation encoding (first-person, SPEC section 1)
+---------------------------------------------------
+
+| index | meaning                    | own action | other's action |
+|-------|----------------------------|------------|----------------|
+| 0     | START (no round played)    | -          | -              |
+| 1     | CC: both cooperated        | C          | C              |
+| 2     | CD: I cooperated, they D   | C          | D              |
+| 3     | DC: I defected, they C     | D          | C              |
+| 4     | DD: both defected          | D          | D              |
+
+i.e. ``index = 1 + 2 * own + other`` with 0 = cooperate, 1 = defect. A memory-1 policy
+is then a 5-vector of cooperation probabilities indexed by the observation itself.
+
+Payoffs
+-------
+
+A game is stored as a *payoff table* ``[2, 2, 2]`` float64: ``table[a0, a1, i]`` is the
+reward of player ``i`` when ``player_0`` plays ``a0`` and ``player_1`` plays ``a1``.
+Symmetric games are given by ``(R, S, T, P)``; named presets are in
+:data:`PAYOFF_PRESETS`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence, Union
+
+import numpy as np
+
+COOPERATE = 0
+DEFECT = 1
+ACTION_NAMES = ("C", "D")
+START = 0
+NUM_ACTIONS = 2
+NUM_OBSERVATIONS = 5
+OBSERVATION_NAMES = ("START", "CC", "CD", "DC", "DD")
+DEFAULT_NUM_ROUNDS = 100
+AGENTS = ("player_0", "player_1")
+
+#: Named symmetric games as (R, S, T, P): reward, sucker, temptation, punishment.
+PAYOFF_PRESETS = {
+    # The paper's Table 1 (arXiv 2602.16301), the package default.
+    "paper": (1.0, -1.0, 2.0, 0.0),
+    # Axelrod's tournament game.
+    "axelrod": (3.0, 0.0, 5.0, 1.0),
+    # The game of LOLA (Foerster et al. 2018) and Pax: all payoffs non-positive.
+    "lola": (-1.0, -3.0, 0.0, -2.0),
+}
+PAYOFF_ALIASES = {"default": "paper", "table1": "paper", "pax": "lola"}
+
+PayoffSpec = Union[str, Sequence[float], Sequence[Sequence[float]], np.ndarray]
+
+
+def preset_names() -> list[str]:
+    """All accepted preset names, aliases included."""
+    return sorted(list(PAYOFF_PRESETS) + list(PAYOFF_ALIASES))
+
+
+def first_person_outcome(own, other):
+    """Observation index of a round seen by the player who played ``own``.
+
+    Works elementwise on ints, numpy arrays and torch tensors: ``1 + 2 * own + other``.
+    """
+    return 1 + 2 * own + other
+
+
+def symmetric_table(reward: float, sucker: float, temptation: float, punishment: float) -> np.ndarray:
+    """Payoff table ``[2, 2, 2]`` of the symmetric game (R, S, T, P)."""
+    row = np.array([[reward, sucker], [temptation, punishment]], dtype=np.float64)
+    return np.stack([row, row.T], axis=-1)
+
+
+def _check_finite(table: np.ndarray, given) -> None:
+    if not np.all(np.isfinite(table)):
+        raise ValueError(f"payoffs must be finite numbers, got {given!r} (contains NaN or inf)")
+
+
+def make_payoff_table(payoffs: PayoffSpec = "paper") -> np.ndarray:
+    """Validate a payoff specification and return the table ``[2, 2, 2]`` float64.
+
+    Accepted forms:
+
+    * a preset name (see :func:`preset_names`), e.g. ``"paper"``, ``"axelrod"``, ``"lola"``;
+    * four numbers ``(R, S, T, P)`` for a symmetric game;
+    * a 2x2 matrix: the row player's payoffs ``[[R, S], [T, P]]``, the game symmetric;
+    * a 2x2x2 bimatrix ``table[a0][a1] = (reward of player_0, reward of player_1)``.
+
+    Raises:
+        ValueError: unknown preset, wrong shape, or a NaN/inf entry.
+    """
+    if isinstance(payoffs, str):
+        key = payoffs.lower()
+        key = PAYOFF_ALIASES.get(key, key)
+        if key not in PAYOFF_PRESETS:
+            raise ValueError(f"unknown payoff preset {payoffs!r}; known presets: {', '.join(preset_names())}")
+        return symmetric_table(*PAYOFF_PRESETS[key])
+    try:
+        array = np.asarray(payoffs, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"payoffs must be a preset name, (R, S, T, P), a 2x2 matrix or a 2x2x2 bimatrix of numbers, "
+            f"got {payoffs!r}"
+        ) from error
+    _check_finite(array, payoffs)
+    if array.shape == (4,):
+        return symmetric_table(*array.tolist())
+    if array.shape == (2, 2):
+        return np.stack([array, array.T], axis=-1)
+    if array.shape == (2, 2, 2):
+        return array.copy()
+    raise ValueError(
+        f"payoffs must have shape (4,) for (R, S, T, P), (2, 2) or (2, 2, 2), got shape {array.shape}: {payoffs!r}"
+    )
+
+
+def first_person_payoffs(table: np.ndarray) -> np.ndarray:
+    """``[2 players, 2 own actions, 2 other's actions]``: each player's reward in its own frame."""
+    table = np.asarray(table, dtype=np.float64)
+    return np.stack([table[:, :, 0], table[:, :, 1].T], axis=0)
+
+
+def symmetric_payoffs(payoffs: PayoffSpec) -> tuple[float, float, float, float]:
+    """(R, S, T, P) of a symmetric game; raises ``ValueError`` for an asymmetric one.
+
+    Needed by strategies defined through the payoffs (GTFT's generosity, ZD strategies).
+    """
+    table = make_payoff_table(payoffs)
+    own = first_person_payoffs(table)
+    if not np.allclose(own[0], own[1]):
+        raise ValueError(
+            "this needs a symmetric game, but the payoffs differ between the players: "
+            f"player_0 sees {own[0].tolist()}, player_1 sees {own[1].tolist()}"
+        )
+    (reward, sucker), (temptation, punishment) = own[0].tolist()
+    return reward, sucker, temptation, punishment
+
+
+def check_probabilities(values, name: str = "cooperation probabilities") -> np.ndarray:
+    """Return ``values`` as float64, raising ``ValueError`` if any lies outside [0, 1] or is NaN."""
+    array = np.asarray(values, dtype=np.float64)
+    bad = ~((array >= 0.0) & (array <= 1.0))
+    if bad.any():
+        offending = array[bad].ravel()[:5].tolist()
+        raise ValueError(f"{name} must lie in [0, 1], got {offending} in {values!r}")
+    return array
+
+
+def check_action(agent: str, action) -> int:
+    """Return ``action`` as a Python int, raising a clear error unless it is 0 or 1.
+
+    Accepts Python and numpy integers (and 0-d integer arrays); rejects floats, bools,
+    strings and anything outside {0, 1}, so that nothing is silently rounded or clipped.
+    """
+    value = action
+    if isinstance(value, np.ndarray):
+        if value.shape != () or not np.issubdtype(value.dtype, np.integer):
+            raise TypeError(
+                f"action for {agent!r} must be an integer 0 (cooperate) or 1 (defect), got array {value!r}"
+            )
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(
+            f"action for {agent!r} must be an integer 0 (cooperate) or 1 (defect), "
+            f"got {action!r} of type {type(action).__name__}"
+        )
+    if value not in (0, 1):
+        raise ValueError(f"action for {agent!r} must be 0 (cooperate) or 1 (defect), got {value}")
+    return int(value)
+
+
+def check_num_rounds(num_rounds) -> int:
+    """Validate the horizon: a positive integer number of rounds."""
+    if isinstance(num_rounds, bool) or not isinstance(num_rounds, (int, np.integer)) or num_rounds < 1:
+        raise ValueError(f"number of rounds (max_cycles) must be a positive integer, got {num_rounds!r}")
+    return int(num_rounds)
+
+
+def gtft_generosity(payoffs: PayoffSpec = "paper") -> float:
+    """Generosity of Generous Tit-for-Tat: q = min(1 - (T-R)/(R-S), (R-P)/(T-P)) (Nowak & Sigmund 1992)."""
+    reward, sucker, temptation, punishment = symmetric_payoffs(payoffs)
+    if not (temptation > reward > punishment > sucker):
+        raise ValueError(
+            f"GTFT's generosity is defined for a prisoner's dilemma (T > R > P > S), got "
+            f"R={reward}, S={sucker}, T={temptation}, P={punishment}"
+        )
+    generosity = min(1.0 - (temptation - reward) / (reward - sucker), (reward - punishment) / (temptation - punishment))
+    if not 0.0 <= generosity <= 1.0 or math.isnan(generosity):
+        raise ValueError(f"GTFT's generosity for these payoffs is {generosity}, outside [0, 1]")
+    return generosity
