@@ -1,0 +1,394 @@
+# noqa: D212, D415
+"""
+# Iterated Prisoner's Dilemma
+
+| Creation           | `pettingzoo.make("parallel", "ipd_env/IPD-v0")` or `ipd_env.parallel_env()` |
+|--------------------|------------------------------------------------------------------------------|
+| AEC creation       | `pettingzoo.make("aec", "ipd_env/IPD-v0")` or `ipd_env.env()`                |
+| Actions            | Discrete                                                                     |
+| Parallel API       | Yes (native)                                                                 |
+| Manual Control     | No                                                                           |
+| Agents             | `agents = ['player_0', 'player_1']`                                          |
+| Number of agents   | 2                                                                            |
+| Action Shape       | Discrete(2)                                                                  |
+| Action Values      | 0 = cooperate (C), 1 = defect (D)                                            |
+| Observation Shape  | (5,) one-hot float32; `obs_type="discrete"`: Discrete(5)                     |
+| Observation Values | [0, 1]                                                                       |
+| State Shape        | (5,) float32: `player_0`'s one-hot observation                               |
+
+Two players meet for `max_cycles` rounds (100 by default, as in arXiv 2602.16301). Each
+round both choose at once to cooperate or defect and each receives the payoff of the
+joint action. The episode ends by truncation after the last round: every agent is
+truncated (never terminated) and `agents` becomes empty.
+
+### Arguments
+
+```python
+ipd_env.parallel_env(payoffs="paper", max_cycles=100, obs_type="one_hot", render_mode=None)
+```
+
+`payoffs`: a preset name (`"paper"` = (R, S, T, P) = (1, -1, 2, 0), `"axelrod"` =
+(3, 0, 5, 1), `"lola"` = (-1, -3, 0, -2)), four numbers (R, S, T, P), a 2x2 matrix of the
+row player's payoffs, or a 2x2x2 bimatrix `table[a0][a1] = (reward of player_0, reward
+of player_1)` for asymmetric games. Validated by `ipd_env.game.make_payoff_table`.
+
+`max_cycles`: rounds per episode, a positive integer.
+
+`obs_type`: `"one_hot"` (default) for a float32 `Box(0, 1, (5,))` one-hot vector, or
+`"discrete"` for a `Discrete(5)` index (a `numpy.int64`).
+
+`render_mode`: `None`, `"ansi"` (`render()` returns a line of text) or `"human"` (the same
+line is printed after every `reset` and `step`).
+
+### Observation Space
+
+First-person: each player sees the previous round with its *own* action first. The index
+is `0` before the first round and `1 + 2 * own + other` afterwards:
+
+| Index | Meaning               | Own action | Other's action |
+|-------|-----------------------|------------|----------------|
+| 0     | START (no round yet)  | -          | -              |
+| 1     | CC                    | C          | C              |
+| 2     | CD (I was exploited)  | C          | D              |
+| 3     | DC (I exploited)      | D          | C              |
+| 4     | DD                    | D          | D              |
+
+With the default `obs_type="one_hot"` the observation is the row of the 5x5 identity at
+that index. A memory-1 policy is a 5-vector indexed by this observation.
+
+### Rewards
+
+Per round, first-person, as floats. The default game (the paper's Table 1):
+
+|        | other C | other D |
+|--------|---------|---------|
+| me C   | 1       | -1      |
+| me D   | 2       | 0       |
+
+Mutual cooperation pays 1.0 per round, mutual defection 0.0.
+
+### Infos
+
+`{"round": k}` for every agent, where `k` is the number of rounds played (0 after reset).
+
+### Seeding
+
+The game has no randomness. `reset(seed=s)` seeds the agents' action and observation
+spaces (`s` for `player_0`, `s + 1` for `player_1`) so that `action_space(agent).sample()`
+is reproducible.
+
+### Version History
+
+* v0: Initial release (ipd-env 0.1.0).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import gymnasium
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import AECEnv, ParallelEnv
+from pettingzoo.utils.conversions import parallel_to_aec_wrapper
+from pettingzoo.utils.wrappers import OrderEnforcingWrapper
+
+from ipd_env.game import (
+    ACTION_NAMES,
+    AGENTS,
+    DEFAULT_NUM_ROUNDS,
+    NUM_ACTIONS,
+    NUM_OBSERVATIONS,
+    START,
+    PayoffSpec,
+    check_action,
+    check_num_rounds,
+    first_person_payoffs,
+    make_payoff_table,
+)
+
+OBS_TYPES = ("one_hot", "discrete")
+RENDER_MODES = ("human", "ansi")
+
+# Integer types accepted without the full check_action call; anything else (bools,
+# floats, arrays, strings) takes the slow path, which accepts it or raises a clear error.
+_PLAIN_INTEGER_TYPES = frozenset({int, np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32, np.uint16, np.uint8})
+
+
+def check_obs_type(obs_type: str) -> str:
+    """Return ``obs_type`` if it is one of :data:`OBS_TYPES`, else raise ``ValueError``."""
+    if obs_type not in OBS_TYPES:
+        raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
+    return obs_type
+
+
+def check_render_mode(render_mode: Optional[str]) -> Optional[str]:
+    """Return ``render_mode`` if it is None or one of :data:`RENDER_MODES`, else raise ``ValueError``."""
+    if render_mode is not None and render_mode not in RENDER_MODES:
+        raise ValueError(f"render_mode must be None or one of {RENDER_MODES}, got {render_mode!r}")
+    return render_mode
+
+
+def format_round(round_number, max_cycles, joint, rewards, totals, names) -> str:
+    """The text of ``render()``: round, both actions, this round's rewards, running totals.
+
+    Args:
+        round_number: rounds played so far.
+        max_cycles: rounds per episode.
+        joint: ``2 * a0 + a1`` of the last round, or None before the first round.
+        rewards: the last round's ``(reward_0, reward_1)``, or None before the first round.
+        totals: summed ``(reward_0, reward_1)`` since reset.
+        names: how to call the two players.
+    """
+    totals_text = f"totals {names[0]} {totals[0]:g}, {names[1]} {totals[1]:g}"
+    if joint is None:
+        return f"round 0/{max_cycles}: no round played yet | {totals_text}"
+    return (
+        f"round {round_number}/{max_cycles}: {names[0]} {ACTION_NAMES[joint // 2]}, {names[1]} {ACTION_NAMES[joint % 2]}"
+        f" | rewards {rewards[0]:g}, {rewards[1]:g} | {totals_text}"
+    )
+
+
+class IPDParallelEnv(ParallelEnv):
+    """The Iterated Prisoner's Dilemma as a PettingZoo ``ParallelEnv`` (see the module docstring).
+
+    Args:
+        payoffs: any spec accepted by :func:`ipd_env.game.make_payoff_table`.
+        max_cycles: rounds per episode.
+        obs_type: ``"one_hot"`` (``Box(0, 1, (5,))`` float32) or ``"discrete"`` (``Discrete(5)``).
+        render_mode: ``None``, ``"ansi"`` or ``"human"``.
+    """
+
+    metadata = {"name": "ipd_v0", "render_modes": list(RENDER_MODES), "is_parallelizable": True}
+
+    def __init__(
+        self,
+        payoffs: PayoffSpec = "paper",
+        max_cycles: int = DEFAULT_NUM_ROUNDS,
+        obs_type: str = "one_hot",
+        render_mode: Optional[str] = None,
+    ):
+        self.payoff_table = make_payoff_table(payoffs)  # [2, 2, 2]: table[a0, a1, player]
+        self.max_cycles = max_cycles
+        self.obs_type = check_obs_type(obs_type)
+        self.render_mode = check_render_mode(render_mode)
+        self.possible_agents = list(AGENTS)
+        self.agents: list[str] = []
+
+        one_hot = obs_type == "one_hot"
+        if one_hot:
+            observation_space = lambda: spaces.Box(0.0, 1.0, (NUM_OBSERVATIONS,), dtype=np.float32)  # noqa: E731
+            identity = np.eye(NUM_OBSERVATIONS, dtype=np.float32)
+            self._observation_values = [identity[index].copy() for index in range(NUM_OBSERVATIONS)]
+        else:
+            observation_space = lambda: spaces.Discrete(NUM_OBSERVATIONS)  # noqa: E731
+            self._observation_values = [np.int64(index) for index in range(NUM_OBSERVATIONS)]
+        # One-hot arrays are mutable: every step hands out copies; np.int64 scalars are not.
+        self._copy_observations = one_hot
+        self.observation_spaces = {agent: observation_space() for agent in AGENTS}
+        self.action_spaces = {agent: spaces.Discrete(NUM_ACTIONS) for agent in AGENTS}
+        self.state_space = spaces.Box(0.0, 1.0, (NUM_OBSERVATIONS,), dtype=np.float32)
+
+        # Everything a round needs, looked up by the joint action: _outcomes[a0][a1] =
+        # (joint index 2 * a0 + a1, player_0's observation, player_1's observation,
+        # player_0's reward, player_1's reward).
+        own_frame = first_person_payoffs(self.payoff_table)  # [player, own, other]
+        self._outcomes = [
+            [
+                (2 * a0 + a1, 1 + 2 * a0 + a1, 1 + 2 * a1 + a0, float(own_frame[0, a0, a1]), float(own_frame[1, a1, a0]))
+                for a1 in range(NUM_ACTIONS)
+            ]
+            for a0 in range(NUM_ACTIONS)
+        ]
+        self._round = 0
+        self._has_reset = False
+        self._last_outcome: Optional[tuple] = None
+        self._joint_counts = [0, 0, 0, 0]
+
+    # ------------------------------------------------------------------ spaces
+    @property
+    def max_cycles(self) -> int:
+        """Rounds per episode; settable (PettingZoo's ``parallel_api_test`` sets it)."""
+        return self._max_cycles
+
+    @max_cycles.setter
+    def max_cycles(self, value: int) -> None:
+        self._max_cycles = check_num_rounds(value)
+
+    def observation_space(self, agent: str) -> gymnasium.Space:
+        """The (cached) observation space of ``agent``: the same object on every call."""
+        try:
+            return self.observation_spaces[agent]
+        except KeyError:
+            raise ValueError(f"unknown agent {agent!r}; agents are {self.possible_agents}") from None
+
+    def action_space(self, agent: str) -> gymnasium.Space:
+        """The (cached) ``Discrete(2)`` action space of ``agent``: the same object on every call."""
+        try:
+            return self.action_spaces[agent]
+        except KeyError:
+            raise ValueError(f"unknown agent {agent!r}; agents are {self.possible_agents}") from None
+
+    # ------------------------------------------------------------------ API
+    def reset(self, seed: Optional[int] = None, options: Optional[dict] = None):
+        """Start a new episode.
+
+        Args:
+            seed: seeds the action and observation spaces (``seed + agent index``); the
+                game itself is deterministic.
+            options: accepted for API compatibility, unused.
+
+        Returns:
+            ``(observations, infos)``: START observations and ``{"round": 0}`` per agent.
+        """
+        if seed is not None:
+            for index, agent in enumerate(AGENTS):
+                self.action_spaces[agent].seed(seed + index)
+                self.observation_spaces[agent].seed(seed + index)
+        self.agents = list(self.possible_agents)
+        self._round = 0
+        self._has_reset = True
+        self._last_outcome = None
+        self._joint_counts = [0, 0, 0, 0]
+        start = self._observation_values[START]
+        if self._copy_observations:
+            observations = {AGENTS[0]: start.copy(), AGENTS[1]: start.copy()}
+        else:
+            observations = {AGENTS[0]: start, AGENTS[1]: start}
+        infos = {AGENTS[0]: {"round": 0}, AGENTS[1]: {"round": 0}}
+        if self.render_mode == "human":
+            self.render()
+        return observations, infos
+
+    def step(self, actions: dict[str, Any]):
+        """Play one round.
+
+        Args:
+            actions: ``{"player_0": a0, "player_1": a1}``, each 0 (cooperate) or 1 (defect)
+                as a Python or numpy integer.
+
+        Returns:
+            ``(observations, rewards, terminations, truncations, infos)``, dicts keyed by
+            agent. Truncations turn True (Python bools) after round ``max_cycles``;
+            terminations are always False.
+
+        Raises:
+            RuntimeError: before the first ``reset()`` or after the episode ended.
+            ValueError: a missing or unknown agent, or an action other than 0 or 1.
+            TypeError: an action that is not an integer, or ``actions`` not a dict.
+        """
+        if not self.agents:
+            self._raise_not_running()
+        try:
+            action_0 = actions["player_0"]
+            action_1 = actions["player_1"]
+            if len(actions) != 2:
+                raise KeyError
+        except (KeyError, TypeError, IndexError):
+            self._raise_bad_action_dict(actions)
+        if not (action_0.__class__ in _PLAIN_INTEGER_TYPES and (action_0 == 0 or action_0 == 1)):
+            action_0 = check_action("player_0", action_0)
+        if not (action_1.__class__ in _PLAIN_INTEGER_TYPES and (action_1 == 0 or action_1 == 1)):
+            action_1 = check_action("player_1", action_1)
+
+        outcome = self._outcomes[action_0][action_1]
+        self._last_outcome = outcome
+        self._joint_counts[outcome[0]] += 1
+        self._round += 1
+        round_number = self._round
+        truncated = round_number >= self._max_cycles
+        values = self._observation_values
+        if self._copy_observations:
+            observations = {"player_0": values[outcome[1]].copy(), "player_1": values[outcome[2]].copy()}
+        else:
+            observations = {"player_0": values[outcome[1]], "player_1": values[outcome[2]]}
+        rewards = {"player_0": outcome[3], "player_1": outcome[4]}
+        terminations = {"player_0": False, "player_1": False}
+        truncations = {"player_0": truncated, "player_1": truncated}
+        infos = {"player_0": {"round": round_number}, "player_1": {"round": round_number}}
+        if truncated:
+            self.agents = []
+        if self.render_mode == "human":
+            self.render()
+        return observations, rewards, terminations, truncations, infos
+
+    def _raise_not_running(self):
+        if not self._has_reset:
+            raise RuntimeError("step() called before reset(); call reset() to start an episode")
+        raise RuntimeError(
+            f"step() called after the episode ended (all {self._round} rounds played, max_cycles="
+            f"{self._max_cycles}); call reset() to start a new episode"
+        )
+
+    def _raise_bad_action_dict(self, actions):
+        if not isinstance(actions, dict):
+            raise TypeError(
+                f"actions must be a dict {{'player_0': 0 or 1, 'player_1': 0 or 1}}, got {type(actions).__name__}: "
+                f"{actions!r}"
+            )
+        missing = [agent for agent in AGENTS if agent not in actions]
+        unknown = [agent for agent in actions if agent not in AGENTS]
+        raise ValueError(
+            f"actions must name exactly the agents {list(AGENTS)}; missing {missing}, unknown {unknown} "
+            f"in {actions!r}"
+        )
+
+    # ------------------------------------------------------------------ views
+    def state(self) -> np.ndarray:
+        """Global state ``[5]`` float32: ``player_0``'s one-hot view (it fixes the joint outcome)."""
+        index = START if self._last_outcome is None else self._last_outcome[1]
+        state = np.zeros(NUM_OBSERVATIONS, dtype=np.float32)
+        state[index] = 1.0
+        return state
+
+    def total_rewards(self) -> tuple[float, float]:
+        """Each player's summed reward since the last reset."""
+        totals = [0.0, 0.0]
+        for row in self._outcomes:
+            for joint, _, _, reward_0, reward_1 in row:
+                count = self._joint_counts[joint]
+                totals[0] += count * reward_0
+                totals[1] += count * reward_1
+        return totals[0], totals[1]
+
+    def render(self) -> Optional[str]:
+        """One line: round, both actions, this round's rewards and the running totals.
+
+        ``"ansi"`` returns it, ``"human"`` prints it, ``None`` warns and returns None.
+        """
+        if self.render_mode is None:
+            gymnasium.logger.warn(
+                "render() called without a render_mode; create the env with render_mode='ansi' or 'human'"
+            )
+            return None
+        joint = None if self._last_outcome is None else self._last_outcome[0]
+        last_rewards = None if self._last_outcome is None else self._last_outcome[3:5]
+        text = format_round(self._round, self._max_cycles, joint, last_rewards, self.total_rewards(), AGENTS)
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
+
+    def close(self) -> None:
+        """Nothing to release (no window, no subprocess)."""
+
+
+#: PettingZoo's conventional name for the parallel constructor.
+parallel_env = IPDParallelEnv
+
+
+def raw_env(**kwargs) -> AECEnv:
+    """The AEC env without wrappers (``parallel_to_aec_wrapper``); arguments as :class:`IPDParallelEnv`.
+
+    Within a round ``player_0`` acts first, then ``player_1``; the round is played when
+    both have acted, so neither sees the other's choice before making its own.
+    """
+    return parallel_to_aec_wrapper(IPDParallelEnv(**kwargs))
+
+
+def env(**kwargs) -> AECEnv:
+    """The AEC env, wrapped in PettingZoo's ``OrderEnforcingWrapper``; arguments as :class:`IPDParallelEnv`.
+
+    Actions are validated by the parallel env itself (clear errors naming the agent),
+    so the out-of-bounds and illegal-move wrappers would add nothing.
+    """
+    return OrderEnforcingWrapper(raw_env(**kwargs))

@@ -1,0 +1,317 @@
+"""Gymnasium env: one learner plays the IPD against a co-player drawn per episode.
+
+Registered at ``import ipd_env`` as ``ipd_env/IPDvsCoPlayer-v0``::
+
+    import gymnasium, ipd_env
+    env = gymnasium.make("ipd_env/IPDvsCoPlayer-v0", co_player="tft")
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Union
+
+import gymnasium
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from baselines.tabular import MemoryOnePlayer, UniformMemoryOnePool, make_player, opponent_id, sample_memory_one
+from ipd_env.game import (
+    DEFAULT_NUM_ROUNDS,
+    NUM_ACTIONS,
+    NUM_OBSERVATIONS,
+    START,
+    PayoffSpec,
+    check_action,
+    check_num_rounds,
+    check_probabilities,
+    first_person_payoffs,
+    make_payoff_table,
+)
+from ipd_env.ipd import _PLAIN_INTEGER_TYPES, check_obs_type, check_render_mode, format_round
+
+POOL_NAMES = ("pool", "uniform")
+CoPlayerSpec = Union[str, Any, Callable[[torch.Generator], Any]]
+
+# Lowest value of the opponent-ID vector: log of the floor that baselines.tabular.opponent_id applies.
+_OPPONENT_ID_LOW = float(opponent_id(torch.zeros(1)).item())
+
+
+class IPDvsCoPlayerEnv(gymnasium.Env):
+    """## Description
+
+    The Iterated Prisoner's Dilemma from the point of view of one learner (``player_0``)
+    against a co-player (``player_1``) that the env drives. A co-player is drawn at
+    every ``reset``: by default a fresh memory-1 policy with five cooperation
+    probabilities i.i.d. U(0, 1), the tabular pool of arXiv 2602.16301. The rules,
+    payoffs and observation encoding are those of the PettingZoo env (:mod:`ipd_env.ipd`).
+
+    ## Action Space
+
+    ``Discrete(2)``: 0 = cooperate, 1 = defect.
+
+    ## Observation Space
+
+    The learner's first-person view of the previous round:
+
+    | Index | Meaning              |
+    |-------|----------------------|
+    | 0     | START (no round yet) |
+    | 1     | CC (own C, other C)  |
+    | 2     | CD (own C, other D)  |
+    | 3     | DC (own D, other C)  |
+    | 4     | DD (own D, other D)  |
+
+    ``obs_type="one_hot"`` (default): ``Box(0, 1, (5,), float32)``, the one-hot row.
+    ``obs_type="discrete"``: ``Discrete(5)``, the index as ``numpy.int64``.
+
+    With ``opponent_id=True`` (the paper's "opponent ID" ablation) the observation also
+    carries z = log p(C | o) of the co-player for the five observations (``[5]`` float32,
+    log floored at 1e-6, so in [-13.8, 0]; z = 0 for co-players without cooperation
+    probabilities: learning agents, grim trigger, as the paper gives learning co-players):
+
+    * ``"one_hot"``: one ``Box((10,), float32)``: ``[one-hot (5), z (5)]``, so that
+      plain MLP policies (SB3 ``MlpPolicy``) take it unchanged;
+    * ``"discrete"``: ``Dict({"observation": Discrete(5), "opponent_id": Box((5,))})``.
+
+    ## Rewards
+
+    The learner's payoff of the round (default game: CC 1, CD -1, DC 2, DD 0), float.
+
+    ## Starting State
+
+    START; the co-player is drawn from ``self.np_random`` (the pool's probabilities and
+    every random action of the co-player), so ``reset(seed=s)`` fixes the whole episode
+    for given learner actions.
+
+    ## Episode End
+
+    Truncation after ``max_cycles`` rounds (``truncated=True``); never terminated.
+
+    ## Arguments
+
+    * ``co_player``: ``"pool"`` (default; also ``"uniform"``) for a fresh uniform memory-1
+      policy each episode; a zoo name (``"tft"``, ``"alld"``, ``"extort2"``, ..., see
+      ``baselines.tabular.make_player``); five cooperation probabilities
+      (start, CC, CD, DC, DD); any object with the player interface (``reset(num_games,
+      generator)``, ``act(observation [1, 5], reward [1]) -> [1]``), reset every episode;
+      or a callable ``f(generator: torch.Generator) -> player`` called every episode.
+    * ``payoffs``: any spec of :func:`ipd_env.game.make_payoff_table`; default ``"paper"``.
+    * ``max_cycles``: rounds per episode; default 100.
+    * ``obs_type``: ``"one_hot"`` or ``"discrete"``.
+    * ``opponent_id``: expose the co-player's identity vector z (see above); default False.
+    * ``render_mode``: ``None``, ``"ansi"`` or ``"human"``.
+
+    Memory-1 co-players (the pool, zoo names other than grim, probability vectors) are
+    played in numpy (defect when u >= p(C | o), u ~ U[0, 1) from ``self.np_random``);
+    any other player runs through its torch ``act`` with ``[1, 5]`` tensors.
+
+    ## Infos
+
+    ``{"round": k, "co_player": name}``, plus ``"co_player_action"`` and
+    ``"co_player_reward"`` after each step, and ``"co_player_probabilities"`` ``[5]`` at
+    reset for memory-1 co-players.
+
+    ## Version History
+
+    * v0: Initial release (ipd-env 0.1.0).
+    """
+
+    metadata = {"render_modes": ["human", "ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        co_player: CoPlayerSpec = "pool",
+        payoffs: PayoffSpec = "paper",
+        max_cycles: int = DEFAULT_NUM_ROUNDS,
+        obs_type: str = "one_hot",
+        opponent_id: bool = False,
+        render_mode: Optional[str] = None,
+    ):
+        self.payoffs = payoffs
+        self.payoff_table = make_payoff_table(payoffs)
+        self.max_cycles = check_num_rounds(max_cycles)
+        self.obs_type = check_obs_type(obs_type)
+        self.render_mode = check_render_mode(render_mode)
+        if not isinstance(opponent_id, (bool, np.bool_)):
+            raise TypeError(f"opponent_id must be True or False, got {opponent_id!r}")
+        self.opponent_id = bool(opponent_id)
+        self._co_player_spec = self._resolve_co_player(co_player, payoffs)
+
+        own_frame = first_person_payoffs(self.payoff_table)  # [player, own, other]
+        # _rewards[a0][a1] = (learner's reward, co-player's reward)
+        self._rewards = [[(float(own_frame[0, a0, a1]), float(own_frame[1, a1, a0])) for a1 in range(2)] for a0 in range(2)]
+        self.action_space = spaces.Discrete(NUM_ACTIONS)
+        self.observation_space = self._make_observation_space()
+        identity = np.eye(NUM_OBSERVATIONS, dtype=np.float32)
+        self._one_hot_rows = [identity[index].copy() for index in range(NUM_OBSERVATIONS)]
+        self._torch_one_hot = torch.eye(NUM_OBSERVATIONS, dtype=torch.float32).unsqueeze(1)  # [5, 1, 5]
+
+        self._torch_generator = torch.Generator()
+        self._round = 0
+        self._running = False
+        self._has_reset = False
+        self._observation_index = START
+        self._co_player_observation_index = START
+        self._co_player_last_reward = 0.0
+        self._last_joint: Optional[int] = None
+        self._last_rewards: Optional[tuple[float, float]] = None
+        self._totals = [0.0, 0.0]
+        self._co_player = None
+        self._co_player_name = ""
+        self._cooperation_probabilities: Optional[list[float]] = None  # memory-1 fast path
+        self._identity = np.zeros(NUM_OBSERVATIONS, dtype=np.float32)
+
+    # ------------------------------------------------------------------ set-up
+    @staticmethod
+    def _resolve_co_player(co_player, payoffs):
+        """Classify the co_player argument once: ("pool", None), ("player", p) or ("factory", f)."""
+        if isinstance(co_player, str):
+            if co_player.lower() in POOL_NAMES:
+                return ("pool", None)
+            return ("player", make_player(co_player, payoffs))  # an unknown name fails here
+        if hasattr(co_player, "reset") and hasattr(co_player, "act"):
+            return ("player", co_player)
+        if isinstance(co_player, (list, tuple, np.ndarray, torch.Tensor)):
+            return ("player", MemoryOnePlayer(co_player))
+        if callable(co_player):
+            return ("factory", co_player)
+        raise TypeError(
+            f"co_player must be 'pool', a zoo name, 5 cooperation probabilities, a player (reset/act) or a "
+            f"callable generator -> player; got {co_player!r}"
+        )
+
+    def _make_observation_space(self) -> spaces.Space:
+        if self.obs_type == "one_hot" and not self.opponent_id:
+            return spaces.Box(0.0, 1.0, (NUM_OBSERVATIONS,), dtype=np.float32)
+        if self.obs_type == "discrete" and not self.opponent_id:
+            return spaces.Discrete(NUM_OBSERVATIONS)
+        identity_space = spaces.Box(_OPPONENT_ID_LOW, 0.0, (NUM_OBSERVATIONS,), dtype=np.float32)
+        if self.obs_type == "one_hot":
+            low = np.concatenate([np.zeros(NUM_OBSERVATIONS), identity_space.low]).astype(np.float32)
+            high = np.concatenate([np.ones(NUM_OBSERVATIONS), identity_space.high]).astype(np.float32)
+            return spaces.Box(low, high, dtype=np.float32)
+        return spaces.Dict({"observation": spaces.Discrete(NUM_OBSERVATIONS), "opponent_id": identity_space})
+
+    def _observation(self):
+        index = self._observation_index
+        if self.obs_type == "one_hot":
+            if self.opponent_id:
+                return np.concatenate([self._one_hot_rows[index], self._identity])
+            return self._one_hot_rows[index].copy()
+        if self.opponent_id:
+            return {"observation": np.int64(index), "opponent_id": self._identity.copy()}
+        return np.int64(index)
+
+    def _draw_co_player(self) -> None:
+        """Pick this episode's co-player and reset it with a generator derived from np_random."""
+        self._torch_generator.manual_seed(int(self.np_random.integers(2**63 - 1)))
+        kind, value = self._co_player_spec
+        if kind == "pool":
+            probabilities = sample_memory_one(1, self._torch_generator)[0]
+            player, name = None, UniformMemoryOnePool.name
+        else:
+            player = value if kind == "player" else value(self._torch_generator)
+            if not (hasattr(player, "reset") and hasattr(player, "act")):
+                raise TypeError(f"the co_player factory must return a player (reset/act), got {player!r}")
+            name = getattr(player, "name", type(player).__name__)
+            probabilities = None
+            if isinstance(player, MemoryOnePlayer):
+                table = player.cooperation_probabilities
+                if table.ndim == 1 or table.shape[0] == 1:
+                    probabilities = table.reshape(NUM_OBSERVATIONS)
+            if probabilities is None:
+                player.reset(1, generator=self._torch_generator)
+        if probabilities is not None:
+            self._co_player = None
+            self._cooperation_probabilities = [float(p) for p in check_probabilities(probabilities.tolist())]
+            self._identity = opponent_id(probabilities.to(torch.float32)).numpy().astype(np.float32)
+        else:
+            self._co_player = player
+            self._cooperation_probabilities = None
+            self._identity = np.zeros(NUM_OBSERVATIONS, dtype=np.float32)
+        self._co_player_name = name
+
+    def _co_player_action(self) -> int:
+        index = self._co_player_observation_index
+        probabilities = self._cooperation_probabilities
+        if probabilities is not None:
+            return 0 if self.np_random.random() < probabilities[index] else 1
+        observation = self._torch_one_hot[index]
+        reward = torch.tensor([self._co_player_last_reward], dtype=torch.float32)
+        action = self._co_player.act(observation, reward)
+        if not isinstance(action, torch.Tensor) or action.shape != (1,):
+            raise ValueError(f"co-player {self._co_player_name!r} must return actions of shape [1], got {action!r}")
+        return check_action(f"player_1 ({self._co_player_name})", int(action[0]))
+
+    # ------------------------------------------------------------------ API
+    def reset(self, *, seed: Optional[int] = None, options: Optional[dict] = None):
+        """Draw a co-player and start an episode; returns ``(observation, info)``."""
+        super().reset(seed=seed)
+        self._draw_co_player()
+        self._round = 0
+        self._running = True
+        self._has_reset = True
+        self._observation_index = START
+        self._co_player_observation_index = START
+        self._co_player_last_reward = 0.0
+        self._last_joint = None
+        self._last_rewards = None
+        self._totals = [0.0, 0.0]
+        info = {"round": 0, "co_player": self._co_player_name}
+        if self._cooperation_probabilities is not None:
+            info["co_player_probabilities"] = np.asarray(self._cooperation_probabilities, dtype=np.float32)
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), info
+
+    def step(self, action):
+        """Play one round with the learner's ``action`` (0 = C, 1 = D).
+
+        Returns ``(observation, reward, terminated, truncated, info)``; ``truncated``
+        turns True after ``max_cycles`` rounds.
+        """
+        if not self._running:
+            if not self._has_reset:
+                raise RuntimeError("step() called before reset(); call reset() to start an episode")
+            raise RuntimeError(
+                f"step() called after the episode ended ({self._round} rounds played); call reset()"
+            )
+        if action.__class__ in _PLAIN_INTEGER_TYPES and (action == 0 or action == 1):
+            action = int(action)
+        else:
+            action = check_action("player_0", action)
+        co_player_action = self._co_player_action()
+        reward, co_player_reward = self._rewards[action][co_player_action]
+        self._observation_index = 1 + 2 * action + co_player_action
+        self._co_player_observation_index = 1 + 2 * co_player_action + action
+        self._co_player_last_reward = co_player_reward
+        self._last_joint = 2 * action + co_player_action
+        self._last_rewards = (reward, co_player_reward)
+        self._totals[0] += reward
+        self._totals[1] += co_player_reward
+        self._round += 1
+        truncated = self._round >= self.max_cycles
+        self._running = not truncated
+        info = {
+            "round": self._round,
+            "co_player": self._co_player_name,
+            "co_player_action": co_player_action,
+            "co_player_reward": co_player_reward,
+        }
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), reward, False, truncated, info
+
+    def render(self) -> Optional[str]:
+        """One line: round, both actions, rewards, running totals (``"ansi"`` returns, ``"human"`` prints)."""
+        if self.render_mode is None:
+            gymnasium.logger.warn(
+                "render() called without a render_mode; create the env with render_mode='ansi' or 'human'"
+            )
+            return None
+        names = ("player_0 (learner)", f"player_1 ({self._co_player_name})")
+        text = format_round(self._round, self.max_cycles, self._last_joint, self._last_rewards, self._totals, names)
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
