@@ -196,19 +196,24 @@ def zero_determinant(
     return np.concatenate([[float(start)], probabilities])
 
 
-def _named_probabilities(payoffs: PayoffSpec) -> dict[str, np.ndarray]:
+def _gtft(payoffs: PayoffSpec) -> np.ndarray:
     generosity = gtft_generosity(payoffs)
-    return {
-        "allc": np.array([1, 1, 1, 1, 1.0]),
-        "alld": np.array([0, 0, 0, 0, 0.0]),
-        "tft": np.array([1, 1, 0, 1, 0.0]),
-        "stft": np.array([0, 1, 0, 1, 0.0]),
-        "gtft": np.array([1, 1, generosity, 1, generosity]),
-        "wsls": np.array([1, 1, 0, 0, 1.0]),
-        "random": np.full(5, 0.5),
-        "extort2": zero_determinant(2.0, payoffs=payoffs, kind="extortionate"),
-        "generous2": zero_determinant(2.0, payoffs=payoffs, kind="generous"),
-    }
+    return np.array([1, 1, generosity, 1, generosity])
+
+
+# Built on demand: only GTFT and the ZD members need the payoffs (and a symmetric game),
+# so AllC or TFT stay available under an asymmetric bimatrix.
+_NAMED_CONSTRUCTORS = {
+    "allc": lambda payoffs: np.array([1, 1, 1, 1, 1.0]),
+    "alld": lambda payoffs: np.array([0, 0, 0, 0, 0.0]),
+    "tft": lambda payoffs: np.array([1, 1, 0, 1, 0.0]),
+    "stft": lambda payoffs: np.array([0, 1, 0, 1, 0.0]),
+    "gtft": _gtft,
+    "wsls": lambda payoffs: np.array([1, 1, 0, 0, 1.0]),
+    "random": lambda payoffs: np.full(5, 0.5),
+    "extort2": lambda payoffs: zero_determinant(2.0, payoffs=payoffs, kind="extortionate"),
+    "generous2": lambda payoffs: zero_determinant(2.0, payoffs=payoffs, kind="generous"),
+}
 
 
 ZOO_NAMES = ("allc", "alld", "tft", "stft", "gtft", "wsls", "random", "grim", "extort2", "generous2")
@@ -234,7 +239,7 @@ def named_probabilities(name: str, payoffs: PayoffSpec = "paper") -> np.ndarray:
     key = canonical_name(name)
     if key == "grim":
         raise ValueError("grim is stateful (not memory-1) and has no cooperation-probability vector")
-    return _named_probabilities(payoffs)[key]
+    return _NAMED_CONSTRUCTORS[key](payoffs)
 
 
 def make_player(name: str, payoffs: PayoffSpec = "paper"):
