@@ -1,0 +1,334 @@
+"""Independent recurrent A2C for the IPD (SPEC section 5), in one readable file.
+
+Each learner is a GRU policy (the shared :class:`agents.history.HistoryEncoder`: hidden
+128, 32-dim embeddings of the observation one-hot, the previous own action and the
+previous reward, Swish on the output) with a policy head and a linear value head. One
+*iteration* = the pool plays ``games_per_learner`` full episodes per learner (all at
+once, no gradient), then each learner makes ``updates_per_iteration`` gradient steps on
+its batch (**ours**: 1, i.e. plain on-policy A2C; SPEC section 7 leaves it open).
+
+The update, as in the paper (COALA-PG's protocol):
+
+1. ``r~ = reward_scale * r`` (rewards rescaled for the losses only; metrics stay unscaled);
+2. one forward pass over the recorded ``[T, B]`` episodes gives ``log pi`` and ``V``;
+3. bootstrapped TD errors ``delta_t = r~_t + gamma V_{t+1} - V_t`` (``V_T = 0``: the game
+   ends after round T) and GAE ``A_t = delta_t + gamma lambda A_{t+1}``; the value target
+   is the TD(lambda) return ``A_t + V_t``;
+4. advantage normalisation = centring only: the batch mean is subtracted separately for
+   games against learners and games against tabular / frozen co-players;
+5. ``loss = -mean(log pi(a_t) A_t) + value_coef mean((V_t - G_t)^2) - entropy_coef mean(H_t)``;
+   Adam (eps 1e-5), gradient norm clipped at 1.
+
+Table 2 of the paper is :data:`TABLE2`; the presets ``cpu-quick`` / ``cpu`` / ``paper``
+scale the batch and the number of iterations (:data:`PRESETS`).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+from agents.checkpoint import load_checkpoint, read_json
+from agents.history import NO_ACTION, HistoryEncoder, shift_right
+from agents.pool import IDENTITY_MODES, KIND_LEARNER, TrainingPool
+
+
+@dataclass
+class A2CConfig:
+    """Hyperparameters of one A2C run (JSON-able; ``config.json`` stores them)."""
+
+    games_per_learner: int = 4096
+    """episodes each learner plays per iteration (the paper's "batch size")."""
+    num_iterations: int = 1000
+    """training iterations (one batch collected per iteration)."""
+    updates_per_iteration: int = 1
+    """gradient steps on each iteration's batch (1 = plain on-policy A2C)."""
+    learning_rate: float = 1e-3
+    """Adam learning rate."""
+    adam_eps: float = 1e-5
+    """Adam epsilon."""
+    gamma: float = 0.99
+    """discount factor."""
+    gae_lambda: float = 1.0
+    """lambda of TD(lambda) / GAE, in [0, 1]."""
+    entropy_coef: float = 0.01
+    """weight of the entropy bonus."""
+    value_coef: float = 0.5
+    """weight of the squared value error."""
+    reward_scale: float = 0.02
+    """rewards are multiplied by this for the losses only."""
+    advantage_centring: bool = True
+    """subtract the batch mean of the advantages, separately vs learners and vs others."""
+    max_grad_norm: float = 1.0
+    """gradient norm clip."""
+    hidden_size: int = 128
+    """GRU hidden size."""
+    embedding_size: int = 32
+    """per-modality embedding size."""
+    num_rounds: int = 100
+    """rounds per episode."""
+    payoffs: list = field(default_factory=lambda: [1.0, -1.0, 2.0, 0.0])
+    """(R, S, T, P) of the game."""
+    checkpoint_every: int = 10
+    """write the resumable checkpoint every this many iterations."""
+
+
+#: The paper's Table 2, columns Step 1-4 (4 = mixed pool); shared: gamma, value coef, eps, clip.
+TABLE2 = {
+    1: dict(advantage_centring=True, games_per_learner=2048, reward_scale=0.2, gae_lambda=0.99,
+            entropy_coef=0.001, learning_rate=5e-3),
+    2: dict(advantage_centring=False, games_per_learner=2048, reward_scale=0.05, gae_lambda=1.0,
+            entropy_coef=0.001, learning_rate=5e-3),
+    3: dict(advantage_centring=True, games_per_learner=4096, reward_scale=0.02, gae_lambda=0.95,
+            entropy_coef=0.001, learning_rate=5e-4),
+    4: dict(advantage_centring=True, games_per_learner=4096, reward_scale=0.02, gae_lambda=1.0,
+            entropy_coef=0.01, learning_rate=1e-3),
+}
+
+#: Preset -> Table 2 step -> overrides of the Table 2 values (the scale of a run).
+#: ``paper`` keeps the paper's batches; its iteration counts are ours (not given in the paper).
+PRESETS = {
+    "test": {step: dict(games_per_learner=32, num_iterations=3, hidden_size=16, embedding_size=8,
+                        num_rounds=10, checkpoint_every=1) for step in TABLE2},
+    "cpu-quick": {
+        1: dict(games_per_learner=256, num_iterations=120),
+        2: dict(games_per_learner=256, num_iterations=120),
+        3: dict(games_per_learner=256, num_iterations=120),
+        4: dict(games_per_learner=256, num_iterations=150),
+    },
+    "cpu": {
+        1: dict(games_per_learner=512, num_iterations=400),
+        2: dict(games_per_learner=512, num_iterations=400),
+        3: dict(games_per_learner=512, num_iterations=400),
+        4: dict(games_per_learner=1024, num_iterations=600),
+    },
+    "paper": {step: dict(num_iterations=2000) for step in TABLE2},
+}
+
+
+def make_config(condition, preset: str, overrides: Optional[dict] = None) -> dict:
+    """Validated hyperparameters for ``condition`` at ``preset`` with ``overrides`` on top."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r} for a2c; known presets: {', '.join(PRESETS)}")
+    values = dataclasses.asdict(A2CConfig())
+    values.update(TABLE2[condition.paper_step])
+    values.update(PRESETS[preset][condition.paper_step])
+    known = {item.name: item for item in dataclasses.fields(A2CConfig)}
+    for key, value in (overrides or {}).items():
+        if key not in known:
+            raise ValueError(f"unknown a2c hyperparameter {key!r}; known: {', '.join(known)}")
+        values[key] = value
+    config = A2CConfig(**values)
+    check_config(config, condition)
+    return dataclasses.asdict(config)
+
+
+def check_config(config: A2CConfig, condition) -> None:
+    """Raise ``ValueError`` naming the first invalid hyperparameter."""
+    def positive_int(name):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    for name in ("games_per_learner", "num_iterations", "updates_per_iteration", "hidden_size", "embedding_size",
+                 "num_rounds", "checkpoint_every"):
+        positive_int(name)
+    for name in ("learning_rate", "adam_eps", "reward_scale", "max_grad_norm"):
+        if not float(getattr(config, name)) > 0:
+            raise ValueError(f"{name} must be > 0, got {getattr(config, name)!r}")
+    for name in ("gamma", "gae_lambda"):
+        if not 0.0 <= float(getattr(config, name)) <= 1.0:
+            raise ValueError(f"{name} must lie in [0, 1], got {getattr(config, name)!r}")
+    for name in ("entropy_coef", "value_coef"):
+        if not float(getattr(config, name)) >= 0:
+            raise ValueError(f"{name} must be >= 0, got {getattr(config, name)!r}")
+    # The pool checks that the batch splits as the condition needs (raises ValueError if not).
+    TrainingPool(condition.pool_mode, condition.num_learners, config.games_per_learner,
+                 num_frozen=1 if condition.frozen_from else 0, num_rounds=config.num_rounds, payoffs=config.payoffs)
+
+
+class A2CModel(nn.Module):
+    """GRU history encoder with a policy head (2 logits) and a linear value head."""
+
+    def __init__(self, hidden_size: int = 128, embedding_size: int = 32, use_identity: bool = False):
+        super().__init__()
+        self.encoder = HistoryEncoder(hidden_size, embedding_size, use_identity)
+        self.policy_head = nn.Linear(hidden_size, 2)
+        self.value_head = nn.Linear(hidden_size, 1)
+
+    def forward(self, observation_index, actions, rewards, identity=None):
+        """Logits ``[T, B, 2]`` and values ``[T, B]`` of recorded episodes ``[T, B]``."""
+        inputs = self.encoder.embed(observation_index, shift_right(actions, NO_ACTION), shift_right(rewards, 0.0),
+                                    None if identity is None else identity.unsqueeze(0))
+        features, _ = self.encoder(inputs)
+        return self.policy_head(features), self.value_head(features).squeeze(-1)
+
+
+class A2CPlayer:
+    """A trained or training A2C model playing through the player interface (no gradient)."""
+
+    def __init__(self, model: A2CModel, name: str = "a2c"):
+        self.model = model
+        self.name = name
+
+    def reset(self, num_games: int, generator: Optional[torch.Generator] = None, opponent_identity=None) -> None:
+        device = next(self.model.parameters()).device
+        self._generator = generator
+        self._state = self.model.encoder.initial_state(num_games, device)
+        self._previous_action = torch.full((num_games,), NO_ACTION, dtype=torch.int64, device=device)
+        if self.model.encoder.use_identity and opponent_identity is None:
+            opponent_identity = torch.zeros(num_games, 5, device=device)
+        self._identity = opponent_identity if self.model.encoder.use_identity else None
+
+    @torch.no_grad()
+    def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
+        encoder = self.model.encoder
+        inputs = encoder.embed(observation.argmax(dim=-1), self._previous_action, reward, self._identity)
+        features, self._state = encoder.step(inputs, self._state)
+        logits = self.model.policy_head(features)
+        defect_probability = torch.sigmoid(logits[:, 1] - logits[:, 0])
+        draw = torch.rand(defect_probability.shape, generator=self._generator, device=defect_probability.device)
+        action = (draw < defect_probability).long()
+        self._previous_action = action
+        return action
+
+
+def advantages_and_returns(rewards, values, gamma: float, gae_lambda: float):
+    """GAE advantages and TD(lambda) returns ``[T, B]`` from rewards and values ``[T, B]`` (``V_T = 0``)."""
+    advantages = torch.zeros_like(rewards)
+    running = torch.zeros_like(rewards[0])
+    next_value = torch.zeros_like(rewards[0])
+    for t in reversed(range(rewards.shape[0])):
+        delta = rewards[t] + gamma * next_value - values[t]
+        running = delta + gamma * gae_lambda * running
+        advantages[t] = running
+        next_value = values[t]
+    return advantages, advantages + values
+
+
+class A2CTrainer:
+    """Trains the learners of one condition; see :class:`agents.runner.Trainer`."""
+
+    unit_name = "iteration"
+
+    def __init__(self, config: dict, condition, seed: int, device="cpu", prerequisites: Optional[dict] = None):
+        self.config = A2CConfig(**config)
+        self.condition = condition
+        self.device = torch.device(device)
+        self.num_units = self.config.num_iterations
+        self.checkpoint_every = self.config.checkpoint_every
+        prerequisites = prerequisites or {}
+        use_identity = condition.pool_mode in IDENTITY_MODES
+        initial = None
+        if prerequisites.get("init_from") is not None:
+            initial = load_models(prerequisites["init_from"], self.device)
+            if len(initial) < condition.num_learners:
+                raise ValueError(f"{prerequisites['init_from']} has {len(initial)} learners, "
+                                 f"{condition.num_learners} are needed")
+        self.models = []
+        for index in range(condition.num_learners):
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(1000 * seed + index)
+                model = A2CModel(self.config.hidden_size, self.config.embedding_size, use_identity)
+            if initial is not None:
+                model.load_state_dict(initial[index].state_dict())
+            self.models.append(model.to(self.device))
+        self.optimizers = [torch.optim.Adam(model.parameters(), lr=self.config.learning_rate,
+                                            eps=self.config.adam_eps) for model in self.models]
+        self._players = [A2CPlayer(model, name=f"a2c_{index}") for index, model in enumerate(self.models)]
+        self._frozen = []
+        if prerequisites.get("frozen_from") is not None:
+            self._frozen = load_players(prerequisites["frozen_from"], self.device)[:1]
+            self._frozen[0].name = "fixed-icl"
+        self.pool = TrainingPool(condition.pool_mode, condition.num_learners, self.config.games_per_learner,
+                                 num_frozen=len(self._frozen), num_rounds=self.config.num_rounds,
+                                 payoffs=self.config.payoffs, device=self.device)
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(seed)
+
+    def players(self) -> list:
+        return list(self._players)
+
+    def frozen_players(self) -> list:
+        return list(self._frozen)
+
+    def update(self, model, optimizer, trajectory) -> dict:
+        """The A2C update of one learner on its batch (module docstring, steps 1-5)."""
+        config = self.config
+        identity = trajectory.opponent_identity if model.encoder.use_identity else None
+        scaled_rewards = trajectory.rewards * config.reward_scale
+        logits, values = model(trajectory.observation_index, trajectory.actions, trajectory.rewards, identity)
+        with torch.no_grad():
+            advantages, returns = advantages_and_returns(scaled_rewards, values, config.gamma, config.gae_lambda)
+            if config.advantage_centring:
+                vs_learner = trajectory.coplayer_kind == KIND_LEARNER
+                for group in (vs_learner, ~vs_learner):
+                    if bool(group.any()):
+                        advantages[:, group] -= advantages[:, group].mean()
+        log_probabilities = functional.log_softmax(logits, dim=-1)
+        taken = log_probabilities.gather(-1, trajectory.actions.unsqueeze(-1)).squeeze(-1)
+        entropy = -(log_probabilities.exp() * log_probabilities).sum(-1)
+        policy_loss = -(taken * advantages).mean()
+        value_loss = (values - returns).pow(2).mean()
+        entropy_mean = entropy.mean()
+        loss = policy_loss + config.value_coef * value_loss - config.entropy_coef * entropy_mean
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+        optimizer.step()
+        return {"loss/policy": policy_loss.item(), "loss/value": value_loss.item(),
+                "loss/entropy": entropy_mean.item(), "loss/grad_norm": grad_norm.item()}
+
+    def train_unit(self, unit_index: int) -> dict:
+        trajectories, metrics = self.pool.play(self._players, self.generator, self._frozen)
+        losses: dict = {}
+        for model, optimizer, trajectory in zip(self.models, self.optimizers, trajectories):
+            for _ in range(self.config.updates_per_iteration):
+                for key, value in self.update(model, optimizer, trajectory).items():
+                    losses.setdefault(key, []).append(value)
+        metrics.update({key: sum(values) / len(values) for key, values in losses.items()})
+        return metrics
+
+    def state_dict(self) -> dict:
+        return {"models": [model.state_dict() for model in self.models],
+                "optimizers": [optimizer.state_dict() for optimizer in self.optimizers],
+                "generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        for model, model_state in zip(self.models, state["models"]):
+            model.load_state_dict(model_state)
+        for optimizer, optimizer_state in zip(self.optimizers, state["optimizers"]):
+            optimizer.load_state_dict(optimizer_state)
+        self.generator.set_state(state["generator"].cpu())
+
+
+def make_trainer(config: dict, condition, seed: int, device="cpu", prerequisites: Optional[dict] = None):
+    return A2CTrainer(config, condition, seed, device, prerequisites)
+
+
+def load_models(unit_dir, device="cpu") -> list:
+    """The trained A2C models of a finished run folder (``checkpoints/final.pt``)."""
+    unit_dir = Path(unit_dir)
+    config = read_json(unit_dir / "config.json")
+    if config.get("algo") != "a2c":
+        raise ValueError(f"{unit_dir} holds a {config.get('algo')!r} run, not an a2c run")
+    hyper = A2CConfig(**config["hyperparameters"])
+    state = load_checkpoint(unit_dir / "checkpoints" / "final.pt", map_location=device)
+    models = []
+    for model_state in state["trainer"]["models"]:
+        model = A2CModel(hyper.hidden_size, hyper.embedding_size, config["pool_mode"] in IDENTITY_MODES)
+        try:
+            model.load_state_dict(model_state)
+        except RuntimeError as error:
+            raise ValueError(f"{unit_dir}: checkpoint does not match its config's model shape: {error}") from error
+        models.append(model.to(device).eval())
+    return models
+
+
+def load_players(unit_dir, device="cpu") -> list:
+    """The learners of a finished a2c run folder as players."""
+    return [A2CPlayer(model, name=f"a2c_{index}") for index, model in enumerate(load_models(unit_dir, device))]

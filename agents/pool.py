@@ -1,0 +1,339 @@
+"""The training pool: who plays whom in one iteration, written once for A2C and PPI.
+
+A :class:`TrainingPool` plays every game of an iteration at once in one
+:class:`~ipd_env.vector.IPDVectorEnv` and returns, per learner, the recorded
+trajectories ``[T, B]`` plus the metrics of the paper's figures.
+
+Pool modes (the "condition" of a run decides the mode):
+
+| mode            | each learner's ``B`` games                          | used by            |
+|-----------------|-----------------------------------------------------|--------------------|
+| ``mixed``       | half vs the other learner(s), half vs a fresh       | Fig. 1 (Step 4)    |
+|                 | uniform memory-1 agent                              |                    |
+| ``opponent-id`` | as ``mixed``, plus the identity vector (log p(C|o)  | Fig. 1 ablation    |
+|                 | of the tabular co-player, zeros vs a learner)       |                    |
+| ``no-tabular``  | all vs the other learner(s)                         | Fig. 1 ablation    |
+| ``learners-only``| all vs the other learner(s)                        | Step 3             |
+| ``tabular-only``| all vs fresh uniform memory-1 agents                | Step 1             |
+| ``vs-frozen``   | all vs the frozen player(s), e.g. the Fixed-ICL     | Step 2             |
+
+Games between two learners give data to both (learner i as ``player_0``, learner j as
+``player_1``); the learner-vs-learner share of a learner's games is split evenly over
+the other learners, so ``B * share`` must be divisible by ``num_learners - 1``.
+
+Learners are players (``ipd_env.player``) that keep their own history; in the
+``opponent-id`` mode their ``reset`` receives ``opponent_identity=[B, 5]``.
+Randomness: one ``torch.Generator`` drives the tabular draws and every player's
+sampling in a fixed order, so the same generator state gives the same data on CPU.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import torch
+
+from baselines.tabular import UniformMemoryOnePool, opponent_id
+from ipd_env.game import NUM_OBSERVATIONS, START
+from ipd_env.vector import IPDVectorEnv
+
+KIND_LEARNER, KIND_TABULAR, KIND_FROZEN = 0, 1, 2
+KIND_NAMES = ("learner", "tabular", "frozen")
+
+#: Share of each learner's games per co-player kind.
+POOL_MODES = {
+    "mixed": {"learner": 0.5, "tabular": 0.5},
+    "opponent-id": {"learner": 0.5, "tabular": 0.5},
+    "no-tabular": {"learner": 1.0},
+    "learners-only": {"learner": 1.0},
+    "tabular-only": {"tabular": 1.0},
+    "vs-frozen": {"frozen": 1.0},
+}
+IDENTITY_MODES = ("opponent-id",)
+
+
+def check_pool_mode(mode: str) -> str:
+    if mode not in POOL_MODES:
+        raise ValueError(f"unknown pool mode {mode!r}; known modes: {', '.join(POOL_MODES)}")
+    return mode
+
+
+@dataclass
+class LearnerTrajectory:
+    """One learner's games of one iteration.
+
+    Attributes:
+        observation_index: ``[T, B]`` int64, the first-person observation before acting
+            at round t (START at t = 0).
+        actions: ``[T, B]`` int64, own action at round t (0 = C, 1 = D).
+        rewards: ``[T, B]`` float32, own reward of round t (unscaled).
+        coplayer_kind: ``[B]`` int64, :data:`KIND_LEARNER` / ``KIND_TABULAR`` / ``KIND_FROZEN``.
+        opponent_identity: ``[B, 5]`` float32 (zeros unless the mode gives identities).
+        coplayer_actions: ``[T, B]`` int64, the co-player's action at round t.
+        coplayer_rewards: ``[T, B]`` float32, the co-player's reward at round t.
+    """
+
+    observation_index: torch.Tensor
+    actions: torch.Tensor
+    rewards: torch.Tensor
+    coplayer_kind: torch.Tensor
+    opponent_identity: torch.Tensor
+    coplayer_actions: torch.Tensor
+    coplayer_rewards: torch.Tensor
+
+
+class TrainingPool:
+    """Match-making and batched play for one iteration.
+
+    Args:
+        mode: one of :data:`POOL_MODES`.
+        num_learners: trainable learners (2 in the paper's figures, 1 in Step 1).
+        games_per_learner: ``B``, episodes each learner plays per iteration.
+        num_frozen: frozen players (``vs-frozen`` mode only).
+        num_rounds: rounds per episode (100 in the paper).
+        payoffs: payoff spec (see ``ipd_env.game.make_payoff_table``).
+        device: torch device of the env, the trajectories and the players' inputs.
+
+    Raises:
+        ValueError: an unknown mode, or ``B`` not divisible as the mode needs (the
+            message says which divisor).
+    """
+
+    def __init__(
+        self,
+        mode: str,
+        num_learners: int,
+        games_per_learner: int,
+        num_frozen: int = 0,
+        num_rounds: int = 100,
+        payoffs="paper",
+        device="cpu",
+    ):
+        self.mode = check_pool_mode(mode)
+        shares = POOL_MODES[mode]
+        if num_learners < 1:
+            raise ValueError(f"num_learners must be >= 1, got {num_learners}")
+        if "learner" in shares and num_learners < 2:
+            raise ValueError(f"pool mode {mode!r} plays learners against each other and needs num_learners >= 2")
+        if "frozen" in shares and num_frozen < 1:
+            raise ValueError(f"pool mode {mode!r} needs at least one frozen player, got num_frozen={num_frozen}")
+        if "frozen" not in shares and num_frozen:
+            raise ValueError(f"pool mode {mode!r} takes no frozen players, got num_frozen={num_frozen}")
+        self.num_learners = num_learners
+        self.games_per_learner = games_per_learner
+        self.num_frozen = num_frozen
+        self.num_rounds = num_rounds
+        self.device = torch.device(device)
+        self.uses_identity = mode in IDENTITY_MODES
+        counts = {}
+        for kind, share in shares.items():
+            games = games_per_learner * share
+            divisor = {"learner": num_learners - 1, "tabular": 1, "frozen": num_frozen}[kind]
+            if games != int(games) or int(games) % divisor:
+                raise ValueError(
+                    f"games_per_learner={games_per_learner} does not split as pool mode {mode!r} needs: "
+                    f"{share:g} of it vs {kind} co-players must be a whole number divisible by {divisor}; "
+                    f"choose a multiple of {int(round(divisor / share))}"
+                )
+            counts[kind] = int(games)
+        self.counts = counts
+        self._build_layout()
+        self.env = IPDVectorEnv(self.num_env_games, payoffs=payoffs, num_rounds=num_rounds, device=self.device,
+                                validate_actions=False)
+        self.tabular = UniformMemoryOnePool(self.device) if self.tabular_games is not None else None
+
+    def _build_layout(self) -> None:
+        """Place every game in the env: per learner, its env game and side for each batch slot."""
+        learner_games = [[] for _ in range(self.num_learners)]
+        learner_sides = [[] for _ in range(self.num_learners)]
+        learner_kinds = [[] for _ in range(self.num_learners)]
+        next_game = 0
+        per_pair = self.counts.get("learner", 0) // max(self.num_learners - 1, 1)
+        if "learner" in self.counts:
+            for first in range(self.num_learners):
+                for second in range(first + 1, self.num_learners):
+                    games = list(range(next_game, next_game + per_pair))
+                    next_game += per_pair
+                    learner_games[first] += games
+                    learner_sides[first] += [0] * per_pair
+                    learner_games[second] += games
+                    learner_sides[second] += [1] * per_pair
+                    learner_kinds[first] += [KIND_LEARNER] * per_pair
+                    learner_kinds[second] += [KIND_LEARNER] * per_pair
+        self.tabular_games = None
+        if "tabular" in self.counts:
+            count = self.counts["tabular"]
+            tabular = []
+            for learner in range(self.num_learners):
+                games = list(range(next_game, next_game + count))
+                next_game += count
+                learner_games[learner] += games
+                learner_sides[learner] += [0] * count
+                learner_kinds[learner] += [KIND_TABULAR] * count
+                tabular += games
+            self.tabular_games = torch.tensor(tabular, device=self.device)
+            # Row of each learner's tabular slots inside the tabular pool's batch.
+            self._tabular_rows = [
+                torch.arange(learner * count, (learner + 1) * count, device=self.device)
+                for learner in range(self.num_learners)
+            ]
+        self.frozen_games = []
+        if "frozen" in self.counts:
+            per_frozen = self.counts["frozen"] // self.num_frozen
+            frozen_games = [[] for _ in range(self.num_frozen)]
+            for learner in range(self.num_learners):
+                for frozen in range(self.num_frozen):
+                    games = list(range(next_game, next_game + per_frozen))
+                    next_game += per_frozen
+                    learner_games[learner] += games
+                    learner_sides[learner] += [0] * per_frozen
+                    learner_kinds[learner] += [KIND_FROZEN] * per_frozen
+                    frozen_games[frozen] += games
+            self.frozen_games = [torch.tensor(games, device=self.device) for games in frozen_games]
+        self.num_env_games = next_game
+        self.learner_games = [torch.tensor(games, device=self.device) for games in learner_games]
+        self.learner_sides = [torch.tensor(sides, device=self.device) for sides in learner_sides]
+        self.coplayer_kinds = [torch.tensor(kinds, dtype=torch.int64, device=self.device) for kinds in learner_kinds]
+
+    def play(self, learners: Sequence, generator: torch.Generator, frozen: Sequence = ()):
+        """Play one iteration: every learner plays its ``B`` games, all at once.
+
+        Args:
+            learners: ``num_learners`` players (trainable; they keep their own history).
+            generator: drives the tabular draws and every player's sampling.
+            frozen: ``num_frozen`` players (``vs-frozen`` mode).
+
+        Returns:
+            ``(trajectories, metrics)``: a :class:`LearnerTrajectory` per learner and a dict
+            of per-round means (see :func:`pool_metrics`).
+        """
+        if len(learners) != self.num_learners:
+            raise ValueError(f"this pool needs {self.num_learners} learners, got {len(learners)}")
+        if len(frozen) != self.num_frozen:
+            raise ValueError(f"this pool needs {self.num_frozen} frozen players, got {len(frozen)}")
+        batch = self.games_per_learner
+        device, rounds = self.device, self.num_rounds
+        identities = [torch.zeros(batch, NUM_OBSERVATIONS, device=device) for _ in learners]
+        if self.tabular is not None:
+            self.tabular.reset(int(self.tabular_games.numel()), generator)
+            if self.uses_identity:
+                tabular_identity = opponent_id(self.tabular.cooperation_probabilities)
+                offset = self.counts.get("learner", 0)
+                for learner, rows in enumerate(self._tabular_rows):
+                    identities[learner][offset:offset + rows.numel()] = tabular_identity[rows]
+        for learner, player in zip(range(self.num_learners), learners):
+            if self.uses_identity:
+                player.reset(batch, generator=generator, opponent_identity=identities[learner])
+            else:
+                player.reset(batch, generator=generator)
+        for player, games in zip(frozen, self.frozen_games):
+            player.reset(int(games.numel()), generator=generator)
+
+        observation_index = torch.empty(self.num_learners, rounds, batch, dtype=torch.int64, device=device)
+        actions = torch.empty_like(observation_index)
+        rewards = torch.empty(self.num_learners, rounds, batch, device=device)
+        coplayer_actions = torch.empty_like(actions)
+        coplayer_rewards = torch.empty_like(rewards)
+        one_hot = torch.eye(NUM_OBSERVATIONS, device=device)
+        self.env.reset()
+        env_index = self.env.observation_index
+        env_rewards = torch.zeros(2, self.num_env_games, device=device)
+        joint = torch.empty(2, self.num_env_games, dtype=torch.int64, device=device)
+        for round_index in range(rounds):
+            for learner, player in enumerate(learners):
+                sides, games = self.learner_sides[learner], self.learner_games[learner]
+                index = env_index[sides, games]
+                observation_index[learner, round_index] = index
+                action = player.act(one_hot[index], env_rewards[sides, games])
+                actions[learner, round_index] = action
+                joint[sides, games] = action
+            if self.tabular is not None:
+                games = self.tabular_games
+                joint[1, games] = self.tabular.act(one_hot[env_index[1, games]], env_rewards[1, games])
+            for player, games in zip(frozen, self.frozen_games):
+                joint[1, games] = player.act(one_hot[env_index[1, games]], env_rewards[1, games])
+            env_index, env_rewards = self.env.step_indices(joint)
+            for learner in range(self.num_learners):
+                sides, games = self.learner_sides[learner], self.learner_games[learner]
+                rewards[learner, round_index] = env_rewards[sides, games]
+                coplayer_actions[learner, round_index] = joint[1 - sides, games]
+                coplayer_rewards[learner, round_index] = env_rewards[1 - sides, games]
+        trajectories = []
+        for learner in range(self.num_learners):
+            trajectories.append(LearnerTrajectory(
+                observation_index=observation_index[learner],
+                actions=actions[learner],
+                rewards=rewards[learner],
+                coplayer_kind=self.coplayer_kinds[learner],
+                opponent_identity=identities[learner],
+                coplayer_actions=coplayer_actions[learner],
+                coplayer_rewards=coplayer_rewards[learner],
+            ))
+        return trajectories, pool_metrics(trajectories)
+
+
+def pool_metrics(trajectories: Sequence[LearnerTrajectory]) -> dict:
+    """Per-round mean reward and cooperation rate of the learners, split by co-player kind.
+
+    Keys ``learner_vs_<kind>/reward`` and ``learner_vs_<kind>/cooperation`` for every kind
+    present (learner, tabular, frozen); against frozen players also
+    ``learner_vs_frozen/coplayer_reward`` and ``.../coplayer_cooperation``. Means are over
+    all rounds of all learners' games of that kind.
+    """
+    sums: dict = {}
+    for trajectory in trajectories:
+        for kind, name in enumerate(KIND_NAMES):
+            mask = trajectory.coplayer_kind == kind
+            if not bool(mask.any()):
+                continue
+            values = {
+                "reward": trajectory.rewards[:, mask],
+                "cooperation": (trajectory.actions[:, mask] == 0).float(),
+            }
+            if kind == KIND_FROZEN:
+                values["coplayer_reward"] = trajectory.coplayer_rewards[:, mask]
+                values["coplayer_cooperation"] = (trajectory.coplayer_actions[:, mask] == 0).float()
+            for key, value in values.items():
+                total, count = sums.get(f"learner_vs_{name}/{key}", (0.0, 0))
+                sums[f"learner_vs_{name}/{key}"] = (total + float(value.sum()), count + value.numel())
+    return {key: total / count for key, (total, count) in sums.items()}
+
+
+def play_match(
+    player,
+    coplayer,
+    num_games: int,
+    generator: torch.Generator,
+    num_rounds: int = 100,
+    payoffs="paper",
+    device="cpu",
+    player_identity: Optional[torch.Tensor] = None,
+    coplayer_identity: Optional[torch.Tensor] = None,
+):
+    """Play ``num_games`` episodes of ``player`` (as player_0) against ``coplayer``.
+
+    ``player_identity`` / ``coplayer_identity`` (``[num_games, 5]``), when given, are passed
+    to that player's ``reset`` as ``opponent_identity``.
+
+    Returns:
+        dict with ``actions`` and ``rewards``, each ``[2, num_rounds, num_games]``
+        (row 0 = ``player``), int64 and float32.
+    """
+    env = IPDVectorEnv(num_games, payoffs=payoffs, num_rounds=num_rounds, device=device, validate_actions=False)
+    for each, identity in ((player, player_identity), (coplayer, coplayer_identity)):
+        if identity is None:
+            each.reset(num_games, generator=generator)
+        else:
+            each.reset(num_games, generator=generator, opponent_identity=identity)
+    one_hot = torch.eye(NUM_OBSERVATIONS, device=env.device)
+    env.reset()
+    index = torch.full((2, num_games), START, dtype=torch.int64, device=env.device)
+    rewards = torch.zeros(2, num_games, device=env.device)
+    all_actions = torch.empty(2, num_rounds, num_games, dtype=torch.int64, device=env.device)
+    all_rewards = torch.empty(2, num_rounds, num_games, device=env.device)
+    for round_index in range(num_rounds):
+        joint = torch.stack([player.act(one_hot[index[0]], rewards[0]), coplayer.act(one_hot[index[1]], rewards[1])])
+        index, rewards = env.step_indices(joint)
+        all_actions[:, round_index] = joint
+        all_rewards[:, round_index] = rewards
+    return {"actions": all_actions, "rewards": all_rewards}

@@ -1,0 +1,303 @@
+"""The run loop shared by A2C and PPI: one unit of work into its folder, and whole experiments.
+
+Three library functions, used by ``examples/reproduce.py``, the CLI and the Ray backend:
+
+* :func:`run_unit` trains one (algorithm, experiment, condition, seed) into
+  ``<out>/<condition>/seed_<k>/`` (layout in :mod:`agents.checkpoint`), resumable;
+* :func:`run_experiment` runs every condition x seed in dependency order, then
+  :func:`agents.summary.aggregate`;
+* :func:`agents.summary.aggregate` reads a finished folder and writes ``summary.json``
+  and ``plots/`` (the Ray backend calls it after its tasks finish).
+
+An algorithm is a module registered in :data:`ALGORITHMS` that provides:
+
+``PRESETS``
+    dict of preset names (at least ``cpu-quick``, ``cpu``, ``paper``).
+``make_config(condition, preset, overrides) -> dict``
+    validated hyperparameters, JSON-able; raises ``ValueError`` for bad names/values.
+``make_trainer(config, condition, seed, device, prerequisites) -> Trainer``
+    ``prerequisites`` maps ``"frozen_from"`` / ``"init_from"`` to finished unit folders
+    (``pathlib.Path``) of the same seed, or None.
+``load_players(unit_dir, device) -> list``
+    the trained learners of a finished unit folder, as players.
+
+A :class:`Trainer` does the training; the runner does files, resume, progress and
+evaluation, so an algorithm never touches the run folder.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+from typing import Optional, Protocol, Sequence, Union, runtime_checkable
+
+
+from agents.checkpoint import (
+    CHECKPOINT_FORMAT,
+    MetricsLog,
+    config_differences,
+    load_checkpoint,
+    read_json,
+    save_checkpoint,
+    write_json,
+)
+from agents.evaluation import evaluate_learners
+from agents.experiments import get_experiment, select_conditions
+
+#: Algorithm name -> module implementing the interface in this module's docstring.
+ALGORITHMS = {"a2c": "agents.a2c", "ppi": "agents.ppi"}
+
+
+@runtime_checkable
+class Trainer(Protocol):
+    """What an algorithm hands the runner.
+
+    Attributes:
+        num_units: training units in the run (A2C: iterations; PPI: phases).
+        unit_name: ``"iteration"`` or ``"phase"``, for progress bars and plots.
+        checkpoint_every: write ``last.pt`` after every this many units.
+    """
+
+    num_units: int
+    unit_name: str
+    checkpoint_every: int
+
+    def train_unit(self, unit_index: int) -> dict:
+        """Run unit ``unit_index`` (0-based); return its metrics, ``{name: float}``.
+
+        Use the keys of :func:`agents.pool.pool_metrics` for the pool's numbers
+        (``learner_vs_learner/reward`` ...), plus any losses.
+        """
+
+    def state_dict(self) -> dict:
+        """Everything to continue exactly (models, optimisers, RNG states): tensors and plain Python."""
+
+    def load_state_dict(self, state: dict) -> None: ...
+
+    def players(self) -> list:
+        """The learners as players (``ipd_env.player``), for evaluation."""
+
+    def frozen_players(self) -> list:
+        """Frozen co-players of the run (Step 2's Fixed-ICL), or an empty list."""
+
+
+def get_algorithm(name: str):
+    """The algorithm module registered as ``name`` (imported lazily)."""
+    if name not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {name!r}; known algorithms: {', '.join(ALGORITHMS)}")
+    return importlib.import_module(ALGORITHMS[name])
+
+
+def check_preset(algorithm, algo_name: str, preset: str) -> str:
+    if preset not in algorithm.PRESETS:
+        raise ValueError(f"unknown preset {preset!r} for {algo_name}; known presets: {', '.join(algorithm.PRESETS)}")
+    return preset
+
+
+def unit_dir(out: Union[str, Path], condition: str, seed: int) -> Path:
+    return Path(out) / condition / f"seed_{seed}"
+
+
+def is_complete(directory: Path) -> bool:
+    """A unit is done when its evaluation and final checkpoint exist."""
+    return (directory / "eval.json").is_file() and (directory / "checkpoints" / "final.pt").is_file()
+
+
+def unit_config(algo: str, experiment: str, condition: str, seed: int, preset: str,
+                overrides: Optional[dict] = None) -> dict:
+    """The validated ``config.json`` of one unit (raises ``ValueError`` for any bad name or value)."""
+    algorithm = get_algorithm(algo)
+    spec = get_experiment(experiment).condition(condition)
+    check_preset(algorithm, algo, preset)
+    overrides = dict(overrides or {})
+    hyperparameters = algorithm.make_config(spec, preset, overrides)
+    return {
+        "algo": algo, "experiment": experiment, "condition": condition, "seed": int(seed),
+        "preset": preset, "overrides": overrides, "pool_mode": spec.pool_mode,
+        "num_learners": spec.num_learners, "hyperparameters": hyperparameters,
+    }
+
+
+def run_unit(
+    algo: str,
+    experiment: str,
+    condition: str,
+    seed: int,
+    preset: str,
+    out: Union[str, Path],
+    device: str = "cpu",
+    resume: bool = False,
+    overrides: Optional[dict] = None,
+    progress: bool = True,
+    stop_after: Optional[int] = None,
+) -> dict:
+    """Train one condition for one seed into ``<out>/<condition>/seed_<seed>/``.
+
+    Args:
+        algo, experiment, condition, preset: registered names.
+        seed: seeds model initialisation and every sample of the run.
+        device: ``"cpu"`` or ``"cuda"``; not part of the compared config.
+        resume: continue a folder that already holds this config from its last
+            checkpoint; without it an existing run folder is an error (nothing is touched).
+        overrides: hyperparameter overrides ``{name: value}`` on top of the preset.
+        stop_after: stop (as if killed) after this many units in total; for tests.
+
+    Returns:
+        the unit's evaluation (the content of ``eval.json``), or None when stopped early.
+
+    Raises:
+        ValueError: bad names or values, a folder with another config, an existing
+            folder without ``resume``, a corrupt checkpoint, a missing prerequisite.
+    """
+    config = unit_config(algo, experiment, condition, seed, preset, overrides)
+    algorithm = get_algorithm(algo)
+    spec = get_experiment(experiment).condition(condition)
+    directory = unit_dir(out, condition, seed)
+    config_path = directory / "config.json"
+    last_path = directory / "checkpoints" / "last.pt"
+    if config_path.exists():
+        if not resume:
+            raise ValueError(f"{directory} already holds a run; pass resume=True (--resume) to continue it, "
+                             f"or choose another output folder")
+        differences = config_differences(read_json(config_path), config)
+        if differences:
+            raise ValueError(f"cannot resume {directory}: its config differs from the requested one:\n  "
+                             + "\n  ".join(differences))
+        if is_complete(directory):
+            return read_json(directory / "eval.json")
+    elif directory.exists() and any(directory.iterdir()):
+        raise ValueError(f"{directory} is not empty but has no config.json; refusing to write into it")
+    prerequisites = {}
+    for role in ("frozen_from", "init_from"):
+        source = getattr(spec, role)
+        prerequisites[role] = None if source is None else unit_dir(out, source, seed)
+        if source is not None and not is_complete(prerequisites[role]):
+            raise ValueError(f"condition {condition!r} needs the finished {source!r} run of seed {seed} at "
+                             f"{prerequisites[role]}; run the experiment's conditions in order")
+    state = None
+    if resume and last_path.exists():
+        state = load_checkpoint(last_path)
+        differences = config_differences(state["config"], config)
+        if differences:
+            raise ValueError(f"checkpoint {last_path} was written for another config:\n  " + "\n  ".join(differences))
+    elif resume and (directory / "metrics.csv").is_file() and (directory / "metrics.csv").stat().st_size > 0:
+        raise ValueError(f"cannot resume {directory}: metrics.csv has rows but the checkpoint {last_path} is "
+                         f"missing; move the folder away to start over")
+    trainer = algorithm.make_trainer(config["hyperparameters"], spec, seed, device, prerequisites)
+    history, elapsed = [], 0.0
+    if state is not None:
+        trainer.load_state_dict(state["trainer"])
+        history, elapsed = list(state["history"]), float(state["wall_time_s"])
+    directory.mkdir(parents=True, exist_ok=True)
+    if not config_path.exists():
+        write_json(config_path, config)
+    metrics_log = MetricsLog(directory / "metrics.csv")
+    metrics_log.rewrite(history)
+    writer = _tensorboard_writer(directory / "tb", purge_step=len(history))
+    start_unit = len(history)
+    started = time.perf_counter()
+    bar = _progress_bar(trainer, start_unit, f"{algo} {condition} seed {seed}", progress)
+    try:
+        for unit in range(start_unit, trainer.num_units):
+            if stop_after is not None and unit >= stop_after:
+                return None
+            metrics = trainer.train_unit(unit)
+            row = {"unit": unit, **{key: float(value) for key, value in metrics.items()},
+                   "wall_time_s": elapsed + time.perf_counter() - started}
+            history.append(row)
+            metrics_log.append(row)
+            if writer is not None:
+                for key, value in metrics.items():
+                    writer.add_scalar(key, float(value), unit)
+            if bar is not None:
+                bar.set_postfix(_postfix(metrics), refresh=False)
+                bar.update(1)
+            if (unit + 1) % trainer.checkpoint_every == 0 or unit + 1 == trainer.num_units:
+                save_checkpoint(last_path, {"format": CHECKPOINT_FORMAT, "config": config, "history": history,
+                                            "wall_time_s": row["wall_time_s"], "trainer": trainer.state_dict()})
+    finally:
+        if bar is not None:
+            bar.close()
+        if writer is not None:
+            writer.close()
+    wall_time = elapsed + time.perf_counter() - started
+    save_checkpoint(directory / "checkpoints" / "final.pt",
+                    {"format": CHECKPOINT_FORMAT, "config": config, "history": history,
+                     "wall_time_s": wall_time, "trainer": trainer.state_dict()})
+    evaluation = evaluate_learners(trainer.players(), trainer.frozen_players(), spec, seed=seed, device=device)
+    evaluation["wall_time_s"] = wall_time
+    evaluation["num_units"] = trainer.num_units
+    write_json(directory / "eval.json", evaluation)
+    return evaluation
+
+
+def _postfix(metrics: dict) -> dict:
+    short = {}
+    for key, value in metrics.items():
+        kind, _, name = key.partition("/")
+        if kind.startswith("learner_vs_") and name in ("reward", "cooperation"):
+            short[f"{kind[len('learner_vs_'):][:3]}_{name[:4]}"] = f"{value:.2f}"
+    return short
+
+
+def _progress_bar(trainer, start_unit: int, description: str, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(total=trainer.num_units, initial=start_unit, desc=description, unit=trainer.unit_name,
+                dynamic_ncols=True)
+
+
+def _tensorboard_writer(directory: Path, purge_step: int):
+    """A TensorBoard writer, or None when tensorboard is not installed (extra ``[plot]``)."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(directory), purge_step=purge_step)
+
+
+def seed_list(seeds: Union[int, Sequence[int]]) -> list:
+    """``3`` -> ``[0, 1, 2]``; a sequence is taken as the seeds themselves."""
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise ValueError(f"number of seeds must be >= 1, got {seeds}")
+        return list(range(seeds))
+    return [int(seed) for seed in seeds]
+
+
+def experiment_units(experiment: str, seeds, conditions: Optional[Sequence[str]] = None) -> list:
+    """``[(condition, seed), ...]`` in an order that respects prerequisites (for schedulers)."""
+    selected = select_conditions(get_experiment(experiment), conditions)
+    return [(condition.name, seed) for condition in selected for seed in seed_list(seeds)]
+
+
+def run_experiment(
+    experiment: str,
+    algo: str = "a2c",
+    preset: str = "cpu-quick",
+    seeds: Union[int, Sequence[int]] = 3,
+    out: Union[str, Path] = "runs",
+    device: str = "cpu",
+    resume: bool = False,
+    overrides: Optional[dict] = None,
+    conditions: Optional[Sequence[str]] = None,
+    progress: bool = True,
+) -> dict:
+    """Run every (condition, seed) of an experiment locally, then write ``summary.json`` and plots.
+
+    All names and values are validated before anything is written. Returns the summary.
+    """
+    from agents.summary import aggregate
+
+    units = experiment_units(experiment, seeds, conditions)
+    for condition, seed in units:  # validate everything up front
+        unit_config(algo, experiment, condition, seed, preset, overrides)
+    for condition, seed in units:
+        directory = unit_dir(out, condition, seed)
+        if (directory / "config.json").exists() and not resume:
+            raise ValueError(f"{directory} already holds a run; pass --resume to continue, or choose another --out")
+    for condition, seed in units:
+        run_unit(algo, experiment, condition, seed, preset, out, device=device, resume=resume,
+                 overrides=overrides, progress=progress)
+    return aggregate(out)

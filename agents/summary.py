@@ -1,0 +1,123 @@
+"""Aggregate a finished experiment folder: ``summary.json`` and ``plots/``.
+
+Reads only the files of the run folders (``config.json``, ``metrics.csv``, ``eval.json``),
+so it works the same for local runs and for runs that Ray tasks wrote.
+
+``summary.json``::
+
+    {"experiment", "algo", "preset", "seeds", "wall_time_s" (sum over units),
+     "conditions": {condition: {
+         "seeds": [...], "complete_seeds": [...], "wall_time_s": {"mean", "std", "total"},
+         "num_units": int, "final_fraction": 0.1,
+         "training": {"learner_vs_learner/cooperation": {"mean", "std", "values"}, ...},
+         "evaluation": {opponent: {"reward": {"mean", "std", "values"}, "late_reward": ...}}}}}
+
+``training`` holds, per metric, the mean over the last ``final_fraction`` of the units of
+each seed, then mean and sample standard deviation over seeds. ``evaluation`` averages
+the learners of a seed, then takes mean and standard deviation over seeds.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Union
+
+from agents.checkpoint import read_json, read_metrics, write_json
+from agents.experiments import get_experiment
+
+FINAL_FRACTION = 0.1
+EVALUATION_KEYS = ("reward", "cooperation", "late_reward", "late_cooperation", "coplayer_reward",
+                   "coplayer_cooperation")
+
+
+def mean_std(values) -> dict:
+    """``{"mean", "std", "values"}`` with the sample standard deviation (0 for one value)."""
+    values = [float(value) for value in values]
+    if not values:
+        return {"mean": float("nan"), "std": float("nan"), "values": []}
+    mean = sum(values) / len(values)
+    variance = sum((value - mean) ** 2 for value in values) / (len(values) - 1) if len(values) > 1 else 0.0
+    return {"mean": mean, "std": math.sqrt(variance), "values": values}
+
+
+def load_runs(out: Union[str, Path]) -> dict:
+    """``{condition: {seed: {"config", "metrics", "eval" (or None)}}}`` for every unit folder under ``out``."""
+    runs: dict = {}
+    for config_path in sorted(Path(out).glob("*/seed_*/config.json")):
+        directory = config_path.parent
+        config = read_json(config_path)
+        metrics_path, eval_path = directory / "metrics.csv", directory / "eval.json"
+        runs.setdefault(config["condition"], {})[config["seed"]] = {
+            "config": config,
+            "metrics": read_metrics(metrics_path) if metrics_path.is_file() else [],
+            "eval": read_json(eval_path) if eval_path.is_file() else None,
+        }
+    return runs
+
+
+def _final_training(metrics: list) -> dict:
+    if not metrics:
+        return {}
+    count = max(1, int(round(len(metrics) * FINAL_FRACTION)))
+    tail = metrics[-count:]
+    keys = [key for key in tail[-1] if key.startswith("learner_vs_")]
+    return {key: sum(row[key] for row in tail if key in row) / sum(1 for row in tail if key in row) for key in keys}
+
+
+def _seed_evaluation(evaluation: dict) -> dict:
+    """Mean over the learners of one seed: ``{opponent: {key: value}}``."""
+    per_opponent: dict = {}
+    for learner in evaluation["learners"]:
+        for opponent, values in learner["opponents"].items():
+            for key in EVALUATION_KEYS:
+                per_opponent.setdefault(opponent, {}).setdefault(key, []).append(values[key])
+    return {opponent: {key: sum(values) / len(values) for key, values in keys.items()}
+            for opponent, keys in per_opponent.items()}
+
+
+def summarise(out: Union[str, Path]) -> dict:
+    """The summary dict of an experiment folder (see the module docstring); writes nothing."""
+    runs = load_runs(out)
+    if not runs:
+        raise ValueError(f"{out} holds no run folders (<condition>/seed_<k>/config.json)")
+    first = next(iter(next(iter(runs.values())).values()))["config"]
+    experiment = get_experiment(first["experiment"])
+    order = [name for name in experiment.condition_names if name in runs] + \
+        sorted(name for name in runs if name not in experiment.condition_names)
+    conditions, total_wall, all_seeds = {}, 0.0, set()
+    for name in order:
+        seeds = runs[name]
+        complete = sorted(seed for seed, run in seeds.items() if run["eval"] is not None)
+        all_seeds.update(seeds)
+        training_by_seed = [_final_training(seeds[seed]["metrics"]) for seed in sorted(seeds)]
+        keys = sorted({key for values in training_by_seed for key in values})
+        training = {key: mean_std([values[key] for values in training_by_seed if key in values]) for key in keys}
+        evaluation_by_seed = [_seed_evaluation(seeds[seed]["eval"]) for seed in complete]
+        opponents = list(evaluation_by_seed[0]) if evaluation_by_seed else []
+        evaluation = {opponent: {key: mean_std([values[opponent][key] for values in evaluation_by_seed])
+                                 for key in EVALUATION_KEYS} for opponent in opponents}
+        walls = [seeds[seed]["eval"]["wall_time_s"] for seed in complete]
+        total_wall += sum(walls)
+        conditions[name] = {
+            "seeds": sorted(seeds), "complete_seeds": complete,
+            "num_units": max((len(run["metrics"]) for run in seeds.values()), default=0),
+            "final_fraction": FINAL_FRACTION,
+            "wall_time_s": {**mean_std(walls), "total": sum(walls)},
+            "training": training, "evaluation": evaluation,
+        }
+    return {"experiment": experiment.name, "algo": first["algo"], "preset": first["preset"],
+            "seeds": sorted(all_seeds), "wall_time_s": total_wall, "conditions": conditions}
+
+
+def aggregate(out: Union[str, Path], plots: bool = True) -> dict:
+    """Write ``<out>/summary.json`` and (with matplotlib installed) ``<out>/plots/``; return the summary."""
+    summary = summarise(out)
+    if plots:
+        try:
+            from agents.plots import plot_experiment
+        except ImportError as error:  # matplotlib is the optional extra [plot]
+            summary["plots"] = f"not drawn: {error}; pip install 'ipd-env[plot]'"
+        else:
+            summary["plots"] = [str(path) for path in plot_experiment(out, load_runs(out), summary)]
+    write_json(Path(out) / "summary.json", summary)
+    return summary
