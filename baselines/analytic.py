@@ -159,6 +159,14 @@ def _joint(cooperate_0: np.ndarray, cooperate_1: np.ndarray) -> np.ndarray:
     )
 
 
+def _chain(policy_0: PolicyLike, policy_1: PolicyLike, payoffs: PayoffSpec):
+    """``(initial [B, 4], transition [B, 4, 4], batched)``; see :func:`markov_chain`."""
+    first, second, batched = _pair(policy_0, policy_1, payoffs)
+    initial = _joint(first[:, 0], second[:, 0])
+    transition = _joint(first[:, _OBSERVATION_OF_PLAYER_0], second[:, _OBSERVATION_OF_PLAYER_1])
+    return initial, transition, batched
+
+
 def markov_chain(policy_0: PolicyLike, policy_1: PolicyLike, payoffs: PayoffSpec = "paper"):
     """The chain of two memory-1 policies.
 
@@ -167,9 +175,7 @@ def markov_chain(policy_0: PolicyLike, policy_1: PolicyLike, payoffs: PayoffSpec
         the transition matrices ``[B, 4, 4]`` (rows: this round's outcome, columns: the
         next), states in player_0's frame (CC, CD, DC, DD). ``B = 1`` for a single pair.
     """
-    first, second, _ = _pair(policy_0, policy_1, payoffs)
-    initial = _joint(first[:, 0], second[:, 0])
-    transition = _joint(first[:, _OBSERVATION_OF_PLAYER_0], second[:, _OBSERVATION_OF_PLAYER_1])
+    initial, transition, _ = _chain(policy_0, policy_1, payoffs)
     return initial, transition
 
 
@@ -202,8 +208,7 @@ def per_round_values(
     """
     num_rounds = check_num_rounds(num_rounds)
     table = make_payoff_table(payoffs)
-    initial, transition = markov_chain(policy_0, policy_1, payoffs)
-    _, _, batched = _pair(policy_0, policy_1, payoffs)
+    initial, transition, batched = _chain(policy_0, policy_1, payoffs)
     distributions = np.empty((initial.shape[0], num_rounds, 4))
     current = initial
     for round_index in range(num_rounds):
@@ -241,8 +246,7 @@ def finite_horizon_values(
     """
     num_rounds = check_num_rounds(num_rounds)
     table = make_payoff_table(payoffs)
-    initial, transition = markov_chain(policy_0, policy_1, payoffs)
-    _, _, batched = _pair(policy_0, policy_1, payoffs)
+    initial, transition, batched = _chain(policy_0, policy_1, payoffs)
     mean = np.einsum("bs,bst->bt", initial, _sum_of_powers(transition, num_rounds)) / num_rounds
     return _values(mean, table, batched, num_rounds)
 
@@ -318,8 +322,7 @@ def long_run_values(policy_0: PolicyLike, policy_1: PolicyLike, payoffs: PayoffS
         ``outcome_frequencies`` ``[4]`` (``[4, B]``) and ``num_rounds = math.inf``.
     """
     table = make_payoff_table(payoffs)
-    initial, transition = markov_chain(policy_0, policy_1, payoffs)
-    _, _, batched = _pair(policy_0, policy_1, payoffs)
+    initial, transition, batched = _chain(policy_0, policy_1, payoffs)
     patterns = (transition > 0).reshape(transition.shape[0], 16)
     unique_patterns, group = np.unique(patterns, axis=0, return_inverse=True)
     group = np.asarray(group).reshape(-1)
