@@ -1,0 +1,87 @@
+"""Where PPI's episodes come from: the pretraining set D_0 and the pool's trajectories.
+
+Both produce the compact per-episode arrays of :mod:`agents.ppi.dataset`
+(``outcomes`` ``[E, T]`` in 1..4, ``coplayer_kind`` ``[E]``, ``identity`` ``[E, 5]``).
+
+Pretraining (SPEC section 4 and the "no mixed pool" ablation of section 3):
+
+* ``"tabular"``: games between two fresh uniform-random memory-1 agents; both players'
+  first-person views are kept, so ``num_episodes`` views come from ``num_episodes / 2`` games;
+  the identity of each view is the *other* agent's log p(C | o);
+* ``"random"``: both players play uniform coin flips every round (the paper's "random
+  action sequences with their rewards"); identity zeros.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+
+from agents.pool import KIND_TABULAR, LearnerTrajectory
+from baselines.tabular import MemoryOnePlayer, opponent_id, sample_memory_one
+from ipd_env.game import NUM_OBSERVATIONS, first_person_outcome
+from ipd_env.vector import IPDVectorEnv
+
+PRETRAINING_KINDS = ("tabular", "random")
+#: ``coplayer_kind`` of random-sequence pretraining episodes (after the pool's 0..2).
+KIND_RANDOM = 3
+
+
+def pretraining_episodes(
+    num_episodes: int,
+    kind: str = "tabular",
+    num_rounds: int = 100,
+    generator: Optional[torch.Generator] = None,
+) -> dict[str, torch.Tensor]:
+    """The pretraining data D_0 of one learner (see the module docstring).
+
+    Args:
+        num_episodes: first-person episodes, even (two views per game).
+        kind: ``"tabular"`` or ``"random"``.
+        num_rounds: rounds per episode.
+        generator: CPU generator; the same state gives the same episodes.
+
+    Returns:
+        ``outcomes`` ``[E, T]`` int64, ``coplayer_kind`` ``[E]`` int64, ``identity`` ``[E, 5]`` float32.
+    """
+    if kind not in PRETRAINING_KINDS:
+        raise ValueError(f"pretraining kind must be one of {PRETRAINING_KINDS}, got {kind!r}")
+    if isinstance(num_episodes, bool) or not isinstance(num_episodes, int) or num_episodes < 2 or num_episodes % 2:
+        raise ValueError(f"pretraining episodes must be an even integer >= 2 (two views per game), got {num_episodes!r}")
+    num_games = num_episodes // 2
+    env = IPDVectorEnv(num_games, num_rounds=num_rounds, validate_actions=False)
+    outcomes = torch.empty(2, num_rounds, num_games, dtype=torch.int64)
+    if kind == "tabular":
+        policies = [sample_memory_one(num_games, generator) for _ in range(2)]
+        players = [MemoryOnePlayer(policy) for policy in policies]
+        for player in players:
+            player.reset(num_games, generator)
+        identity = torch.cat([opponent_id(policies[1]), opponent_id(policies[0])])
+    else:
+        identity = torch.zeros(num_episodes, NUM_OBSERVATIONS)
+    one_hot = torch.eye(NUM_OBSERVATIONS)
+    env.reset()
+    index = env.observation_index
+    rewards = torch.zeros(2, num_games)
+    for round_index in range(num_rounds):
+        if kind == "tabular":
+            joint = torch.stack([player.act(one_hot[index[side]], rewards[side]) for side, player in enumerate(players)])
+        else:
+            joint = torch.randint(0, 2, (2, num_games), generator=generator)
+        index, rewards = env.step_indices(joint)
+        outcomes[:, round_index] = index
+    return {
+        "outcomes": outcomes.transpose(1, 2).reshape(num_episodes, num_rounds),
+        "coplayer_kind": torch.full((num_episodes,), KIND_TABULAR if kind == "tabular" else KIND_RANDOM),
+        "identity": identity,
+    }
+
+
+def trajectory_episodes(trajectory: LearnerTrajectory) -> dict[str, torch.Tensor]:
+    """One learner's games from the pool as data-set arrays (its own first-person view)."""
+    outcomes = first_person_outcome(trajectory.actions, trajectory.coplayer_actions)  # [T, B]
+    return {
+        "outcomes": outcomes.t().cpu(),
+        "coplayer_kind": trajectory.coplayer_kind.cpu(),
+        "identity": trajectory.opponent_identity.float().cpu(),
+    }

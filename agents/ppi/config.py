@@ -1,0 +1,148 @@
+"""PPI's hyperparameters and presets (SPEC sections 4 and 7).
+
+``paper`` is the paper's scale: 200,000 pretraining episodes, 20,000 episodes per
+phase, 30 phases, AdamW (lr 1e-4, weight decay 1e-2, betas (0.9, 0.98)), batch 256
+episodes, 10 epochs per phase, gradient clip 1, GRU hidden 128 / embeddings 32,
+beta 0.01, K = 8 rollouts of 15 rounds. It needs a GPU (``benchmarks/ppi_throughput.py``
+prints the estimate).
+
+The CPU presets shrink what costs time on 2 cores and say so:
+
+* a smaller GRU (hidden 64 / embeddings 16) and fewer, shorter rollouts (K = 4, 10 rounds);
+* far fewer episodes and phases, and a larger learning rate (1e-3) so the model fits them
+  in a few epochs;
+* ``beta = 1``: with rewards of about 1 per round, ``beta = 0.01`` moves the prior by
+  ``exp(0.01 * Q)``, a few percent per phase, which 30 phases of 20,000 episodes can
+  accumulate but 6 phases of a few hundred cannot (measured: README, PPI section).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Optional
+
+from agents.ppi.planner import ACT_WITH, PlannerConfig
+from agents.ppi.collect import PRETRAINING_KINDS
+
+
+@dataclass
+class PPIConfig:
+    """Hyperparameters of one PPI run (JSON-able; ``config.json`` stores them)."""
+
+    num_phases: int = 30
+    """phases: re-initialise (or keep) the model, train on all data, collect with pi."""
+    pretraining_episodes: int = 200_000
+    """first-person episodes in D_0 (two views per tabular-vs-tabular game)."""
+    episodes_per_phase: int = 20_000
+    """episodes each learner plays per phase (the pool's games_per_learner)."""
+    pretraining: str = "auto"
+    """D_0: 'tabular', 'random' (coin-flip action sequences), or 'auto' (random for no-tabular)."""
+    reinitialise: bool = True
+    """re-initialise the model every phase (the paper); False warm-starts from the last phase."""
+    epochs: int = 10
+    """passes over all data so far per phase."""
+    batch_size: int = 256
+    """episodes per gradient step."""
+    learning_rate: float = 1e-4
+    """AdamW learning rate."""
+    weight_decay: float = 1e-2
+    """AdamW weight decay."""
+    adam_betas: list = field(default_factory=lambda: [0.9, 0.98])
+    """AdamW betas."""
+    max_grad_norm: float = 1.0
+    """gradient norm clip."""
+    hidden_size: int = 128
+    """GRU hidden units."""
+    embedding_size: int = 32
+    """per-modality embedding width."""
+    beta: float = 0.01
+    """inverse temperature of pi ∝ p_phi exp(beta Q)."""
+    num_rollouts: int = 8
+    """K: Monte Carlo rollouts per action."""
+    horizon: int = 15
+    """rounds per rollout."""
+    discount: float = 1.0
+    """gamma inside Q."""
+    act_with: str = "pi"
+    """the learners act with 'pi' or with the prior 'prior'."""
+    fixed_icl_act_with: str = "pi"
+    """how the frozen Step-1 learner (Fixed-ICL) acts in Step 2: 'pi' or 'prior'."""
+    num_rounds: int = 100
+    """rounds per episode."""
+    payoffs: list = field(default_factory=lambda: [1.0, -1.0, 2.0, 0.0])
+    """(R, S, T, P) of the game."""
+    checkpoint_every: int = 1
+    """write the resumable checkpoint every this many phases."""
+
+    def planner(self, act_with: Optional[str] = None) -> PlannerConfig:
+        return PlannerConfig(beta=self.beta, num_rollouts=self.num_rollouts, horizon=self.horizon,
+                             discount=self.discount, act_with=act_with or self.act_with)
+
+
+_CPU_COMMON = dict(hidden_size=64, embedding_size=16, learning_rate=1e-3, beta=1.0, num_rollouts=4, horizon=10)
+
+#: Preset -> overrides of the defaults (the paper's values).
+PRESETS = {
+    "test": dict(_CPU_COMMON, num_phases=2, pretraining_episodes=32, episodes_per_phase=16, epochs=1, batch_size=16,
+                 hidden_size=16, embedding_size=8, num_rollouts=2, horizon=3, num_rounds=10),
+    "cpu-quick": dict(_CPU_COMMON, num_phases=6, pretraining_episodes=512, episodes_per_phase=128, epochs=4),
+    "cpu": dict(_CPU_COMMON, num_phases=12, pretraining_episodes=2048, episodes_per_phase=512, epochs=5),
+    "paper": {},
+}
+
+
+def make_config(condition, preset: str, overrides: Optional[dict] = None) -> dict:
+    """Validated hyperparameters for ``condition`` at ``preset`` with ``overrides`` on top."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r} for ppi; known presets: {', '.join(PRESETS)}")
+    values = dataclasses.asdict(PPIConfig())
+    values.update(PRESETS[preset])
+    known = {item.name for item in dataclasses.fields(PPIConfig)}
+    for key, value in (overrides or {}).items():
+        if key not in known:
+            raise ValueError(f"unknown ppi hyperparameter {key!r}; known: {', '.join(sorted(known))}")
+        values[key] = value
+    config = PPIConfig(**values)
+    check_config(config, condition)
+    return dataclasses.asdict(config)
+
+
+def check_config(config: PPIConfig, condition=None) -> None:
+    """Raise ``ValueError`` naming the first invalid hyperparameter."""
+    def positive_int(name):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if isinstance(config.num_phases, bool) or not isinstance(config.num_phases, int) or config.num_phases < 1:
+        raise ValueError(f"num_phases must be an integer >= 1, got {config.num_phases!r}")
+    for name in ("pretraining_episodes", "episodes_per_phase", "epochs", "batch_size", "hidden_size",
+                 "embedding_size", "num_rounds", "checkpoint_every"):
+        positive_int(name)
+    if config.pretraining_episodes % 2:
+        raise ValueError(f"pretraining_episodes must be even (two views per game), got {config.pretraining_episodes}")
+    for name in ("learning_rate", "max_grad_norm"):
+        if not float(getattr(config, name)) > 0:
+            raise ValueError(f"{name} must be > 0, got {getattr(config, name)!r}")
+    if not float(config.weight_decay) >= 0:
+        raise ValueError(f"weight_decay must be >= 0, got {config.weight_decay!r}")
+    if len(config.adam_betas) != 2 or not all(0.0 <= float(b) < 1.0 for b in config.adam_betas):
+        raise ValueError(f"adam_betas must be two numbers in [0, 1), got {config.adam_betas!r}")
+    if config.pretraining not in PRETRAINING_KINDS + ("auto",):
+        raise ValueError(f"pretraining must be one of {PRETRAINING_KINDS + ('auto',)}, got {config.pretraining!r}")
+    if config.fixed_icl_act_with not in ACT_WITH:
+        raise ValueError(f"fixed_icl_act_with must be one of {ACT_WITH}, got {config.fixed_icl_act_with!r}")
+    config.planner()  # beta >= 0, K >= 1, horizon >= 1, discount in [0, 1], act_with
+    if condition is not None:
+        from agents.pool import TrainingPool
+
+        # The pool checks that the episodes split as the condition needs (raises ValueError if not).
+        TrainingPool(condition.pool_mode, condition.num_learners, config.episodes_per_phase,
+                     num_frozen=1 if condition.frozen_from else 0, num_rounds=config.num_rounds,
+                     payoffs=config.payoffs)
+
+
+def pretraining_kind(config: PPIConfig, pool_mode: str) -> str:
+    """D_0's kind: 'auto' gives random action sequences when the pool has no tabular agents."""
+    if config.pretraining != "auto":
+        return config.pretraining
+    return "random" if pool_mode == "no-tabular" else "tabular"
