@@ -184,6 +184,8 @@ def run_unit(
         raise ValueError(f"cannot resume {directory}: metrics.csv has rows but the checkpoint {last_path} is "
                          f"missing; move the folder away to start over")
     trainer = algorithm.make_trainer(config["hyperparameters"], spec, seed, device, prerequisites)
+    if hasattr(trainer, "use_run_folder"):  # optional hook: PPI keeps its data set in <unit>/data/
+        trainer.use_run_folder(directory)
     history, elapsed = [], 0.0
     if state is not None:
         trainer.load_state_dict(state["trainer"])
@@ -224,7 +226,9 @@ def run_unit(
     save_checkpoint(directory / "checkpoints" / "final.pt",
                     {"format": CHECKPOINT_FORMAT, "config": config, "history": history,
                      "wall_time_s": wall_time, "trainer": trainer.state_dict()})
-    evaluation = evaluate_learners(trainer.players(), trainer.frozen_players(), spec, seed=seed, device=device)
+    hyper = config["hyperparameters"]  # evaluate in the run's own game (rounds, payoffs)
+    evaluation = evaluate_learners(trainer.players(), trainer.frozen_players(), spec, seed=seed, device=device,
+                                   num_rounds=hyper.get("num_rounds", 100), payoffs=hyper.get("payoffs", "paper"))
     evaluation["wall_time_s"] = wall_time
     evaluation["num_units"] = trainer.num_units
     write_json(directory / "eval.json", evaluation)
