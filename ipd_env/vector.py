@@ -74,6 +74,11 @@ class IPDVectorEnv:
         self._reward_lookup = torch.stack(
             [lookup[0].reshape(4), lookup[1].transpose(0, 1).reshape(4)], dim=0
         ).to(self.device)
+        # The same table indexed by player_0's observation 1 + 2 * a0 + a1 (column 0, START, unused),
+        # so that the hot path gathers rewards straight from the observation it already wrote.
+        self._reward_by_observation = torch.cat(
+            [torch.zeros(2, 1, dtype=dtype, device=self.device), self._reward_lookup], dim=1
+        )
         self._one_hot = torch.eye(NUM_OBSERVATIONS, dtype=dtype, device=self.device)
         self._player_index = torch.arange(2, device=self.device).unsqueeze(1)
         self.round = 0
@@ -104,8 +109,10 @@ class IPDVectorEnv:
             raise TypeError(f"actions must be an integer tensor of 0 (cooperate) / 1 (defect), got dtype {actions.dtype}")
         if actions.shape != (2, self.num_games):
             raise ValueError(f"actions must have shape [2, {self.num_games}] (one row per agent), got {tuple(actions.shape)}")
-        bad = (actions < 0) | (actions > 1)
-        if bool(bad.any()):
+        # One reduction and one host sync on the valid path; the offending entry is only searched for on error.
+        lowest, highest = torch.aminmax(actions)
+        if bool((lowest < 0) | (highest > 1)):
+            bad = (actions < 0) | (actions > 1)
             agent_index, game_index = (int(i) for i in bad.nonzero()[0])
             raise ValueError(
                 f"action for {AGENTS[agent_index]!r} in game {game_index} must be 0 (cooperate) or 1 (defect), "
@@ -130,11 +137,12 @@ class IPDVectorEnv:
         if self.validate_actions:
             self._check(actions)
         own, other = actions[0], actions[1]
-        joint = 2 * own + other  # [N], from player_0's frame
-        rewards = self._reward_lookup.gather(1, joint.unsqueeze(0).expand(2, -1))
-        # player_1's first-person index swaps own and other: 1 + 2 * a1 + a0.
-        self.observation_index[0] = joint + 1
-        self.observation_index[1] = 2 * other + own + 1
+        observation_0, observation_1 = self.observation_index[0], self.observation_index[1]
+        # First-person indices written in place (no temporaries): 1 + 2 * own + other for
+        # player_0, and with own and other swapped for player_1.
+        torch.add(other, own, alpha=2, out=observation_0).add_(1)
+        torch.add(own, other, alpha=2, out=observation_1).add_(1)
+        rewards = self._reward_by_observation.gather(1, observation_0.unsqueeze(0).expand(2, -1))
         self.round += 1
         return self.observation_index, rewards
 
