@@ -4,7 +4,15 @@ import warnings
 
 import numpy as np
 import pytest
-from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, seed_test
+from pettingzoo.test import (
+    api_test,
+    max_cycles_test,
+    parallel_api_test,
+    parallel_seed_test,
+    render_test,
+    seed_test,
+    state_test,
+)
 
 import ipd_env
 from ipd_env import ipd_v0
@@ -52,6 +60,13 @@ def test_aec_api_test_discrete_observations():
 def test_pettingzoo_seed_tests():
     parallel_seed_test(ipd_v0.parallel_env, num_cycles=200)
     seed_test(ipd_v0.env, num_cycles=200)
+
+
+def test_pettingzoo_max_cycles_render_and_state_tests(capsys):
+    max_cycles_test(ipd_v0)
+    render_test(ipd_v0.env, custom_tests={"ansi": lambda text: text.startswith("round ")})
+    state_test(ipd_v0.env(), ipd_v0.parallel_env())
+    assert "round 4/100: player_0" in capsys.readouterr().out  # human mode printed the rounds
 
 
 def test_same_seed_same_multi_round_trajectory():
