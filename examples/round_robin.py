@@ -204,7 +204,10 @@ def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> list[Pairing]:
     arguments = parse_arguments(argv)
     names = [name.strip() for name in arguments.players.split(",") if name.strip()]
-    results = round_robin(names, arguments.episodes, arguments.rounds, arguments.payoffs, arguments.seed)
+    try:
+        results = round_robin(names, arguments.episodes, arguments.rounds, arguments.payoffs, arguments.seed)
+    except ValueError as error:  # unknown player, bad payoffs, GTFT/ZD in a game that has none
+        raise SystemExit(f"round_robin.py: error: {error}") from error
     print(
         f"Round robin in ipd_env.parallel_env: payoffs {arguments.payoffs}, {arguments.rounds} rounds, "
         f"{arguments.episodes} episodes per pairing, seed {arguments.seed}. Per-round means, player_0 / player_1."

@@ -68,3 +68,9 @@ def test_bad_arguments_are_refused(round_robin, capsys):
     assert "--episodes must be a positive integer, got 0" in capsys.readouterr().err
     with pytest.raises(ValueError, match="unknown co-player 'nobody'; the zoo has"):
         round_robin.round_robin(["tft", "nobody"], episodes=1, rounds=2)
+
+
+def test_a_game_without_gtft_is_reported_not_crashed(round_robin):
+    # (R, S, T, P) = (3, 5, 0, 1) is no prisoner's dilemma: GTFT's generosity is undefined.
+    with pytest.raises(SystemExit, match=r"round_robin.py: error: GTFT's generosity is defined for a prisoner's dilemma"):
+        round_robin.main(["--episodes", "1", "--rounds", "2", "--players", "tft,gtft", "--payoffs", "3,5,0,1"])
