@@ -10,6 +10,8 @@ Rows:
 * ``aec``: the PettingZoo AEC env (``ipd_env.env()``), one ``step`` per agent, dead steps
   with ``None`` at the end of each episode as the AEC API requires;
 * ``gymnasium``: ``IPDvsCoPlayerEnv`` against a fixed stochastic memory-1 co-player (GTFT);
+* ``gymnasium vector``: ``IPDvsCoPlayerVectorEnv`` (numpy, ``gymnasium.make_vec``), N learners
+  against GTFT, co-player sampling included;
 * ``vector``: ``IPDVectorEnv.step_indices`` at several batch sizes N, with action
   validation on (the default) and off, pre-drawn action tensors;
 * ``numpy lookup``: the ceiling, a bare numpy loop doing the same arithmetic and table
@@ -109,6 +111,21 @@ def gymnasium_env_rate(seconds, repeats, rng):
     return best_rate(run, 1, seconds, repeats)
 
 
+def gymnasium_vector_env_rate(num_envs, seconds, repeats, rng):
+    from ipd_env.single_agent_vector import IPDvsCoPlayerVectorEnv
+
+    env = IPDvsCoPlayerVectorEnv(num_envs, co_player="gtft")
+    env.reset(seed=0)
+    actions = [rng.integers(0, 2, size=num_envs) for _ in range(NUM_PREDRAWN)]
+
+    def run(calls):
+        step = env.step
+        for index in range(calls):
+            step(actions[index % NUM_PREDRAWN])
+
+    return best_rate(run, num_envs, seconds, repeats)
+
+
 def vector_env_rate(num_games, device, validate, seconds, repeats):
     import torch
 
@@ -197,6 +214,7 @@ def main(argv=None):
                 name = "vector" + ("" if validate else " (no checks)")
                 rate = vector_env_rate(num_games, device, validate, seconds, repeats)
                 row(name, device, num_games, rate, ceiling)
+        row("gymnasium vector", "cpu", num_games, gymnasium_vector_env_rate(num_games, seconds, repeats, rng))
 
 
 if __name__ == "__main__":

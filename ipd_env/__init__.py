@@ -7,10 +7,12 @@ Public names::
     from ipd_env import ipd_v0         # versioned module: env, parallel_env, raw_env
     ipd_env.IPDVectorEnv(num_games)    # batched torch env (imported on first use)
     ipd_env.IPDvsCoPlayerEnv(...)      # Gymnasium env against a co-player (imported on first use)
+    ipd_env.IPDvsCoPlayerVectorEnv(N)  # its native vector version (gymnasium.make_vec)
 
 Importing the package registers ``ipd_env/IPD-v0`` with PettingZoo (``pettingzoo.make``,
 parallel and AEC, where the installed PettingZoo has a registry) and
-``ipd_env/IPDvsCoPlayer-v0`` with Gymnasium (``gymnasium.make``). Registration is
+``ipd_env/IPDvsCoPlayer-v0`` with Gymnasium (``gymnasium.make``; ``gymnasium.make_vec``
+builds the native vector env). Registration is
 idempotent, and torch is only imported when the batched or Gymnasium env is used.
 """
 __version__ = "0.1.0"
@@ -25,6 +27,7 @@ GYMNASIUM_ID = "ipd_env/IPDvsCoPlayer-v0"
 _LAZY_NAMES = {
     "IPDVectorEnv": "ipd_env.vector",
     "IPDvsCoPlayerEnv": "ipd_env.single_agent",
+    "IPDvsCoPlayerVectorEnv": "ipd_env.single_agent_vector",
     "Player": "ipd_env.player",
     "play_episodes": "ipd_env.player",
 }
@@ -57,7 +60,11 @@ def _register_gymnasium() -> None:
 
     if GYMNASIUM_ID not in gymnasium.registry:
         # No max_episode_steps: the env truncates itself after max_cycles rounds.
-        gymnasium.register(id=GYMNASIUM_ID, entry_point="ipd_env.single_agent:IPDvsCoPlayerEnv")
+        gymnasium.register(
+            id=GYMNASIUM_ID,
+            entry_point="ipd_env.single_agent:IPDvsCoPlayerEnv",
+            vector_entry_point="ipd_env.single_agent_vector:IPDvsCoPlayerVectorEnv",
+        )
 
 
 _register_pettingzoo()
@@ -68,6 +75,7 @@ __all__ = [
     "IPDParallelEnv",
     "IPDVectorEnv",
     "IPDvsCoPlayerEnv",
+    "IPDvsCoPlayerVectorEnv",
     "PETTINGZOO_ID",
     "Player",
     "env",

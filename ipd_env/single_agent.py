@@ -36,6 +36,20 @@ CoPlayerSpec = Union[str, Any, Callable[[torch.Generator], Any]]
 _OPPONENT_ID_LOW = float(opponent_id(torch.zeros(1)).item())
 
 
+def learner_observation_space(obs_type: str, opponent_id: bool) -> spaces.Space:
+    """One learner's observation space (see :class:`IPDvsCoPlayerEnv`, Observation Space)."""
+    if obs_type == "one_hot" and not opponent_id:
+        return spaces.Box(0.0, 1.0, (NUM_OBSERVATIONS,), dtype=np.float32)
+    if obs_type == "discrete" and not opponent_id:
+        return spaces.Discrete(NUM_OBSERVATIONS)
+    identity_space = spaces.Box(_OPPONENT_ID_LOW, 0.0, (NUM_OBSERVATIONS,), dtype=np.float32)
+    if obs_type == "one_hot":
+        low = np.concatenate([np.zeros(NUM_OBSERVATIONS), identity_space.low]).astype(np.float32)
+        high = np.concatenate([np.ones(NUM_OBSERVATIONS), identity_space.high]).astype(np.float32)
+        return spaces.Box(low, high, dtype=np.float32)
+    return spaces.Dict({"observation": spaces.Discrete(NUM_OBSERVATIONS), "opponent_id": identity_space})
+
+
 class IPDvsCoPlayerEnv(gymnasium.Env):
     """## Description
 
@@ -141,7 +155,7 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         # _rewards[a0][a1] = (learner's reward, co-player's reward)
         self._rewards = [[(float(own_frame[0, a0, a1]), float(own_frame[1, a1, a0])) for a1 in range(2)] for a0 in range(2)]
         self.action_space = spaces.Discrete(NUM_ACTIONS)
-        self.observation_space = self._make_observation_space()
+        self.observation_space = learner_observation_space(self.obs_type, self.opponent_id)
         identity = np.eye(NUM_OBSERVATIONS, dtype=np.float32)
         self._one_hot_rows = [identity[index].copy() for index in range(NUM_OBSERVATIONS)]
         self._torch_one_hot = torch.eye(NUM_OBSERVATIONS, dtype=torch.float32).unsqueeze(1)  # [5, 1, 5]
@@ -179,18 +193,6 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
             f"co_player must be 'pool', a zoo name, 5 cooperation probabilities, a player (reset/act) or a "
             f"callable generator -> player; got {co_player!r}"
         )
-
-    def _make_observation_space(self) -> spaces.Space:
-        if self.obs_type == "one_hot" and not self.opponent_id:
-            return spaces.Box(0.0, 1.0, (NUM_OBSERVATIONS,), dtype=np.float32)
-        if self.obs_type == "discrete" and not self.opponent_id:
-            return spaces.Discrete(NUM_OBSERVATIONS)
-        identity_space = spaces.Box(_OPPONENT_ID_LOW, 0.0, (NUM_OBSERVATIONS,), dtype=np.float32)
-        if self.obs_type == "one_hot":
-            low = np.concatenate([np.zeros(NUM_OBSERVATIONS), identity_space.low]).astype(np.float32)
-            high = np.concatenate([np.ones(NUM_OBSERVATIONS), identity_space.high]).astype(np.float32)
-            return spaces.Box(low, high, dtype=np.float32)
-        return spaces.Dict({"observation": spaces.Discrete(NUM_OBSERVATIONS), "opponent_id": identity_space})
 
     def _observation(self):
         index = self._observation_index

@@ -16,8 +16,8 @@ def test_env_throughput_quick_prints_every_row():
     names = [row.split("|")[1].strip() for row in rows]
     assert names == [
         "env", "parallel (PettingZoo)", "aec (PettingZoo)", "gymnasium vs gtft",
-        "numpy lookup (ceiling)", "vector", "vector (no checks)",
-        "numpy lookup (ceiling)", "vector", "vector (no checks)",
+        "numpy lookup (ceiling)", "vector", "vector (no checks)", "gymnasium vector",
+        "numpy lookup (ceiling)", "vector", "vector (no checks)", "gymnasium vector",
     ]
     for row in rows[1:]:
         env_steps, agent_steps = (float(cell) for cell in row.split("|")[4:6])
