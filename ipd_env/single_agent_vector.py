@@ -146,7 +146,7 @@ class IPDvsCoPlayerVectorEnv(VectorEnv):
             self._identity = opponent_id(drawn).numpy()
         else:
             self._probabilities = self._fixed_probabilities
-            self._identity = opponent_id(torch.as_tensor(self._probabilities, dtype=torch.float32)).numpy()
+            self._identity = opponent_id(torch.tensor(self._probabilities, dtype=torch.float32)).numpy()
         self._round = 0
         self._observation_index.fill(START)
         self._co_player_observation_index.fill(START)
