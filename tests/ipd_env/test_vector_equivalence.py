@@ -40,3 +40,30 @@ def test_vector_env_matches_parallel_envs_on_random_joint_actions(payoffs):
                     assert infos[agent]["round"] == env_infos[agent]["round"]
             assert vector.done is (not one_hot_envs[0].agents)
         assert vector.done and all(not env.agents for env in one_hot_envs)
+
+
+def test_unchecked_hot_path_gives_the_same_rounds():
+    checked, unchecked = IPDVectorEnv(64, num_rounds=5), IPDVectorEnv(64, num_rounds=5, validate_actions=False)
+    checked.reset()
+    unchecked.reset()
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(5):
+        joint = torch.randint(0, 2, (2, 64), generator=generator)
+        index, rewards = checked.step_indices(joint)
+        index, rewards = index.clone(), rewards.clone()
+        unchecked_index, unchecked_rewards = unchecked.step_indices(joint)
+        assert torch.equal(index, unchecked_index) and torch.equal(rewards, unchecked_rewards)
+
+
+@pytest.mark.parametrize(
+    "bad_value, message",
+    [(2, r"action for 'player_1' in game 3 must be 0 \(cooperate\) or 1 \(defect\), got 2"),
+     (-1, r"action for 'player_1' in game 3 must be 0 \(cooperate\) or 1 \(defect\), got -1")],
+)
+def test_vector_env_names_the_bad_action(bad_value, message):
+    env = IPDVectorEnv(5)
+    env.reset()
+    joint = torch.zeros(2, 5, dtype=torch.int64)
+    joint[1, 3] = bad_value
+    with pytest.raises(ValueError, match=message):
+        env.step_indices(joint)
