@@ -1,0 +1,126 @@
+"""Run an experiment grid (conditions x seeds) as Ray tasks, locally or on a cluster (extra ``[ray]``).
+
+Each (condition, seed) unit is one Ray task calling :func:`agents.runner.run_unit`, so it
+writes the same run folder ``<out>/<condition>/seed_<k>/`` as the local backend; a unit
+whose condition needs another (Step 2 freezes Step 1's learner, Step 3 starts from Step 2)
+is handed that unit's task result, so Ray starts it only when its prerequisite is done.
+When every task has finished, :func:`agents.summary.aggregate` writes ``summary.json`` and
+``plots/`` exactly as after a local run.
+
+* Local (default): ``ray.init(num_cpus=...)`` starts a Ray on this machine.
+* Cluster: ``address="ray://head:10001"`` (Ray Client) or ``"head:6379"`` (the GCS of a
+  cluster this machine is part of). The address is probed with a plain TCP connection
+  first (``connect_timeout_s``), so an unreachable cluster fails in seconds with a clear
+  error instead of hanging. Every node needs ``ipd-env`` installed and ``out`` on a shared
+  filesystem (the tasks write the run folders where they run).
+
+Each task uses one CPU (``cpus_per_unit``) and sets torch to that many threads, so runs
+on Ray give the same numbers as local runs with the same thread count.
+"""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Optional, Sequence, Union
+from urllib.parse import urlparse
+
+from agents.runner import experiment_units, run_unit, unit_config, unit_dir
+from agents.experiments import get_experiment
+from baselines.optional import import_optional
+
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+
+
+def _host_port(address: str) -> tuple:
+    """``(host, port)`` of a Ray address: ``ray://host:10001``, ``host:6379`` or ``host`` (port 6379)."""
+    parsed = urlparse(address if "://" in address else f"tcp://{address}")
+    if not parsed.hostname:
+        raise ValueError(f"cannot read a host from Ray address {address!r}; use ray://HOST:10001 or HOST:6379")
+    default_port = 10001 if parsed.scheme == "ray" else 6379
+    return parsed.hostname, parsed.port or default_port
+
+
+def check_reachable(address: str, timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S) -> None:
+    """Raise ``ConnectionError`` unless a TCP connection to the Ray address opens within ``timeout_s``."""
+    host, port = _host_port(address)
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as error:
+        raise ConnectionError(
+            f"cannot reach the Ray cluster at {address!r} ({host}:{port}) within {timeout_s:g} s: {error}. "
+            "Check the address (ray://HEAD:10001 for Ray Client, HEAD:6379 for a node of the cluster) "
+            "or leave --address out to run on a local Ray"
+        ) from error
+
+
+def connect(address: Optional[str] = None, num_cpus: Optional[int] = None,
+            connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S):
+    """Start or join Ray (reusing a session this process already has); returns the ``ray`` module."""
+    ray = import_optional("ray", "ray", "the Ray backend (--backend ray)")
+    if ray.is_initialized():
+        return ray
+    if address is None or address == "local":
+        ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level="ERROR")
+    else:
+        check_reachable(address, connect_timeout_s)
+        ray.init(address=address, logging_level="ERROR")
+    return ray
+
+
+def _run_unit_task(kwargs: dict, threads: int, *prerequisites_done):
+    """Body of one Ray task: one unit, quiet (no progress bar), fixed torch threads."""
+    import torch
+
+    torch.set_num_threads(threads)
+    evaluation = run_unit(progress=False, **kwargs)
+    return {"condition": kwargs["condition"], "seed": kwargs["seed"], "wall_time_s": evaluation.get("wall_time_s")}
+
+
+def run_experiment_on_ray(
+    experiment: str,
+    algo: str = "a2c",
+    preset: str = "cpu-quick",
+    seeds: Union[int, Sequence[int]] = 3,
+    out: Union[str, Path] = "runs",
+    device: str = "cpu",
+    resume: bool = False,
+    overrides: Optional[dict] = None,
+    conditions: Optional[Sequence[str]] = None,
+    address: Optional[str] = None,
+    num_cpus: Optional[int] = None,
+    cpus_per_unit: int = 1,
+    gpus_per_unit: float = 0.0,
+    connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+    plots: bool = True,
+) -> dict:
+    """The Ray twin of :func:`agents.runner.run_experiment`: same arguments, same folders, same summary.
+
+    Args:
+        address: ``None`` for a local Ray, else a cluster address (see the module docstring).
+        num_cpus: CPUs of the local Ray (default: all); ignored for a cluster.
+        cpus_per_unit, gpus_per_unit: resources of each unit's task (``gpus_per_unit``
+            > 0 with ``device="cuda"`` to place units on GPUs).
+    Returns:
+        the summary written to ``<out>/summary.json``.
+    """
+    from agents.summary import aggregate
+
+    out = Path(out).resolve()  # workers do not share the driver's working directory
+    units = experiment_units(experiment, seeds, conditions)
+    for condition, seed in units:  # validate every name and value before starting anything
+        unit_config(algo, experiment, condition, seed, preset, overrides)
+        directory = unit_dir(out, condition, seed)
+        if (directory / "config.json").exists() and not resume:
+            raise ValueError(f"{directory} already holds a run; pass --resume to continue, or choose another --out")
+    ray = connect(address, num_cpus, connect_timeout_s)
+    task = ray.remote(num_cpus=cpus_per_unit, num_gpus=gpus_per_unit)(_run_unit_task)
+    spec = get_experiment(experiment)
+    submitted = {}
+    for condition, seed in units:  # in prerequisite order, so prerequisites are submitted first
+        needs = [submitted[(name, seed)] for name in spec.condition(condition).prerequisites]
+        kwargs = dict(algo=algo, experiment=experiment, condition=condition, seed=seed, preset=preset,
+                      out=str(out), device=device, resume=resume, overrides=overrides)
+        submitted[(condition, seed)] = task.remote(kwargs, max(1, int(cpus_per_unit)), *needs)
+    ray.get(list(submitted.values()))
+    return aggregate(out, plots=plots)
