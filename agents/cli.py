@@ -1,0 +1,323 @@
+"""``ipd-coop``: the package's one command (installed by ``pip install ipd-env``).
+
+::
+
+    ipd-coop reproduce fig1                       # the paper's Fig. 1, quick CPU preset, ./runs/...
+    ipd-coop reproduce step3 --algo ppi --preset cpu --seeds 5 --backend ray
+    ipd-coop evaluate runs/fig1-a2c-cpu-quick/mixed/seed_0 --against allc,alld,tft,wsls,axelrod:Grudger
+    ipd-coop play tft axelrod:Alternator --rounds 8
+    ipd-coop tournament tft wsls extort2 runs/.../mixed/seed_0 --classics
+
+Players are named as in :mod:`agents.player_specs` (zoo names, ``axelrod:<strategy>``,
+run folders). Every subcommand explains its flags with ``--help``. Bad input ends with a
+one-line ``ipd-coop: error: ...`` and exit status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from baselines.optional import MissingExtraError
+
+DEFAULT_COPLAYERS = "allc,alld,tft,wsls"
+
+
+# ---------------------------------------------------------------------------- reproduce
+def format_summary(summary: dict) -> str:
+    """Markdown table of a runner summary: final training metrics and evaluation, mean ± std over seeds."""
+    lines = [f"{summary['experiment']} | {summary['algo']} | preset {summary['preset']} | seeds {summary['seeds']}",
+             "", "| condition | pairing | reward / round | cooperation |", "|---|---|---|---|"]
+
+    def cell(entry):
+        return f"{entry['mean']:.3f} ± {entry['std']:.3f}" if entry else "-"
+
+    for name, condition in summary["conditions"].items():
+        training = condition.get("training", {})
+        for pairing in ("learner_vs_learner", "learner_vs_tabular", "learner_vs_frozen"):
+            reward, cooperation = training.get(f"{pairing}/reward"), training.get(f"{pairing}/cooperation")
+            if reward or cooperation:
+                lines.append(f"| {name} | {pairing.replace('_', ' ')} (training, end) | {cell(reward)} | "
+                             f"{cell(cooperation)} |")
+        for opponent, values in condition.get("evaluation", {}).items():
+            lines.append(f"| {name} | vs {opponent} (evaluation) | {cell(values.get('reward'))} | "
+                         f"{cell(values.get('cooperation'))} |")
+    return "\n".join(lines)
+
+
+def command_reproduce(args) -> int:
+    from agents.runner import run_experiment
+
+    conditions = args.conditions.split(",") if args.conditions else None
+    out = Path(args.out or f"runs/{args.experiment}-{args.algo}-{args.preset}")
+    common = dict(experiment=args.experiment, algo=args.algo, preset=args.preset, seeds=args.seeds, out=out,
+                  device=args.device, resume=args.resume, conditions=conditions)
+    if args.backend == "ray":
+        from agents.ray_backend import run_experiment_on_ray
+
+        summary = run_experiment_on_ray(address=args.address, num_cpus=args.num_cpus, **common)
+    else:
+        if args.address:
+            raise ValueError("--address needs --backend ray")
+        summary = run_experiment(progress=not args.quiet, **common)
+    table = format_summary(summary)
+    (out / "summary.md").write_text(table + "\n")
+    print(table)
+    print(f"\nsummary: {out / 'summary.json'} (table: {out / 'summary.md'})")
+    plots = summary.get("plots")
+    print(f"plots:   {out / 'plots'}" if isinstance(plots, list) else f"plots:   {plots}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- evaluate
+def evaluate_against(player, coplayers: dict, num_games: int, num_rounds: int, payoffs, seed: int, device) -> dict:
+    """Per-round reward and cooperation of ``player`` against each co-player.
+
+    Returns ``{name: {"reward", "cooperation", "coplayer_reward", "reward_per_round" [T],
+    "cooperation_per_round" [T]}}`` (means over ``num_games`` games).
+    """
+    from ipd_env.player import play_episodes
+
+    results = {}
+    for index, (name, coplayer) in enumerate(coplayers.items()):
+        played = play_episodes((player, coplayer), num_games, payoffs=payoffs, num_rounds=num_rounds,
+                               device=device, seed=seed + 2 * index)
+        rewards = played["rewards"].float().mean(dim=2)  # [2, T]
+        cooperation = (played["actions"] == 0).float().mean(dim=2)
+        results[name] = {
+            "reward": float(rewards[0].mean()), "cooperation": float(cooperation[0].mean()),
+            "coplayer_reward": float(rewards[1].mean()), "coplayer_cooperation": float(cooperation[1].mean()),
+            "reward_per_round": rewards[0].tolist(), "cooperation_per_round": cooperation[0].tolist(),
+        }
+    return results
+
+
+def plot_evaluation_heatmap(path: Path, player_name: str, results: dict) -> Path:
+    """Two heatmaps (co-players x rounds): per-round reward and cooperation rate."""
+    from baselines.optional import import_optional
+
+    matplotlib = import_optional("matplotlib", "plot", "the evaluation heatmap (or pass --no-plot)")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    names = list(results)
+    figure, axes = plt.subplots(1, 2, figsize=(12, 1.2 + 0.45 * len(names)), squeeze=False)
+    for axis, key, title, colormap in ((axes[0, 0], "reward_per_round", "reward per round", "viridis"),
+                                       (axes[0, 1], "cooperation_per_round", "cooperation rate", "RdYlGn")):
+        grid = np.array([results[name][key] for name in names])
+        image = axis.imshow(grid, aspect="auto", cmap=colormap, interpolation="nearest",
+                            vmin=0.0 if key.startswith("cooperation") else None,
+                            vmax=1.0 if key.startswith("cooperation") else None)
+        axis.set_yticks(range(len(names)), names)
+        axis.set_xlabel("round")
+        axis.set_title(f"{player_name}: {title}")
+        figure.colorbar(image, ax=axis)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def command_evaluate(args) -> int:
+    from agents.player_specs import resolve_player, split_specs
+
+    name, player = resolve_player(args.player, args.payoffs, args.device, args.rounds)
+    coplayers = dict(resolve_player(spec, args.payoffs, args.device, args.rounds) for spec in split_specs(args.against))
+    results = evaluate_against(player, coplayers, args.games, args.rounds, args.payoffs, args.seed, args.device)
+    print(f"{name}: {args.games} games of {args.rounds} rounds per co-player (payoffs {args.payoffs}, seed {args.seed})")
+    print("| co-player | reward / round | cooperation | co-player reward | co-player cooperation |")
+    print("|---|---|---|---|---|")
+    for coplayer, values in results.items():
+        print(f"| {coplayer} | {values['reward']:.3f} | {values['cooperation']:.3f} | "
+              f"{values['coplayer_reward']:.3f} | {values['coplayer_cooperation']:.3f} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"player": name, "results": results}, indent=1))
+        print(f"per-round curves: {args.json}")
+    if not args.no_plot:
+        print(f"heatmap: {plot_evaluation_heatmap(Path(args.plot), name, results)}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- play
+def command_play(args) -> int:
+    import numpy as np
+    import torch
+
+    import ipd_env
+    from agents.player_specs import resolve_player
+
+    players = [resolve_player(spec, args.payoffs, "cpu", args.rounds) for spec in (args.player_0, args.player_1)]
+    env = ipd_env.parallel_env(payoffs=args.payoffs, max_cycles=args.rounds, render_mode="ansi")
+    observations, _ = env.reset(seed=args.seed)
+    rewards = {agent: 0.0 for agent in env.possible_agents}
+    for index, (_, player) in enumerate(players):
+        generator = torch.Generator().manual_seed(args.seed + index)
+        player.reset(1, generator=generator)
+    print(f"player_0 = {players[0][0]}, player_1 = {players[1][0]}, {args.rounds} rounds, payoffs {args.payoffs}")
+    while env.agents:
+        actions = {}
+        for agent, (_, player) in zip(env.possible_agents, players):
+            observation = torch.as_tensor(np.asarray(observations[agent], dtype=np.float32)).reshape(1, -1)
+            actions[agent] = int(player.act(observation, torch.tensor([rewards[agent]], dtype=torch.float32))[0])
+        observations, rewards, _, _, _ = env.step(actions)
+        print(env.render())
+    env.close()
+    return 0
+
+
+# ---------------------------------------------------------------------------- tournament
+def tournament_player(spec: str, payoffs, num_rounds: int):
+    """An ``axelrod.Player`` for a player spec: Axelrod strategies natively, ours wrapped."""
+    from agents.player_specs import AXELROD_PREFIX, resolve_player, run_folder_of
+    from baselines.axelrod_adapter import IPDStrategy, axelrod_strategy
+
+    if spec.lower().startswith(AXELROD_PREFIX):
+        return axelrod_strategy(spec[len(AXELROD_PREFIX):])()
+    name, player = resolve_player(spec, payoffs, "cpu", num_rounds)
+    if "@" in name:  # a trained learner: it observes the rewards of the game it was trained on
+        from agents.checkpoint import read_json
+
+        path_text = spec.rpartition("@")[0] if "@" in spec and Path(spec.rpartition("@")[0]).exists() else spec
+        config = read_json(run_folder_of(path_text) / "config.json")
+        trained_payoffs = config.get("hyperparameters", {}).get("payoffs", "paper")
+        return IPDStrategy(player, name=name, reward_payoffs=trained_payoffs)
+    return IPDStrategy(player, name=f"ipd:{name}")
+
+
+def plot_tournament(path: Path, rows: list) -> Path:
+    from baselines.optional import import_optional
+
+    matplotlib = import_optional("matplotlib", "plot", "the tournament plot (or pass --no-plot)")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [row["name"] for row in rows][::-1]
+    scores = [row["median_score_per_turn"] for row in rows][::-1]
+    colors = ["tab:orange" if name.startswith("ipd:") or "@" in name else "tab:blue" for name in names]
+    figure, axis = plt.subplots(figsize=(8, 0.8 + 0.3 * len(rows)))
+    axis.barh(names, scores, color=colors)
+    axis.set_xlabel("median score per turn (orange: ipd-env players)")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def command_tournament(args) -> int:
+    from baselines.optional import import_optional
+
+    axl = import_optional("axelrod", "axelrod", "ipd-coop tournament")
+    from baselines.axelrod_adapter import axelrod_game, classic_tournament_strategies, format_ranked_table, ranked_table
+
+    specs = list(args.players) or ["allc", "alld", "tft", "wsls", "extort2", "gtft"]
+    players = [tournament_player(spec, args.payoffs, args.turns) for spec in specs]
+    if args.classics or not args.players:
+        players += classic_tournament_strategies()
+    if len(players) < 2:
+        raise ValueError("a tournament needs at least two players (add more, or --classics)")
+    tournament = axl.Tournament(players, game=axelrod_game(args.payoffs), turns=args.turns,
+                                repetitions=args.repetitions, seed=args.seed)
+    rows = ranked_table(tournament.play(progress_bar=not args.quiet))
+    print(format_ranked_table(rows))
+    if not args.no_plot:
+        print(f"plot: {plot_tournament(Path(args.plot), rows)}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    from agents.experiments import EXPERIMENTS, PRESET_NAMES
+    from agents.runner import ALGORITHMS
+
+    parser = argparse.ArgumentParser(prog="ipd-coop", description=(
+        "Iterated Prisoner's Dilemma: reproduce arXiv 2602.16301, evaluate and watch players, run tournaments."))
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    player_help = ("zoo name (allc, alld, tft, stft, gtft, wsls, random, grim, extort2, generous2), "
+                   "axelrod:<strategy> (e.g. 'axelrod:Tit For Tat'), or a run folder / checkpoint "
+                   "(RUN@1 for its learner 1)")
+
+    reproduce = commands.add_parser("reproduce", help="train an experiment (conditions x seeds), then summary and plots",
+                                    description="Train every condition x seed of an experiment into --out, then "
+                                                "write summary.json, summary.md and plots/.")
+    reproduce.add_argument("experiment", choices=sorted(EXPERIMENTS), help="which figure: fig1 (mixed pool and "
+                           "ablations) or step1/step2/step3 (the mechanism; later steps run earlier ones first)")
+    reproduce.add_argument("--algo", default="a2c", choices=sorted(ALGORITHMS), help="learning algorithm (default a2c)")
+    reproduce.add_argument("--preset", default="cpu-quick", help=f"budget: {', '.join(PRESET_NAMES)} "
+                           "(default cpu-quick: minutes on a laptop; paper: the paper's scale, for a GPU)")
+    reproduce.add_argument("--seeds", type=int, default=3, help="number of seeds, run as seeds 0..N-1 (default 3)")
+    reproduce.add_argument("--conditions", help="comma-separated subset of the experiment's conditions "
+                           "(prerequisites are added); default: all")
+    reproduce.add_argument("--device", default="cpu", help="torch device for training: cpu or cuda (default cpu)")
+    reproduce.add_argument("--backend", default="local", choices=("local", "ray"),
+                           help="local: one unit after another in this process; ray: units as Ray tasks")
+    reproduce.add_argument("--address", help="Ray cluster address (ray://HEAD:10001 or HEAD:6379); default: "
+                           "start a local Ray. Needs --backend ray")
+    reproduce.add_argument("--num-cpus", type=int, help="CPUs of the local Ray (default: all of this machine)")
+    reproduce.add_argument("--out", help="output folder (default runs/<experiment>-<algo>-<preset>)")
+    reproduce.add_argument("--resume", action="store_true", help="continue the runs in --out from their last "
+                           "checkpoints (finished units are kept; a different config is refused)")
+    reproduce.add_argument("--quiet", action="store_true", help="no progress bars")
+    reproduce.set_defaults(handler=command_reproduce)
+
+    evaluate = commands.add_parser("evaluate", help="a player against co-players: table and heatmap",
+                                   description="Play a player against each co-player in the batched env and "
+                                               "report per-round reward and cooperation.")
+    evaluate.add_argument("player", help=player_help)
+    evaluate.add_argument("--against", default=DEFAULT_COPLAYERS,
+                          help=f"comma-separated co-players, same forms as PLAYER (default {DEFAULT_COPLAYERS})")
+    evaluate.add_argument("--games", type=int, default=256, help="games per co-player (default 256)")
+    evaluate.add_argument("--rounds", type=int, default=100, help="rounds per game (default 100)")
+    evaluate.add_argument("--payoffs", default="paper", help="payoff preset: paper, axelrod, lola (default paper)")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the games (default 0)")
+    evaluate.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    evaluate.add_argument("--plot", default="evaluation.png", help="heatmap PNG path (default evaluation.png)")
+    evaluate.add_argument("--no-plot", action="store_true", help="skip the heatmap (no matplotlib needed)")
+    evaluate.add_argument("--json", help="also write the per-round curves to this JSON file")
+    evaluate.set_defaults(handler=command_evaluate)
+
+    play = commands.add_parser("play", help="watch two players in the PettingZoo env, round by round",
+                               description="Play one game in the PettingZoo parallel env and print its ansi render.")
+    play.add_argument("player_0", help=player_help)
+    play.add_argument("player_1", help="the other player, same forms")
+    play.add_argument("--rounds", type=int, default=10, help="rounds to play (default 10)")
+    play.add_argument("--payoffs", default="paper", help="payoff preset (default paper)")
+    play.add_argument("--seed", type=int, default=0, help="seed of both players' randomness (default 0)")
+    play.set_defaults(handler=command_play)
+
+    tournament = commands.add_parser("tournament", help="Axelrod round robin over our and Axelrod's players",
+                                     description="Round-robin tournament (axelrod.Tournament) with a ranked table "
+                                                 "and a bar plot. Without PLAYERS: our classic zoo plus Axelrod's "
+                                                 "first-tournament strategies.")
+    tournament.add_argument("players", nargs="*", help=player_help)
+    tournament.add_argument("--classics", action="store_true",
+                            help="add Axelrod's first-tournament and basic strategies (default when no PLAYERS)")
+    tournament.add_argument("--turns", type=int, default=100, help="rounds per match (default 100)")
+    tournament.add_argument("--repetitions", type=int, default=3, help="matches per pair (default 3)")
+    tournament.add_argument("--payoffs", default="axelrod",
+                            help="the tournament's game (default axelrod = 3, 0, 5, 1; trained learners still "
+                                 "observe the rewards of the game they were trained on)")
+    tournament.add_argument("--seed", type=int, default=0, help="tournament seed (default 0)")
+    tournament.add_argument("--plot", default="tournament.png", help="bar plot PNG path (default tournament.png)")
+    tournament.add_argument("--no-plot", action="store_true", help="skip the plot")
+    tournament.add_argument("--quiet", action="store_true", help="no progress bar")
+    tournament.set_defaults(handler=command_tournament)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of ``ipd-coop``; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except (ValueError, TypeError, MissingExtraError, ConnectionError, FileNotFoundError) as error:
+        parser.exit(2, f"ipd-coop {args.command}: error: {error}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
