@@ -147,3 +147,38 @@ def test_our_players_enter_tournament_and_moran_process():
 def test_classic_tournament_strategies_are_distinct():
     names = [player.name for player in classic_tournament_strategies()]
     assert len(names) == len(set(names)) and "Tit For Tat" in names and "Grudger" in names
+
+
+def test_axelrod_co_player_in_pettingzoo_env():
+    import ipd_env
+
+    env = ipd_env.parallel_env(max_cycles=6)
+    observations, _ = env.reset(seed=0)
+    players = {"player_0": make_player("alld"), "player_1": AxelrodCoPlayer("Tit For Tat", match_length=6)}
+    for player in players.values():
+        player.reset(1, generator=torch.Generator().manual_seed(0))
+    rewards = {agent: 0.0 for agent in players}
+    moves = []
+    while env.agents:
+        actions = {agent: int(player.act(torch.as_tensor(observations[agent]).reshape(1, 5).float(),
+                                         torch.tensor([rewards[agent]]))[0]) for agent, player in players.items()}
+        moves.append((actions["player_0"], actions["player_1"]))
+        observations, rewards, _, _, _ = env.step(actions)
+    # Axelrod's TFT opens with C, then copies AllD's D.
+    assert moves == [(1, 0)] + [(1, 1)] * 5
+
+
+def test_axelrod_co_player_in_gymnasium_env():
+    import gymnasium
+
+    import ipd_env  # noqa: F401  (registers the id)
+
+    env = gymnasium.make("ipd_env/IPDvsCoPlayer-v0", co_player=AxelrodCoPlayer("Grudger"), max_cycles=5)
+    env.reset(seed=0)
+    co_player_moves = []
+    for action in (0, 1, 0, 0, 0):
+        _, reward, _, truncated, info = env.step(action)
+        co_player_moves.append(info["co_player_action"])
+    # Grudger cooperates until our defection in round 2, then defects forever.
+    assert co_player_moves == [0, 0, 1, 1, 1]
+    assert truncated and info["co_player"] == "Grudger"
