@@ -16,7 +16,7 @@ observation (``ipd_env.game``): ``(start, CC, CD, DC, DD)``. One policy for all 
 | wsls          | 1     | 1   | 0   | 0   | 1   | Win-Stay Lose-Shift / Pavlov [Nowak 1993]|
 | random        | .5    | .5  | .5  | .5  | .5  | coin flip                                |
 | extort2       | 1     | .9  | .5  | .4  | 0   | ZD Extort-2 [Press & Dyson 2012]         |
-| generous2     | 1     | 1   | ... | ... | ... | ZD generous, chi = 2 [Stewart & Plotkin] |
+| generous2     | 1     | 1   | .6  | .5  | .1  | ZD generous, chi = 2 [Stewart & Plotkin] |
 | grim          | C until the other defects once, then D forever (stateful, NOT memory-1) |
 
 ``q`` is computed from the payoffs (1/2 for the paper's game). ZD values shown are for
