@@ -162,9 +162,9 @@ class A2CModel(nn.Module):
 
     def forward(self, observation_index, actions, rewards, identity=None):
         """Logits ``[T, B, 2]`` and values ``[T, B]`` of recorded episodes ``[T, B]``."""
-        inputs = self.encoder.embed(observation_index, shift_right(actions, NO_ACTION), shift_right(rewards, 0.0),
-                                    None if identity is None else identity.unsqueeze(0))
-        features, _ = self.encoder(inputs)
+        projection = self.encoder.project(observation_index, shift_right(actions, NO_ACTION),
+                                          shift_right(rewards, 0.0), None if identity is None else identity.unsqueeze(0))
+        features, _ = self.encoder.recur(projection)
         return self.policy_head(features), self.value_head(features).squeeze(-1)
 
 
@@ -187,8 +187,8 @@ class A2CPlayer:
     @torch.no_grad()
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
         encoder = self.model.encoder
-        inputs = encoder.embed(observation.argmax(dim=-1), self._previous_action, reward, self._identity)
-        features, self._state = encoder.step(inputs, self._state)
+        projection = encoder.project(observation.argmax(dim=-1), self._previous_action, reward, self._identity)
+        features, self._state = encoder.recur_step(projection, self._state)
         logits = self.model.policy_head(features)
         defect_probability = torch.sigmoid(logits[:, 1] - logits[:, 0])
         draw = torch.rand(defect_probability.shape, generator=self._generator, device=defect_probability.device)
@@ -215,7 +215,10 @@ class A2CTrainer:
 
     unit_name = "iteration"
 
-    def __init__(self, config: dict, condition, seed: int, device="cpu", prerequisites: Optional[dict] = None):
+    def __init__(self, config: dict, condition, seed: int, device="cpu", prerequisites: Optional[dict] = None,
+                 frozen_players: Optional[list] = None):
+        """``frozen_players`` (library use): co-players for the ``vs-frozen`` mode given directly,
+        e.g. ``[make_player("allc")]``, instead of a ``frozen_from`` run folder."""
         self.config = A2CConfig(**config)
         self.condition = condition
         self.device = torch.device(device)
@@ -240,7 +243,7 @@ class A2CTrainer:
         self.optimizers = [torch.optim.Adam(model.parameters(), lr=self.config.learning_rate,
                                             eps=self.config.adam_eps) for model in self.models]
         self._players = [A2CPlayer(model, name=f"a2c_{index}") for index, model in enumerate(self.models)]
-        self._frozen = []
+        self._frozen = list(frozen_players or [])
         if prerequisites.get("frozen_from") is not None:
             self._frozen = load_players(prerequisites["frozen_from"], self.device)[:1]
             self._frozen[0].name = "fixed-icl"

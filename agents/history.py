@@ -16,8 +16,13 @@ p(C | o) of a tabular co-player, zeros for a learner (**ours**: fed at every rou
 than only at round 0, so the agent need not store it in its memory).
 
 One-hot embeddings are computed as a lookup of the linear layer's weight columns
-(identical to ``Linear(one_hot)``, without building the one-hot), so a full rollout or a
-training batch of ``[T, B]`` integer indices never materialises one-hot tensors.
+(identical to ``Linear(one_hot)``, without building the one-hot). Because the
+embeddings and the GRU's input weights are all linear, :meth:`HistoryEncoder.project`
+folds them into small tables (``[5, 3H]`` for the observation, ``[3, 3H]`` for the
+previous action, a ``[3H]`` vector times the reward), so the GRU's input projection is
+a lookup instead of a ``[T*B, 96] x [96, 384]`` matmul: the same function, fewer FLOPs.
+The recurrence itself runs in :mod:`agents.gru` (hand-written backward; tested against
+``nn.GRU``).
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from agents.gru import gru_cell, gru_sequence
 from ipd_env.game import NUM_ACTIONS, NUM_OBSERVATIONS
 
 #: Index of "no previous action" (round 0) for :meth:`HistoryEncoder.embed`.
@@ -87,23 +93,63 @@ class HistoryEncoder(nn.Module):
             raise ValueError("an opponent identity was given but this encoder was built with use_identity=False")
         return torch.cat(parts, dim=-1)
 
+    def project(
+        self,
+        observation_index: torch.Tensor,
+        previous_action: torch.Tensor,
+        previous_reward: torch.Tensor,
+        identity: Optional[torch.Tensor] = None,
+    ) -> torch.Tensor:
+        """The GRU's input projection ``x W_ih^T + b_ih`` ``[..., 3H]`` straight from the indices.
+
+        Equal to ``F.linear(self.embed(...), W_ih, b_ih)`` (same arguments as :meth:`embed`).
+        """
+        size = self.observation_embedding.out_features
+        weight_ih, bias_ih = self.gru.weight_ih_l0, self.gru.bias_ih_l0
+        parts = [weight_ih[:, index * size:(index + 1) * size] for index in range(weight_ih.shape[1] // size)]
+        constant = bias_ih + parts[0] @ self.observation_embedding.bias + parts[1] @ self.action_embedding.bias \
+            + parts[2] @ self.reward_embedding.bias
+        observation_table = self.observation_embedding.weight.t() @ parts[0].t()  # [5, 3H]
+        action_table = functional.pad(self.action_embedding.weight.t() @ parts[1].t(), (0, 0, 0, 1))  # [3, 3H]
+        reward_vector = parts[2] @ self.reward_embedding.weight[:, 0]  # [3H]
+        action_index = torch.where(previous_action < 0, torch.full_like(previous_action, NUM_ACTIONS), previous_action)
+        projection = functional.embedding(observation_index, observation_table + constant) \
+            + functional.embedding(action_index, action_table) + previous_reward.unsqueeze(-1) * reward_vector
+        if self.use_identity:
+            if identity is None:
+                raise ValueError("this encoder was built with use_identity=True and needs an opponent identity [B, 5]")
+            projection = projection + self.identity_embedding(identity) @ parts[3].t()
+        elif identity is not None:
+            raise ValueError("an opponent identity was given but this encoder was built with use_identity=False")
+        return projection
+
     def initial_state(self, batch_size: int, device=None) -> torch.Tensor:
         """Zero GRU state ``[1, batch_size, hidden_size]``."""
         return torch.zeros(1, batch_size, self.hidden_size, device=device)
 
+    def recur(self, projection: torch.Tensor, state: Optional[torch.Tensor] = None):
+        """GRU over input projections ``[T, B, 3H]``: features ``[T, B, hidden]`` (after Swish), final state."""
+        if state is None:
+            state = self.initial_state(projection.shape[1], projection.device)
+        output = gru_sequence(projection, state[0], self.gru.weight_hh_l0, self.gru.bias_hh_l0)
+        return functional.silu(output), output[-1:]
+
+    def recur_step(self, projection: torch.Tensor, state: torch.Tensor):
+        """One round: projection ``[B, 3H]``, state ``[1, B, hidden]`` -> features ``[B, hidden]``, new state."""
+        new_state = gru_cell(projection, state[0], self.gru.weight_hh_l0, self.gru.bias_hh_l0)
+        return functional.silu(new_state), new_state.unsqueeze(0)
+
     def forward(self, inputs: torch.Tensor, state: Optional[torch.Tensor] = None):
-        """Run the GRU over embedded inputs ``[T, B, input]``.
+        """Run the GRU over embedded inputs ``[T, B, input]`` (from :meth:`embed`).
 
         Returns:
             features ``[T, B, hidden]`` (after Swish) and the final state ``[1, B, hidden]``.
         """
-        output, state = self.gru(inputs, state)
-        return functional.silu(output), state
+        return self.recur(functional.linear(inputs, self.gru.weight_ih_l0, self.gru.bias_ih_l0), state)
 
     def step(self, inputs: torch.Tensor, state: torch.Tensor):
-        """One round: inputs ``[B, input]``, state ``[1, B, hidden]`` → features ``[B, hidden]``, new state."""
-        output, state = self.gru(inputs.unsqueeze(0), state)
-        return functional.silu(output.squeeze(0)), state
+        """One round: inputs ``[B, input]``, state ``[1, B, hidden]`` -> features ``[B, hidden]``, new state."""
+        return self.recur_step(functional.linear(inputs, self.gru.weight_ih_l0, self.gru.bias_ih_l0), state)
 
 
 def shift_right(sequence: torch.Tensor, fill) -> torch.Tensor:

@@ -1,0 +1,125 @@
+"""Run folders: checkpoints, exact resume, and clear errors that leave written files intact."""
+import json
+
+import pytest
+import torch
+
+from agents import a2c
+from agents.checkpoint import read_metrics
+from agents.experiments import get_experiment
+from agents.pool import play_match
+from agents.runner import get_algorithm, run_experiment, run_unit, unit_dir
+from agents.summary import aggregate
+from baselines.tabular import make_player
+
+TINY = {"num_iterations": 4}
+
+
+def snapshot(directory):
+    """Every file under ``directory`` with its bytes (to show nothing was changed)."""
+    return {str(path.relative_to(directory)): path.read_bytes() for path in sorted(directory.rglob("*"))
+            if path.is_file() and "tb" not in path.parts}
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path):
+    full = tmp_path / "full"
+    run_unit("a2c", "fig1", "mixed", 0, "test", full, overrides=TINY, progress=False)
+    parts = tmp_path / "parts"
+    assert run_unit("a2c", "fig1", "mixed", 0, "test", parts, overrides=TINY, progress=False, stop_after=2) is None
+    run_unit("a2c", "fig1", "mixed", 0, "test", parts, overrides=TINY, progress=False, resume=True)
+    full_rows = read_metrics(unit_dir(full, "mixed", 0) / "metrics.csv")
+    part_rows = read_metrics(unit_dir(parts, "mixed", 0) / "metrics.csv")
+    assert len(full_rows) == len(part_rows) == 4
+    for full_row, part_row in zip(full_rows, part_rows):
+        full_row.pop("wall_time_s"), part_row.pop("wall_time_s")
+        assert full_row == part_row
+    full_models = a2c.load_models(unit_dir(full, "mixed", 0))
+    part_models = a2c.load_models(unit_dir(parts, "mixed", 0))
+    for full_model, part_model in zip(full_models, part_models):
+        for key, value in full_model.state_dict().items():
+            assert torch.equal(value, part_model.state_dict()[key]), key
+
+
+def test_checkpoint_round_trip_plays_identical_actions(tmp_path):
+    condition = get_experiment("step1").condition("step1")
+    config = a2c.make_config(condition, "test", TINY)
+    trainer = a2c.A2CTrainer(config, condition, seed=0)
+    for unit in range(2):
+        trainer.train_unit(unit)
+    state = trainer.state_dict()
+    torch.save(state, tmp_path / "state.pt")
+    restored = a2c.A2CTrainer(config, condition, seed=5)
+    restored.load_state_dict(torch.load(tmp_path / "state.pt", weights_only=True))
+    games = [play_match(player, make_player("tft"), 64, torch.Generator().manual_seed(1), 10)["actions"]
+             for player in (trainer.players()[0], restored.players()[0])]
+    assert torch.equal(games[0], games[1])
+    # ... and the restored trainer continues exactly like the original.
+    assert trainer.train_unit(2) == restored.train_unit(2)
+
+
+def test_finished_folder_loads_as_players_and_summarises(tmp_path):
+    summary = run_experiment("step2", "a2c", "test", seeds=2, out=tmp_path, progress=False)
+    assert list(summary["conditions"]) == ["step1", "step2"]
+    step2 = summary["conditions"]["step2"]
+    assert step2["complete_seeds"] == [0, 1]
+    assert set(step2["evaluation"]) == {"allc", "alld", "tft", "wsls", "learner", "frozen"}
+    assert (tmp_path / "plots" / "training_curves.png").stat().st_size > 1000
+    assert (tmp_path / "plots" / "within_episode_step2.png").is_file()
+    players = a2c.load_players(unit_dir(tmp_path, "step2", 1))
+    assert len(players) == 2
+    # The final evaluation vs AllC matches a fresh evaluation of the loaded players.
+    evaluation = json.loads((unit_dir(tmp_path, "step2", 1) / "eval.json").read_text())
+    assert 0.0 <= evaluation["learners"][0]["opponents"]["allc"]["cooperation"] <= 1.0
+    assert aggregate(tmp_path, plots=False)["conditions"]["step2"]["seeds"] == [0, 1]
+
+
+@pytest.mark.parametrize("call, message", [
+    (dict(experiment="fig9"), "known experiments: fig1, step1, step2, step3"),
+    (dict(condition="nope"), "its conditions: mixed, opponent-id, no-tabular"),
+    (dict(preset="huge"), "known presets"),
+    (dict(algo="dqn"), "known algorithms: a2c, ppi"),
+    (dict(overrides={"learning_rate": -1.0}), "learning_rate must be > 0"),
+    (dict(overrides={"gae_lambda": 1.5}), r"gae_lambda must lie in \[0, 1\]"),
+    (dict(overrides={"games_per_learner": 33}), "choose a multiple of 2"),
+    (dict(overrides={"learing_rate": 1e-3}), "unknown a2c hyperparameter 'learing_rate'"),
+])
+def test_bad_names_and_values_are_rejected_before_writing(tmp_path, call, message):
+    arguments = dict(algo="a2c", experiment="fig1", condition="mixed", seed=0, preset="test", out=tmp_path / "out")
+    arguments.update(call)
+    with pytest.raises(ValueError, match=message):
+        run_unit(progress=False, **arguments)
+    assert not (tmp_path / "out").exists()
+
+
+def test_resume_errors_leave_the_folder_untouched(tmp_path):
+    run_unit("a2c", "fig1", "no-tabular", 0, "test", tmp_path, overrides=TINY, progress=False, stop_after=2)
+    directory = unit_dir(tmp_path, "no-tabular", 0)
+    before = snapshot(directory)
+    with pytest.raises(ValueError, match="already holds a run"):
+        run_unit("a2c", "fig1", "no-tabular", 0, "test", tmp_path, overrides=TINY, progress=False)
+    with pytest.raises(ValueError, match="learning_rate: folder has 0.001, requested 0.002"):
+        run_unit("a2c", "fig1", "no-tabular", 0, "test", tmp_path, overrides={**TINY, "learning_rate": 2e-3},
+                 progress=False, resume=True)
+    assert snapshot(directory) == before
+    last = directory / "checkpoints" / "last.pt"
+    last.write_bytes(last.read_bytes()[:100])  # a truncated checkpoint
+    corrupt = snapshot(directory)
+    with pytest.raises(ValueError, match="corrupt or truncated"):
+        run_unit("a2c", "fig1", "no-tabular", 0, "test", tmp_path, overrides=TINY, progress=False, resume=True)
+    assert snapshot(directory) == corrupt
+    last.unlink()
+    with pytest.raises(ValueError, match="checkpoint .* is\n? ?missing"):
+        run_unit("a2c", "fig1", "no-tabular", 0, "test", tmp_path, overrides=TINY, progress=False, resume=True)
+    assert (directory / "metrics.csv").read_bytes() == corrupt["metrics.csv"]
+
+
+def test_a_later_step_needs_its_prerequisite(tmp_path):
+    with pytest.raises(ValueError, match="needs the finished 'step1' run of seed 0"):
+        run_unit("a2c", "step2", "step2", 0, "test", tmp_path, progress=False)
+
+
+def test_algorithm_registry_provides_the_interface():
+    algorithm = get_algorithm("a2c")
+    for name in ("PRESETS", "make_config", "make_trainer", "load_players"):
+        assert hasattr(algorithm, name)
+    assert {"cpu-quick", "cpu", "paper"} <= set(algorithm.PRESETS)

@@ -1,0 +1,33 @@
+"""Smoke test of examples/reproduce.py with the tiny test-only preset."""
+import importlib.util
+import json
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "reproduce.py"
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location("reproduce_example", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_reproduce_step1_writes_summary_and_plots(tmp_path, capsys):
+    out = tmp_path / "step1"
+    load_example().main(["step1", "--algo", "a2c", "--preset", "test", "--seeds", "2", "--out", str(out),
+                         "--no-progress", "--set", "num_iterations=2"])
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["seeds"] == [0, 1] and summary["preset"] == "test"
+    assert (out / "plots" / "within_episode_step1.png").is_file()
+    printed = capsys.readouterr().out
+    assert "evaluation vs alld" in printed and "summary.json" in printed
+
+
+def test_reproduce_unknown_experiment_exits_with_the_known_names(tmp_path, capsys):
+    try:
+        load_example().main(["fig7", "--out", str(tmp_path / "x"), "--preset", "test"])
+    except SystemExit as exit:
+        assert exit.code == 2
+    assert "known experiments: fig1, step1, step2, step3" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
