@@ -1,0 +1,32 @@
+"""Parameter-shared PPO (Stable-Baselines3) on the PettingZoo IPD env through SuperSuit.
+
+Both players are one MLP policy on the one-hot first-person observation; the trained
+policy is then evaluated against AllC, AllD, TFT, WSLS and itself with the same code as
+the A2C and PPI agents (``agents.evaluation``)::
+
+    pip install -e '.[sb3]'
+    python examples/sb3_shared_ppo.py --timesteps 100000 --seed 0
+"""
+import argparse
+
+from baselines.sb3 import evaluate_sb3, evaluation_table, train_shared_ppo
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--timesteps", type=int, default=100_000, help="agent-steps of training (2 per round)")
+    parser.add_argument("--num-envs", type=int, default=4, help="PettingZoo envs in the SuperSuit vec env")
+    parser.add_argument("--seed", type=int, default=0, help="seeds torch, numpy and the env")
+    parser.add_argument("--games", type=int, default=256, help="evaluation games per co-player")
+    args = parser.parse_args(argv)
+    model = train_shared_ppo(args.timesteps, seed=args.seed, num_envs=args.num_envs)
+    rows = evaluation_table(evaluate_sb3(model, seed=args.seed, num_games=args.games))
+    print(f"shared PPO, {args.timesteps} agent-steps, seed {args.seed}")
+    print("| co-player | reward / round | cooperation | co-player reward |\n|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['opponent']} | {row['reward']:.3f} | {row['cooperation']:.3f} | {row['coplayer_reward']:.3f} |")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
