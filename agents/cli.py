@@ -57,7 +57,8 @@ def command_reproduce(args) -> int:
     if args.backend == "ray":
         from agents.ray_backend import run_experiment_on_ray
 
-        summary = run_experiment_on_ray(address=args.address, num_cpus=args.num_cpus, **common)
+        summary = run_experiment_on_ray(address=args.address, num_cpus=args.num_cpus,
+                                        gpus_per_unit=args.gpus_per_unit, **common)
     else:
         if args.address:
             raise ValueError("--address needs --backend ray")
@@ -258,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--address", help="Ray cluster address (ray://HEAD:10001 or HEAD:6379); default: "
                            "start a local Ray. Needs --backend ray")
     reproduce.add_argument("--num-cpus", type=int, help="CPUs of the local Ray (default: all of this machine)")
+    reproduce.add_argument("--gpus-per-unit", type=float, default=0.0, help="Ray backend: GPUs reserved per "
+                           "(condition, seed) task, fractions allowed (e.g. 0.25 with --device cuda); default 0")
     reproduce.add_argument("--out", help="output folder (default runs/<experiment>-<algo>-<preset>)")
     reproduce.add_argument("--resume", action="store_true", help="continue the runs in --out from their last "
                            "checkpoints (finished units are kept; a different config is refused)")

@@ -61,6 +61,10 @@ def test_bad_names_are_clear_errors(capsys, tmp_path):
                                                     "--out", str(tmp_path / "x"))
     assert "--address needs --backend ray" in fails(capsys, "reproduce", "fig1", "--preset", "test", "--address",
                                                     "ray://127.0.0.1:9", "--out", str(tmp_path / "y"))
+    pytest.importorskip("ray")
+    assert "cannot reach the Ray cluster at 'ray://127.0.0.1:9'" in fails(
+        capsys, "reproduce", "fig1", "--preset", "test", "--backend", "ray", "--address", "ray://127.0.0.1:9",
+        "--out", str(tmp_path / "z"))
 
 
 @pytest.fixture(scope="module")
