@@ -9,8 +9,9 @@ prints the estimate).
 The CPU presets shrink what costs time on 2 cores and say so:
 
 * a smaller GRU (hidden 64 / embeddings 16) and fewer, shorter rollouts (K = 4, 10 rounds);
-* far fewer episodes and phases, and a larger learning rate (1e-3) so the model fits them
-  in a few epochs;
+* far fewer episodes and phases, minibatches of 32 episodes and a larger learning rate
+  (5e-3), so the model makes enough gradient steps on them in a few epochs (measured: 6
+  epochs over 1,500 episodes take the next-observation loss from ln 5 to 0.59 nats);
 * ``beta = 1``: with rewards of about 1 per round, ``beta = 0.01`` moves the prior by
   ``exp(0.01 * Q)``, a few percent per phase, which 30 phases of 20,000 episodes can
   accumulate but 6 phases of a few hundred cannot (measured: README, PPI section).
@@ -79,13 +80,14 @@ class PPIConfig:
                              discount=self.discount, act_with=act_with or self.act_with)
 
 
-_CPU_COMMON = dict(hidden_size=64, embedding_size=16, learning_rate=1e-3, beta=1.0, num_rollouts=4, horizon=10)
+_CPU_COMMON = dict(hidden_size=64, embedding_size=16, batch_size=32, learning_rate=5e-3, beta=1.0, num_rollouts=4,
+                   horizon=10)
 
 #: Preset -> overrides of the defaults (the paper's values).
 PRESETS = {
     "test": dict(_CPU_COMMON, num_phases=2, pretraining_episodes=32, episodes_per_phase=16, epochs=1, batch_size=16,
                  hidden_size=16, embedding_size=8, num_rollouts=2, horizon=3, num_rounds=10),
-    "cpu-quick": dict(_CPU_COMMON, num_phases=6, pretraining_episodes=512, episodes_per_phase=128, epochs=4),
+    "cpu-quick": dict(_CPU_COMMON, num_phases=6, pretraining_episodes=1000, episodes_per_phase=128, epochs=4),
     "cpu": dict(_CPU_COMMON, num_phases=12, pretraining_episodes=2048, episodes_per_phase=512, epochs=5),
     "paper": {},
 }

@@ -14,6 +14,14 @@ action are averaged. Rollouts stop at the episode's end (they never count rounds
 All games x 2 actions x K rollouts form ONE batch ``[num_games * 2 * K]``; the only
 Python loop is over the horizon. The reward head's Gaussian has zero-mean noise, so we
 add its mean rather than a sample: the same expected Q with less variance.
+
+Common random numbers (**ours**, on by default): the k-th rollout after "cooperate" and
+the k-th after "defect" sample from the same uniform draws (inverse-CDF sampling), so
+their difference, which is all that pi depends on, is not drowned in independent rollout
+noise. Measured with a model trained on tabular games, K = 4, horizon 10: against AllD
+late in the episode, independent rollouts leave pi cooperating 16-23% of the time for
+beta 1-5 (noise in Q_D - Q_C flips the choice), common random numbers remove most of it
+(numbers in the README's PPI section).
 """
 from __future__ import annotations
 
@@ -42,6 +50,8 @@ class PlannerConfig:
     """gamma inside Q (the paper writes one without a value; ours: 1)."""
     act_with: str = "pi"
     """'pi' acts with the improved policy, 'prior' with p_phi (a Fixed-ICL option, SPEC section 7)."""
+    common_random_numbers: bool = True
+    """Rollout k of 'cooperate' and rollout k of 'defect' share their uniform draws (ours; see module doc)."""
 
     def __post_init__(self):
         if not (isinstance(self.beta, (int, float)) and self.beta >= 0 and self.beta != float("inf")):
@@ -60,10 +70,15 @@ class PlannerConfig:
         return asdict(self)
 
 
-def sample_categorical(logits: torch.Tensor, generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """One draw per row of ``logits`` ``[M, C]`` -> ``[M]`` int64, by inverse CDF on a uniform draw."""
+def sample_categorical(logits: torch.Tensor, generator: Optional[torch.Generator] = None,
+                       draw: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """One draw per row of ``logits`` ``[M, C]`` -> ``[M]`` int64, by inverse CDF on a uniform draw.
+
+    ``draw`` ``[M, 1]`` in [0, 1) replaces the fresh uniform draws (common random numbers).
+    """
     cumulative = torch.softmax(logits, dim=-1).cumsum(dim=-1)
-    draw = torch.rand(logits.shape[0], 1, generator=generator, device=logits.device)
+    if draw is None:
+        draw = torch.rand(logits.shape[0], 1, generator=generator, device=logits.device)
     # The last cumulative value can round to just below 1; such a draw belongs to the last class.
     return (cumulative < draw).sum(dim=-1).clamp_max(logits.shape[-1] - 1)
 
@@ -104,15 +119,22 @@ def rollout_values(
     action = torch.arange(NUM_ACTIONS, device=features.device).repeat_interleave(config.num_rollouts).repeat(num_games)
     value = torch.zeros(features.shape[0], device=features.device)
     steps = min(config.horizon, rounds_left)
+
+    def uniform():
+        if not config.common_random_numbers:
+            return None
+        draw = torch.rand(num_games, 1, config.num_rollouts, generator=generator, device=features.device)
+        return draw.expand(num_games, NUM_ACTIONS, config.num_rollouts).reshape(-1, 1)
+
     weight = 1.0
     for step in range(steps):
-        next_observation = sample_categorical(model.observation_logits(features, action), generator)
+        next_observation = sample_categorical(model.observation_logits(features, action), generator, uniform())
         reward = model.reward_mean(features, action, next_observation)
         value += weight * reward
         weight *= config.discount
         if step + 1 < steps:
             features, hidden = model.step(next_observation, action, reward, hidden, identity)
-            action = sample_categorical(model.action_logits(features), generator)
+            action = sample_categorical(model.action_logits(features), generator, uniform())
     return value.view(num_games, NUM_ACTIONS, config.num_rollouts).mean(dim=-1)
 
 
