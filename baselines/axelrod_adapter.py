@@ -130,7 +130,8 @@ class AxelrodCoPlayer:
         return f"AxelrodCoPlayer({self.name!r})"
 
     def reset(self, num_games: int, generator: Optional[torch.Generator] = None) -> None:
-        seeds = torch.randint(0, 2**31 - 1, (num_games,), generator=generator).tolist()
+        device = generator.device if generator is not None else "cpu"
+        seeds = torch.randint(0, 2**31 - 1, (num_games,), generator=generator, device=device).tolist()
         self._strategies, self._opponents = [], []
         for seed in seeds:
             strategy = self.template.clone()
