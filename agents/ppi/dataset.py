@@ -38,7 +38,7 @@ MANIFEST = "manifest.json"
 COPLAYER_KINDS = ("tabular", "learner", "frozen", "random")
 
 
-class DataSetError(RuntimeError):
+class DataSetError(ValueError):
     """A PPI data folder cannot be used as asked (different config, missing or corrupt file)."""
 
 

@@ -75,6 +75,22 @@ def _one_hot_linear(linear: nn.Linear, index: torch.Tensor) -> torch.Tensor:
     return F.embedding(index, linear.weight.t()) + linear.bias
 
 
+@dataclass
+class FusedHeads:
+    """The heads as ``features @ weight.T + bias`` -> ``[..., 2 action | 5 observation | 1 reward]``
+    plus the terms of the conditioning variables: ``observation_by_action`` ``[2, 5]``,
+    ``reward_by_action`` ``[2]``, ``reward_by_observation`` ``[5]``."""
+
+    weight: torch.Tensor
+    bias: torch.Tensor
+    observation_by_action: torch.Tensor
+    reward_by_action: torch.Tensor
+    reward_by_observation: torch.Tensor
+
+    def __call__(self, features: torch.Tensor) -> torch.Tensor:
+        return F.linear(features, self.weight, self.bias)
+
+
 class SequenceModel(nn.Module):
     """GRU world model and prior policy over first-person IPD histories.
 
@@ -108,11 +124,12 @@ class SequenceModel(nn.Module):
 
     def step(self, observation, previous_action, previous_reward, hidden, identity=None):
         """One round for a batch: indices ``[B]`` in, ``(features [B, H], hidden [1, B, H])`` out."""
-        return self.encoder.step(self.encoder.embed(observation, previous_action, previous_reward, identity), hidden)
+        return self.encoder.recur_step(self.encoder.project(observation, previous_action, previous_reward, identity),
+                                       hidden)
 
     def features(self, observation, previous_action, previous_reward, identity=None, hidden=None):
         """Full-sequence forward: Swish GRU outputs ``[T, B, H]`` and the last hidden state."""
-        return self.encoder(self.encoder.embed(observation, previous_action, previous_reward, identity), hidden)
+        return self.encoder.recur(self.encoder.project(observation, previous_action, previous_reward, identity), hidden)
 
     # -- the three heads -----------------------------------------------------------
     def action_logits(self, features: torch.Tensor) -> torch.Tensor:
@@ -134,6 +151,28 @@ class SequenceModel(nn.Module):
             dim=-1,
         )
         return self.reward_head(inputs).squeeze(-1)
+
+    def fused_heads(self) -> "FusedHeads":
+        """The three heads folded into one matmul on the features plus small lookup tables.
+
+        Same function as :meth:`action_logits`, :meth:`observation_logits` and
+        :meth:`reward_mean` (tested), for the planner's inner loop.
+        """
+        hidden = self.config.hidden_size
+        width = self.config.embedding_size
+        action_embedded = self.head_action_embedding.weight.t() + self.head_action_embedding.bias  # [2, E]
+        observation_embedded = self.head_observation_embedding.weight.t() + self.head_observation_embedding.bias
+        observation_weight = self.observation_head.weight  # [5, H + E]
+        reward_weight = self.reward_head.weight[0]  # [H + 2E]
+        weight = torch.cat([self.action_head.weight, observation_weight[:, :hidden], reward_weight[None, :hidden]])
+        bias = torch.cat([self.action_head.bias, weight.new_zeros(NUM_OBSERVATIONS + 1)])
+        return FusedHeads(
+            weight=weight,
+            bias=bias,
+            observation_by_action=action_embedded @ observation_weight[:, hidden:].t() + self.observation_head.bias,
+            reward_by_action=action_embedded @ reward_weight[hidden:hidden + width],
+            reward_by_observation=observation_embedded @ reward_weight[hidden + width:] + self.reward_head.bias,
+        )
 
     # -- training ------------------------------------------------------------------
     def loss(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:

@@ -126,15 +126,19 @@ def rollout_values(
         draw = torch.rand(num_games, 1, config.num_rollouts, generator=generator, device=features.device)
         return draw.expand(num_games, NUM_ACTIONS, config.num_rollouts).reshape(-1, 1)
 
+    heads = model.fused_heads()  # one matmul per round for all three heads
+    outputs = heads(features)  # [M, 2 + 5 + 1]
     weight = 1.0
     for step in range(steps):
-        next_observation = sample_categorical(model.observation_logits(features, action), generator, uniform())
-        reward = model.reward_mean(features, action, next_observation)
+        observation_logits = outputs[:, 2:7] + heads.observation_by_action[action]
+        next_observation = sample_categorical(observation_logits, generator, uniform())
+        reward = outputs[:, 7] + heads.reward_by_action[action] + heads.reward_by_observation[next_observation]
         value += weight * reward
         weight *= config.discount
         if step + 1 < steps:
             features, hidden = model.step(next_observation, action, reward, hidden, identity)
-            action = sample_categorical(model.action_logits(features), generator, uniform())
+            outputs = heads(features)
+            action = sample_categorical(outputs[:, :2], generator, uniform())
     return value.view(num_games, NUM_ACTIONS, config.num_rollouts).mean(dim=-1)
 
 

@@ -57,3 +57,19 @@ def test_one_step_per_round_equals_the_full_sequence_forward():
     for t in range(3):
         step, hidden = model.step(observation[t], previous_action[t], previous_reward[t], hidden, identity)
         torch.testing.assert_close(step, full[t])
+
+
+def test_fused_heads_compute_the_same_heads():
+    torch.manual_seed(1)
+    model = SequenceModel(ModelConfig(hidden_size=16, embedding_size=4))
+    features = torch.randn(7, 16)
+    action = torch.tensor([0, 1, 1, 0, 1, 0, 0])
+    next_observation = torch.tensor([1, 3, 4, 2, 4, 1, 2])
+    heads = model.fused_heads()
+    outputs = heads(features)
+    torch.testing.assert_close(outputs[:, :2], model.action_logits(features))
+    torch.testing.assert_close(outputs[:, 2:7] + heads.observation_by_action[action],
+                               model.observation_logits(features, action))
+    torch.testing.assert_close(
+        outputs[:, 7] + heads.reward_by_action[action] + heads.reward_by_observation[next_observation],
+        model.reward_mean(features, action, next_observation))
