@@ -1,0 +1,100 @@
+"""A2C training throughput (agent-steps/s) beside sb3-contrib RecurrentPPO, in one run.
+
+    python benchmarks/train_throughput.py            # full table (a few minutes)
+    python benchmarks/train_throughput.py --quick    # smoke test (< 20 s)
+
+An *agent-step* is one decision of one learner that is also trained on: an A2C iteration
+of the mixed pool with ``B`` games per learner and 2 learners is ``2 * B * 100``
+agent-steps, counting the rollout (no grad) and the update (forward + backward) in
+the time. RecurrentPPO (``MlpLstmPolicy``) learns against the uniform memory-1 pool
+through ``gymnasium.make("ipd_env/IPDvsCoPlayer-v0")`` in a ``DummyVecEnv``; its rate is
+``total_timesteps / learn time``. Rows are measured with 1 torch thread and with all
+``--threads`` torch threads (default 1: on a small shared CPU, more threads per
+process than free cores slows torch down by orders of magnitude); say beside the
+numbers whether the machine was shared.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from agents.a2c import A2CTrainer, make_config  # noqa: E402
+from agents.experiments import get_experiment  # noqa: E402
+
+
+def a2c_rate(games_per_learner: int, iterations: int, device: str, num_rounds: int = 100) -> float:
+    condition = get_experiment("fig1").condition("mixed")
+    config = make_config(condition, "cpu", {"games_per_learner": games_per_learner, "num_rounds": num_rounds,
+                                           "num_iterations": iterations + 1})
+    trainer = A2CTrainer(config, condition, seed=0, device=device)
+    trainer.train_unit(0)  # warm-up
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    for unit in range(1, iterations + 1):
+        trainer.train_unit(unit)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - started
+    return condition.num_learners * games_per_learner * num_rounds * iterations / elapsed
+
+
+def recurrent_ppo_rate(total_timesteps: int, num_envs: int) -> float:
+    try:
+        import gymnasium
+        import sb3_contrib
+        from stable_baselines3.common.vec_env import DummyVecEnv
+    except ImportError as error:
+        raise SystemExit(f"RecurrentPPO needs the [sb3] extra: pip install 'ipd-env[sb3]' ({error})")
+    import ipd_env  # noqa: F401  (registers the Gymnasium env)
+
+    vec_env = DummyVecEnv([lambda: gymnasium.make("ipd_env/IPDvsCoPlayer-v0")] * num_envs)
+    model = sb3_contrib.RecurrentPPO("MlpLstmPolicy", vec_env, n_steps=128, batch_size=128 * num_envs // 4,
+                                     seed=0, device="cpu", verbose=0)
+    model.learn(128 * num_envs)  # warm-up
+    started = time.perf_counter()
+    model.learn(total_timesteps)
+    return total_timesteps / (time.perf_counter() - started)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke test")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1],
+                        help="torch thread counts to measure A2C with (default 1; RecurrentPPO uses the first)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        a2c_cases, iterations, num_rounds, ppo_steps, ppo_envs = [64], 1, 20, 256, 2
+    else:
+        a2c_cases, iterations, num_rounds, ppo_steps, ppo_envs = [256, 1024, 2048], 2, 100, 8192, 8
+    rows = []
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for device in devices:
+        for threads in args.threads if device == "cpu" else [torch.get_num_threads()]:
+            torch.set_num_threads(threads)
+            for games in a2c_cases:
+                rate = a2c_rate(games, iterations, device, num_rounds)
+                rows.append((f"A2C (ours), mixed pool, B={games}/learner", device, threads, rate))
+                print(f"  measured {rows[-1][0]} on {device} with {threads} thread(s): {rate:,.0f}", flush=True)
+    torch.set_num_threads(args.threads[0])
+    ppo = recurrent_ppo_rate(ppo_steps, ppo_envs)
+    rows.append((f"sb3-contrib RecurrentPPO (MlpLstmPolicy), {ppo_envs} envs", "cpu", args.threads[0], ppo))
+    best_cpu = max(rate for name, device, _, rate in rows if device == "cpu" and name.startswith("A2C"))
+    print(f"\nTraining throughput{' (quick: tiny sizes, not representative)' if args.quick else ''}, "
+          f"{num_rounds} rounds per episode")
+    print(f"| {'learner':52s} | device | threads | agent-steps/s | vs RecurrentPPO |")
+    print(f"|{'-' * 54}|--------|---------|---------------|-----------------|")
+    for name, device, threads, rate in rows:
+        print(f"| {name:52s} | {device:6s} | {threads:7d} | {rate:13,.0f} | {rate / ppo:14.1f}x |")
+    print(f"\nbest A2C on CPU: {best_cpu:,.0f} agent-steps/s = {best_cpu / ppo:.0f}x RecurrentPPO")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
