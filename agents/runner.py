@@ -238,11 +238,12 @@ def run_unit(
 
 
 def _postfix(metrics: dict) -> dict:
+    """``{"vs_learner": "coop 0.34 reward 0.34", ...}`` for the progress bar."""
     short = {}
-    for key, value in metrics.items():
-        kind, _, name = key.partition("/")
-        if kind.startswith("learner_vs_") and name in ("reward", "cooperation"):
-            short[f"{kind[len('learner_vs_'):][:3]}_{name[:4]}"] = f"{value:.2f}"
+    for kind in ("learner", "tabular", "frozen"):
+        if f"learner_vs_{kind}/cooperation" in metrics:
+            short[f"vs_{kind}"] = (f"coop {metrics[f'learner_vs_{kind}/cooperation']:.2f} "
+                                   f"reward {metrics[f'learner_vs_{kind}/reward']:.2f}")
     return short
 
 
