@@ -103,6 +103,7 @@ def plot_evaluation_heatmap(path: Path, player_name: str, results: dict) -> Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.ticker import MaxNLocator
 
     names = list(results)
     figure, axes = plt.subplots(1, 2, figsize=(12, 1.2 + 0.45 * len(names)), squeeze=False)
@@ -110,8 +111,10 @@ def plot_evaluation_heatmap(path: Path, player_name: str, results: dict) -> Path
                                        (axes[0, 1], "cooperation_per_round", "cooperation rate", "RdYlGn")):
         grid = np.array([results[name][key] for name in names])
         image = axis.imshow(grid, aspect="auto", cmap=colormap, interpolation="nearest",
+                            extent=(0.5, grid.shape[1] + 0.5, len(names) - 0.5, -0.5),  # rounds 1..T
                             vmin=0.0 if key.startswith("cooperation") else None,
                             vmax=1.0 if key.startswith("cooperation") else None)
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_yticks(range(len(names)), names)
         axis.set_xlabel("round")
         axis.set_title(f"{player_name}: {title}")
