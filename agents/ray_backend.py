@@ -14,6 +14,7 @@ When every task has finished, :func:`agents.summary.aggregate` writes ``summary.
   error instead of hanging. Every node needs ``ipd-env`` installed and ``out`` on a shared
   filesystem (the tasks write the run folders where they run).
 
+A task whose worker dies is retried by Ray and resumes from the unit's last checkpoint.
 Each task uses one CPU (``cpus_per_unit``) and sets torch to that many threads, so runs
 on Ray give the same numbers as local runs with the same thread count.
 """
@@ -119,8 +120,11 @@ def run_experiment_on_ray(
     submitted = {}
     for condition, seed in units:  # in prerequisite order, so prerequisites are submitted first
         needs = [submitted[(name, seed)] for name in spec.condition(condition).prerequisites]
+        # resume=True inside the tasks: the folders were checked above, so a folder a task
+        # finds is its own from an earlier attempt (Ray retries a task whose worker died),
+        # and it continues from that attempt's last checkpoint.
         kwargs = dict(algo=algo, experiment=experiment, condition=condition, seed=seed, preset=preset,
-                      out=str(out), device=device, resume=resume, overrides=overrides)
+                      out=str(out), device=device, resume=True, overrides=overrides)
         submitted[(condition, seed)] = task.remote(kwargs, max(1, int(cpus_per_unit)), *needs)
     ray.get(list(submitted.values()))
     return aggregate(out, plots=plots)
