@@ -47,22 +47,38 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def parse_overrides(items) -> dict:
+    """``["learning_rate=1e-3", "num_iterations=50"]`` -> ``{name: value}``, values parsed as JSON when they are."""
+    overrides = {}
+    for item in items or []:
+        key, separator, value = item.partition("=")
+        if not separator or not key:
+            raise ValueError(f"--set expects NAME=VALUE, got {item!r}")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    return overrides
+
+
 def command_reproduce(args) -> int:
     from agents.runner import run_experiment
 
     conditions = args.conditions.split(",") if args.conditions else None
     out = Path(args.out or f"runs/{args.experiment}-{args.algo}-{args.preset}")
     common = dict(experiment=args.experiment, algo=args.algo, preset=args.preset, seeds=args.seeds, out=out,
-                  device=args.device, resume=args.resume, conditions=conditions)
+                  device=args.device, resume=args.resume, conditions=conditions,
+                  overrides=parse_overrides(args.set))
     if args.backend == "ray":
         from agents.ray_backend import run_experiment_on_ray
 
         summary = run_experiment_on_ray(address=args.address, num_cpus=args.num_cpus,
-                                        gpus_per_unit=args.gpus_per_unit, **common)
+                                        gpus_per_unit=args.gpus_per_unit, cpus_per_unit=args.threads or 1, **common)
     else:
         if args.address:
             raise ValueError("--address needs --backend ray")
-        summary = run_experiment(progress=not args.quiet, **common)
+        summary = run_experiment(progress=not args.quiet, workers=args.workers, threads_per_worker=args.threads,
+                                 **common)
     table = format_summary(summary)
     (out / "summary.md").write_text(table + "\n")
     print(table)
@@ -261,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
                            help="local: one unit after another in this process; ray: units as Ray tasks")
     reproduce.add_argument("--address", help="Ray cluster address (ray://HEAD:10001 or HEAD:6379); default: "
                            "start a local Ray. Needs --backend ray")
+    reproduce.add_argument("--set", action="append", metavar="NAME=VALUE", help="override one hyperparameter of "
+                           "the preset (repeatable), e.g. --set num_iterations=50; unknown names are refused")
+    reproduce.add_argument("--workers", type=int, default=1, help="local backend: units run in this many parallel "
+                           "processes (default 1)")
+    reproduce.add_argument("--threads", type=int, help="torch threads per unit (local default: 1 with --workers > 1; "
+                           "Ray: CPUs reserved per task, default 1)")
     reproduce.add_argument("--num-cpus", type=int, help="CPUs of the local Ray (default: all of this machine)")
     reproduce.add_argument("--gpus-per-unit", type=float, default=0.0, help="Ray backend: GPUs reserved per "
                            "(condition, seed) task, fractions allowed (e.g. 0.25 with --device cuda); default 0")

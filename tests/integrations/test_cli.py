@@ -59,6 +59,8 @@ def test_bad_names_are_clear_errors(capsys, tmp_path):
     assert "not a run folder: no config.json" in fails(capsys, "evaluate", str(tmp_path), "--no-plot")
     assert "unknown preset 'nope' for a2c" in fails(capsys, "reproduce", "fig1", "--preset", "nope",
                                                     "--out", str(tmp_path / "x"))
+    assert "--set expects NAME=VALUE, got 'num_iterations'" in fails(capsys, "reproduce", "fig1", "--preset", "test",
+                                                                   "--set", "num_iterations", "--out", str(tmp_path))
     assert "--address needs --backend ray" in fails(capsys, "reproduce", "fig1", "--preset", "test", "--address",
                                                     "ray://127.0.0.1:9", "--out", str(tmp_path / "y"))
     pytest.importorskip("ray")
@@ -70,7 +72,8 @@ def test_bad_names_are_clear_errors(capsys, tmp_path):
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli_run")
-    assert main(["reproduce", "step2", "--preset", "test", "--seeds", "1", "--out", str(out), "--quiet"]) == 0
+    assert main(["reproduce", "step2", "--preset", "test", "--seeds", "1", "--out", str(out), "--quiet",
+                 "--set", "num_iterations=2"]) == 0
     return out
 
 
@@ -78,7 +81,11 @@ def test_reproduce_writes_summary_table_and_plots(trained_run):
     table = (trained_run / "summary.md").read_text()
     assert table.startswith("step2 | a2c | preset test | seeds [0]")
     assert "| step2 | vs frozen (evaluation) |" in table
-    assert json.loads((trained_run / "summary.json").read_text())["conditions"]["step2"]["complete_seeds"] == [0]
+    summary = json.loads((trained_run / "summary.json").read_text())
+    assert summary["conditions"]["step2"]["complete_seeds"] == [0]
+    assert summary["conditions"]["step2"]["num_units"] == 2  # --set num_iterations=2
+    config = json.loads((trained_run / "step2" / "seed_0" / "config.json").read_text())
+    assert config["overrides"] == {"num_iterations": 2}
     assert (trained_run / "plots").is_dir()
 
 
