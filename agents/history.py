@@ -18,9 +18,9 @@ than only at round 0, so the agent need not store it in its memory).
 One-hot embeddings are computed as a lookup of the linear layer's weight columns
 (identical to ``Linear(one_hot)``, without building the one-hot). Because the
 embeddings and the GRU's input weights are all linear, :meth:`HistoryEncoder.project`
-folds them into small tables (``[5, 3H]`` for the observation, ``[3, 3H]`` for the
-previous action, a ``[3H]`` vector times the reward), so the GRU's input projection is
-a lookup instead of a ``[T*B, 96] x [96, 384]`` matmul: the same function, fewer FLOPs.
+folds them into one ``[16, 3H]`` table (a row per (observation, previous action) pair
+and a row for the reward), so the GRU's input projection is a ``[T*B, 16] x [16, 3H]``
+matmul instead of ``[T*B, 96] x [96, 3H]``: the same function, fewer FLOPs.
 The recurrence itself runs in :mod:`agents.gru` (hand-written backward; tested against
 ``nn.GRU``).
 """
@@ -112,9 +112,16 @@ class HistoryEncoder(nn.Module):
         observation_table = self.observation_embedding.weight.t() @ parts[0].t()  # [5, 3H]
         action_table = functional.pad(self.action_embedding.weight.t() @ parts[1].t(), (0, 0, 0, 1))  # [3, 3H]
         reward_vector = parts[2] @ self.reward_embedding.weight[:, 0]  # [3H]
+        # One table row per (observation, previous action) pair, plus the reward row: the
+        # projection is then one matmul of a 16-wide input [one-hot(pair), reward] (forward
+        # and backward are single GEMMs instead of several passes over [T, B, 3H]).
+        pair_table = (observation_table.unsqueeze(1) + action_table.unsqueeze(0)).reshape(-1, weight_ih.shape[0])
+        table = torch.cat([pair_table + constant, reward_vector.unsqueeze(0)], dim=0)  # [16, 3H]
         action_index = torch.where(previous_action < 0, torch.full_like(previous_action, NUM_ACTIONS), previous_action)
-        projection = functional.embedding(observation_index, observation_table + constant) \
-            + functional.embedding(action_index, action_table) + previous_reward.unsqueeze(-1) * reward_vector
+        pair = observation_index * (NUM_ACTIONS + 1) + action_index
+        inputs = torch.cat([functional.one_hot(pair, pair_table.shape[0]).to(table.dtype),
+                            previous_reward.unsqueeze(-1).to(table.dtype)], dim=-1)
+        projection = inputs @ table
         if self.use_identity:
             if identity is None:
                 raise ValueError("this encoder was built with use_identity=True and needs an opponent identity [B, 5]")
