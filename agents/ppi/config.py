@@ -12,9 +12,14 @@ The CPU presets shrink what costs time on 2 cores and say so:
 * far fewer episodes and phases, minibatches of 32 episodes and a larger learning rate
   (5e-3), so the model makes enough gradient steps on them in a few epochs (measured: 6
   epochs over 1,500 episodes take the next-observation loss from ln 5 to 0.59 nats);
-* ``beta = 1``: with rewards of about 1 per round, ``beta = 0.01`` moves the prior by
-  ``exp(0.01 * Q)``, a few percent per phase, which 30 phases of 20,000 episodes can
-  accumulate but 6 phases of a few hundred cannot (measured: README, PPI section).
+* ``beta = 1``: with rewards of about 1 per round, ``beta = 0.01`` moves the prior's
+  log-odds by ``0.01 * (Q_D - Q_C)``, a few percent per phase, which 30 phases of 20,000
+  episodes may accumulate but 6 phases of a few hundred cannot. Measured on a model
+  trained on 1,500 tabular-vs-tabular episodes (K 4, horizon 10), late-episode
+  cooperation against AllD / TFT / AllC: beta 0 (the prior) 0.56 / 0.46 / 0.54,
+  beta 0.01: 0.50 / 0.42 / 0.46, beta 0.1: 0.32 / 0.32 / 0.31, beta 1: 0.07 / 0.09 / 0.03.
+  A cpu-quick mixed-pool run with beta 0.01 stays at the prior (learner-vs-learner
+  cooperation 0.52 after 6 phases, 0.57 cooperation against AllD late in the episode).
 """
 from __future__ import annotations
 
