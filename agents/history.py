@@ -85,13 +85,17 @@ class HistoryEncoder(nn.Module):
         action = functional.embedding(action_index, action_table) + self.action_embedding.bias
         reward = self.reward_embedding(previous_reward.unsqueeze(-1))
         parts = [observation, action, reward]
-        if self.use_identity:
-            if identity is None:
-                raise ValueError("this encoder was built with use_identity=True and needs an opponent identity [B, 5]")
+        if self._check_identity(identity):
             parts.append(self.identity_embedding(identity).expand_as(observation))
-        elif identity is not None:
-            raise ValueError("an opponent identity was given but this encoder was built with use_identity=False")
         return torch.cat(parts, dim=-1)
+
+    def _check_identity(self, identity: Optional[torch.Tensor]) -> bool:
+        """True when the identity input is used; raises if it is missing or unexpected."""
+        if self.use_identity and identity is None:
+            raise ValueError("this encoder was built with use_identity=True and needs an opponent identity [B, 5]")
+        if not self.use_identity and identity is not None:
+            raise ValueError("an opponent identity was given but this encoder was built with use_identity=False")
+        return self.use_identity
 
     def project(
         self,
@@ -122,12 +126,8 @@ class HistoryEncoder(nn.Module):
         inputs = torch.cat([functional.one_hot(pair, pair_table.shape[0]).to(table.dtype),
                             previous_reward.unsqueeze(-1).to(table.dtype)], dim=-1)
         projection = inputs @ table
-        if self.use_identity:
-            if identity is None:
-                raise ValueError("this encoder was built with use_identity=True and needs an opponent identity [B, 5]")
+        if self._check_identity(identity):
             projection = projection + self.identity_embedding(identity) @ parts[3].t()
-        elif identity is not None:
-            raise ValueError("an opponent identity was given but this encoder was built with use_identity=False")
         return projection
 
     def initial_state(self, batch_size: int, device=None) -> torch.Tensor:

@@ -90,7 +90,7 @@ class MemoryOneRLModule(RLModule):
         return self._forward_inference(batch, **kwargs)
 
     def _forward_train(self, batch, **kwargs):
-        raise NotImplementedError(f"{type(self).__name__} is a fixed co-player and is never trained")
+        raise RuntimeError(f"{type(self).__name__} is a fixed co-player and is never trained; list it outside policies_to_train")
 
 
 def _co_player_probabilities(co_player, payoffs) -> list:
