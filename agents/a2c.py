@@ -33,7 +33,8 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from agents.checkpoint import load_checkpoint, read_json
+from agents.checkpoint import load_checkpoint, load_trained_models, read_json
+from agents.experiments import overlay_config
 from agents.history import NO_ACTION, HistoryEncoder, shift_right
 from agents.pool import IDENTITY_MODES, KIND_LEARNER, TrainingPool
 
@@ -108,15 +109,8 @@ def make_config(condition, preset: str, overrides: Optional[dict] = None) -> dic
     """Validated hyperparameters for ``condition`` at ``preset`` with ``overrides`` on top."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r} for a2c; known presets: {', '.join(PRESETS)}")
-    values = dataclasses.asdict(A2CConfig())
-    values.update(TABLE2[condition.paper_step])
-    values.update(PRESETS[preset][condition.paper_step])
-    known = {item.name: item for item in dataclasses.fields(A2CConfig)}
-    for key, value in (overrides or {}).items():
-        if key not in known:
-            raise ValueError(f"unknown a2c hyperparameter {key!r}; known: {', '.join(known)}")
-        values[key] = value
-    config = A2CConfig(**values)
+    config = overlay_config(A2CConfig, "a2c", [TABLE2[condition.paper_step], PRESETS[preset][condition.paper_step]],
+                            overrides)
     check_config(config, condition)
     return dataclasses.asdict(config)
 
@@ -314,15 +308,10 @@ def load_models(unit_dir, device="cpu") -> list:
         raise ValueError(f"{unit_dir} holds a {config.get('algo')!r} run, not an a2c run")
     hyper = A2CConfig(**config["hyperparameters"])
     state = load_checkpoint(unit_dir / "checkpoints" / "final.pt", map_location=device)
-    models = []
-    for model_state in state["trainer"]["models"]:
-        model = A2CModel(hyper.hidden_size, hyper.embedding_size, config["pool_mode"] in IDENTITY_MODES)
-        try:
-            model.load_state_dict(model_state)
-        except RuntimeError as error:
-            raise ValueError(f"{unit_dir}: checkpoint does not match its config's model shape: {error}") from error
-        models.append(model.to(device).eval())
-    return models
+    use_identity = config["pool_mode"] in IDENTITY_MODES
+    return load_trained_models(
+        unit_dir, state["trainer"]["models"], lambda: A2CModel(hyper.hidden_size, hyper.embedding_size, use_identity),
+        device)
 
 
 def load_players(unit_dir, device="cpu") -> list:

@@ -127,3 +127,19 @@ def read_metrics(path: Path) -> list:
         for row in csv.DictReader(handle):
             rows.append({key: float(value) for key, value in row.items() if value not in ("", None)})
     return rows
+
+
+def load_trained_models(unit_dir, model_states, build_model, device="cpu") -> list:
+    """Models rebuilt by ``build_model()`` and filled from ``model_states``, in eval mode on ``device``.
+
+    Raises ``ValueError`` naming the folder when a state does not fit the model its config describes.
+    """
+    models = []
+    for model_state in model_states:
+        model = build_model()
+        try:
+            model.load_state_dict(model_state)
+        except RuntimeError as error:
+            raise ValueError(f"{unit_dir}: checkpoint does not match its config's model shape: {error}") from error
+        models.append(model.to(device).eval())
+    return models

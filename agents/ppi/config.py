@@ -27,6 +27,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Optional
 
+from agents.experiments import overlay_config
 from agents.ppi.planner import ACT_WITH, PlannerConfig
 from agents.ppi.collect import PRETRAINING_KINDS
 
@@ -102,14 +103,7 @@ def make_config(condition, preset: str, overrides: Optional[dict] = None) -> dic
     """Validated hyperparameters for ``condition`` at ``preset`` with ``overrides`` on top."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r} for ppi; known presets: {', '.join(PRESETS)}")
-    values = dataclasses.asdict(PPIConfig())
-    values.update(PRESETS[preset])
-    known = {item.name for item in dataclasses.fields(PPIConfig)}
-    for key, value in (overrides or {}).items():
-        if key not in known:
-            raise ValueError(f"unknown ppi hyperparameter {key!r}; known: {', '.join(sorted(known))}")
-        values[key] = value
-    config = PPIConfig(**values)
+    config = overlay_config(PPIConfig, "ppi", [PRESETS[preset]], overrides)
     check_config(config, condition)
     return dataclasses.asdict(config)
 

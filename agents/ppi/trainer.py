@@ -28,6 +28,7 @@ from typing import Optional
 import torch
 from torch import nn
 
+from agents.checkpoint import load_trained_models
 from agents.pool import IDENTITY_MODES, TrainingPool
 from agents.ppi.collect import pretraining_episodes, trajectory_episodes
 from agents.ppi.config import PPIConfig, pretraining_kind
@@ -234,15 +235,7 @@ def load_models(unit_dir, device="cpu") -> list:
     config, state = _read_finished(unit_dir)
     hyper = PPIConfig(**config["hyperparameters"])
     model_config = ModelConfig(hyper.hidden_size, hyper.embedding_size, config["pool_mode"] in IDENTITY_MODES)
-    models = []
-    for model_state in state["trainer"]["models"]:
-        model = SequenceModel(model_config)
-        try:
-            model.load_state_dict(model_state)
-        except RuntimeError as error:
-            raise ValueError(f"{unit_dir}: checkpoint does not match its config's model shape: {error}") from error
-        models.append(model.to(device).eval())
-    return models
+    return load_trained_models(unit_dir, state["trainer"]["models"], lambda: SequenceModel(model_config), device)
 
 
 def load_players(unit_dir, device="cpu", act_with: Optional[str] = None) -> list:
