@@ -283,9 +283,57 @@ def _worker_init(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _run_unit_in_worker(kwargs: dict) -> tuple:
+def _run_unit_in_worker(kwargs: dict) -> None:
     run_unit(**kwargs)
-    return kwargs["condition"], kwargs["seed"]
+
+
+def run_unit_jobs(jobs: dict, workers: int = 1, threads_per_worker: Optional[int] = None,
+                  on_done=None) -> None:
+    """Run :func:`run_unit` for every job, each once the jobs it needs are done.
+
+    Args:
+        jobs: ``{key: (run_unit keyword arguments, keys of the jobs it needs)}``, ordered so
+            that a job comes after the jobs it needs (keys are any hashables).
+        workers: 1 runs the jobs one after another in this process; more runs them in that
+            many spawned processes.
+        threads_per_worker: torch threads of each run (in-process default: torch's own,
+            restored afterwards; process default: 1).
+        on_done: called in this process with a job's key when it has finished.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if workers == 1:
+        threads = torch.get_num_threads()
+        if threads_per_worker is not None:
+            torch.set_num_threads(threads_per_worker)
+        try:
+            for key, (kwargs, _) in jobs.items():
+                run_unit(**kwargs)
+                if on_done is not None:
+                    on_done(key)
+        finally:
+            torch.set_num_threads(threads)
+        return
+    import concurrent.futures
+    import multiprocessing
+
+    done, running, pending = set(), {}, list(jobs)
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
+                                                initargs=(threads_per_worker or 1,)) as executor:
+        while pending or running:
+            for key in list(pending):
+                kwargs, needs = jobs[key]
+                if all(need in done for need in needs) and len(running) < workers:
+                    pending.remove(key)
+                    running[executor.submit(_run_unit_in_worker, kwargs)] = key
+            finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in finished:
+                future.result()  # re-raises a worker's exception here
+                key = running.pop(future)
+                done.add(key)
+                if on_done is not None:
+                    on_done(key)
 
 
 def run_experiment(
@@ -325,27 +373,7 @@ def run_experiment(
     arguments = {unit: dict(algo=algo, experiment=experiment, condition=unit[0], seed=unit[1], preset=preset,
                             out=out, device=device, resume=resume, overrides=overrides, progress=progress)
                  for unit in units}
-    if workers == 1:
-        if threads_per_worker is not None:
-            torch.set_num_threads(threads_per_worker)
-        for unit in units:
-            run_unit(**arguments[unit])
-        return aggregate(out)
-    import concurrent.futures
-    import multiprocessing
-
-    done, running, pending = set(), {}, list(units)
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
-                                                initargs=(threads_per_worker or 1,)) as executor:
-        while pending or running:
-            for unit in list(pending):
-                ready = all((name, unit[1]) in done for name in spec.condition(unit[0]).prerequisites)
-                if ready and len(running) < workers:
-                    pending.remove(unit)
-                    running[executor.submit(_run_unit_in_worker, arguments[unit])] = unit
-            finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
-            for future in finished:
-                done.add(future.result())  # re-raises a worker's exception here
-                del running[future]
+    jobs = {unit: (arguments[unit], [(name, unit[1]) for name in spec.condition(unit[0]).prerequisites])
+            for unit in units}
+    run_unit_jobs(jobs, workers, threads_per_worker)
     return aggregate(out)
