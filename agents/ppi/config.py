@@ -30,56 +30,79 @@ from typing import Optional
 from agents.experiments import overlay_config
 from agents.ppi.planner import ACT_WITH, PlannerConfig
 from agents.ppi.collect import PRETRAINING_KINDS
+from agents.settings import check_settings, check_value, setting
+from ipd_env.game import make_payoff_table
 
 
 @dataclass
 class PPIConfig:
     """Hyperparameters of one PPI run (JSON-able; ``config.json`` stores them)."""
 
-    num_phases: int = 30
+    num_phases: int = setting(30, at_least=1)
     """phases: re-initialise (or keep) the model, train on all data, collect with pi."""
-    pretraining_episodes: int = 200_000
+    pretraining_episodes: int = setting(200_000, at_least=2)
     """first-person episodes in D_0 (two views per tabular-vs-tabular game)."""
-    episodes_per_phase: int = 20_000
+    episodes_per_phase: int = setting(20_000, at_least=1)
     """episodes each learner plays per phase (the pool's games_per_learner)."""
     pretraining: str = "auto"
     """D_0: 'tabular', 'random' (coin-flip action sequences), or 'auto' (random for no-tabular)."""
     reinitialise: bool = True
     """re-initialise the model every phase (the paper); False warm-starts from the last phase."""
-    epochs: int = 10
+    epochs: int = setting(10, at_least=1)
     """passes over all data so far per phase."""
-    batch_size: int = 256
+    batch_size: int = setting(256, at_least=1)
     """episodes per gradient step."""
-    learning_rate: float = 1e-4
+    learning_rate: float = setting(1e-4, above=0)
     """AdamW learning rate."""
-    weight_decay: float = 1e-2
+    weight_decay: float = setting(1e-2, at_least=0)
     """AdamW weight decay."""
     adam_betas: list = field(default_factory=lambda: [0.9, 0.98])
     """AdamW betas."""
-    max_grad_norm: float = 1.0
+    max_grad_norm: float = setting(1.0, above=0)
     """gradient norm clip."""
-    hidden_size: int = 128
+    hidden_size: int = setting(128, at_least=1)
     """GRU hidden units."""
-    embedding_size: int = 32
+    embedding_size: int = setting(32, at_least=1)
     """per-modality embedding width."""
-    beta: float = 0.01
+    beta: float = setting(0.01, at_least=0)
     """inverse temperature of pi ∝ p_phi exp(beta Q)."""
-    num_rollouts: int = 8
+    num_rollouts: int = setting(8, at_least=1)
     """K: Monte Carlo rollouts per action."""
-    horizon: int = 15
+    horizon: int = setting(15, at_least=1)
     """rounds per rollout."""
-    discount: float = 1.0
+    discount: float = setting(1.0, at_least=0, at_most=1)
     """gamma inside Q."""
     act_with: str = "pi"
     """the learners act with 'pi' or with the prior 'prior'."""
     fixed_icl_act_with: str = "pi"
     """how the frozen Step-1 learner (Fixed-ICL) acts in Step 2: 'pi' or 'prior'."""
-    num_rounds: int = 100
+    num_rounds: int = setting(100, at_least=1)
     """rounds per episode."""
     payoffs: list = field(default_factory=lambda: [1.0, -1.0, 2.0, 0.0])
     """(R, S, T, P) of the game."""
-    checkpoint_every: int = 1
+    checkpoint_every: int = setting(1, at_least=1)
     """write the resumable checkpoint every this many phases."""
+
+    #: what to lower when training diverges (non-finite loss or weights).
+    DIVERGENCE_SETTINGS = ("learning_rate",)
+
+    def __post_init__(self):
+        """Every setting checked by its declared type and range (:mod:`agents.settings`), then the rest."""
+        check_settings(self, "ppi")
+        if self.pretraining_episodes % 2:
+            raise ValueError(f"ppi setting pretraining_episodes must be even (two views per game), "
+                             f"got {self.pretraining_episodes}")
+        if not isinstance(self.adam_betas, (list, tuple)) or len(self.adam_betas) != 2:
+            raise ValueError(f"ppi setting adam_betas must be two numbers in [0, 1), got {self.adam_betas!r}")
+        self.adam_betas = [check_value(f"adam_betas[{index}]", value, float, {"at_least": 0, "below": 1}, "ppi")
+                           for index, value in enumerate(self.adam_betas)]
+        if self.pretraining not in PRETRAINING_KINDS + ("auto",):
+            raise ValueError(f"ppi setting pretraining must be one of {PRETRAINING_KINDS + ('auto',)}, "
+                             f"got {self.pretraining!r}")
+        for name in ("act_with", "fixed_icl_act_with"):
+            if getattr(self, name) not in ACT_WITH:
+                raise ValueError(f"ppi setting {name} must be one of {ACT_WITH}, got {getattr(self, name)!r}")
+        make_payoff_table(self.payoffs)
 
     def planner(self, act_with: Optional[str] = None) -> PlannerConfig:
         return PlannerConfig(beta=self.beta, num_rollouts=self.num_rollouts, horizon=self.horizon,
@@ -109,30 +132,8 @@ def make_config(condition, preset: str, overrides: Optional[dict] = None) -> dic
 
 
 def check_config(config: PPIConfig, condition=None) -> None:
-    """Raise ``ValueError`` naming the first invalid hyperparameter."""
-    def positive_int(name):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if isinstance(config.num_phases, bool) or not isinstance(config.num_phases, int) or config.num_phases < 1:
-        raise ValueError(f"num_phases must be an integer >= 1, got {config.num_phases!r}")
-    for name in ("pretraining_episodes", "episodes_per_phase", "epochs", "batch_size", "hidden_size",
-                 "embedding_size", "num_rounds", "checkpoint_every"):
-        positive_int(name)
-    if config.pretraining_episodes % 2:
-        raise ValueError(f"pretraining_episodes must be even (two views per game), got {config.pretraining_episodes}")
-    for name in ("learning_rate", "max_grad_norm"):
-        if not float(getattr(config, name)) > 0:
-            raise ValueError(f"{name} must be > 0, got {getattr(config, name)!r}")
-    if not float(config.weight_decay) >= 0:
-        raise ValueError(f"weight_decay must be >= 0, got {config.weight_decay!r}")
-    if len(config.adam_betas) != 2 or not all(0.0 <= float(b) < 1.0 for b in config.adam_betas):
-        raise ValueError(f"adam_betas must be two numbers in [0, 1), got {config.adam_betas!r}")
-    if config.pretraining not in PRETRAINING_KINDS + ("auto",):
-        raise ValueError(f"pretraining must be one of {PRETRAINING_KINDS + ('auto',)}, got {config.pretraining!r}")
-    if config.fixed_icl_act_with not in ACT_WITH:
-        raise ValueError(f"fixed_icl_act_with must be one of {ACT_WITH}, got {config.fixed_icl_act_with!r}")
-    config.planner()  # beta >= 0, K >= 1, horizon >= 1, discount in [0, 1], act_with
+    """Raise ``ValueError`` if the episodes do not split as ``condition`` needs (the settings
+    themselves were checked when ``config`` was made: :meth:`PPIConfig.__post_init__`)."""
     if condition is not None:
         from agents.pool import TrainingPool
 

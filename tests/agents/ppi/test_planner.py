@@ -76,10 +76,10 @@ def test_invalid_planner_settings_raise_clear_errors(settings, message):
 @pytest.mark.parametrize("overrides, message", [
     (dict(num_phases=0), "num_phases must be an integer >= 1, got 0"),
     (dict(beta=-1.0), "beta must be a finite number >= 0"),
-    (dict(num_rollouts=0), "K"),
+    (dict(num_rollouts=0), "num_rollouts must be an integer >= 1, got 0"),
     (dict(horizon=0), "horizon must be an integer >= 1"),
     (dict(episodes_per_phase=15), "does not split"),
-    (dict(learning_rate=-1e-3), "learning_rate must be > 0"),
+    (dict(learning_rate=-1e-3), "learning_rate must be a finite number > 0, got -0.001"),
     (dict(unknown_setting=1), "unknown ppi hyperparameter 'unknown_setting'"),
 ])
 def test_invalid_ppi_hyperparameters_raise_clear_errors(overrides, message):
