@@ -9,13 +9,17 @@ Pool modes (the "condition" of a run decides the mode):
 | mode            | each learner's ``B`` games                          | used by            |
 |-----------------|-----------------------------------------------------|--------------------|
 | ``mixed``       | half vs the other learner(s), half vs a fresh       | Fig. 1 (Step 4)    |
-|                 | uniform memory-1 agent                              |                    |
+|                 | memory-1 agent drawn from the pool distribution     |                    |
 | ``opponent-id`` | as ``mixed``, plus the identity vector (log p(C|o)  | Fig. 1 ablation    |
 |                 | of the tabular co-player, zeros vs a learner)       |                    |
 | ``no-tabular``  | all vs the other learner(s)                         | Fig. 1 ablation    |
 | ``learners-only``| all vs the other learner(s)                        | Step 3             |
-| ``tabular-only``| all vs fresh uniform memory-1 agents                | Step 1             |
+| ``tabular-only``| all vs fresh memory-1 agents of the distribution    | Step 1             |
 | ``vs-frozen``   | all vs the frozen player(s), e.g. the Fixed-ICL     | Step 2             |
+
+The tabular co-players are drawn per game per episode from a pool distribution
+(``pool``, see :func:`baselines.incontext.parse_pool`): ``"uniform"``, the paper's
+U(0, 1)^5, by default.
 
 Games between two learners give data to both (learner i as ``player_0``, learner j as
 ``player_1``); the learner-vs-learner share of a learner's games is split evenly over
@@ -33,7 +37,8 @@ from typing import Optional, Sequence
 
 import torch
 
-from baselines.tabular import UniformMemoryOnePool, opponent_id
+from baselines.incontext import parse_pool
+from baselines.tabular import MemoryOnePool, opponent_id
 from ipd_env.game import NUM_OBSERVATIONS, START
 from ipd_env.vector import IPDVectorEnv
 
@@ -93,10 +98,12 @@ class TrainingPool:
         num_rounds: rounds per episode (100 in the paper).
         payoffs: payoff spec (see ``ipd_env.game.make_payoff_table``).
         device: torch device of the env, the trajectories and the players' inputs.
+        pool: the tabular co-players' distribution, a spec of
+            :func:`baselines.incontext.parse_pool` (default ``"uniform"``, the paper's).
 
     Raises:
-        ValueError: an unknown mode, or ``B`` not divisible as the mode needs (the
-            message says which divisor).
+        ValueError: an unknown mode, ``B`` not divisible as the mode needs (the
+            message says which divisor), or a bad pool spec.
     """
 
     def __init__(
@@ -108,8 +115,10 @@ class TrainingPool:
         num_rounds: int = 100,
         payoffs="paper",
         device="cpu",
+        pool="uniform",
     ):
         self.mode = check_pool_mode(mode)
+        self.pool_distribution = parse_pool(pool, payoffs)
         shares = POOL_MODES[mode]
         if num_learners < 1:
             raise ValueError(f"num_learners must be >= 1, got {num_learners}")
@@ -140,7 +149,8 @@ class TrainingPool:
         self._build_layout()
         self.env = IPDVectorEnv(self.num_env_games, payoffs=payoffs, num_rounds=num_rounds, device=self.device,
                                 validate_actions=False)
-        self.tabular = UniformMemoryOnePool(self.device) if self.tabular_games is not None else None
+        self.tabular = (MemoryOnePool(self.pool_distribution, self.device)
+                        if self.tabular_games is not None else None)
 
     def _build_layout(self) -> None:
         """Place every game in the env: per learner, its env game and side for each batch slot."""

@@ -264,25 +264,37 @@ def opponent_id(cooperation_probabilities: torch.Tensor, floor: float = 1e-6) ->
     return torch.log(cooperation_probabilities.clamp_min(floor))
 
 
-class UniformMemoryOnePool:
-    """The paper's tabular pool: a fresh uniform-random memory-1 policy per game per episode.
+class MemoryOnePool:
+    """A pool of memory-1 co-players: a fresh policy per game per episode, from a distribution.
 
     Each :meth:`reset` draws new ``[num_games, 5]`` probabilities from the generator, so
     every episode meets fresh co-players. The current draw is :attr:`cooperation_probabilities`
     and its identity vector :meth:`identity`.
+
+    Args:
+        distribution: what to draw from, any object with ``sample(num_games, generator,
+            device) -> [num_games, 5]`` and a ``spec`` string, e.g.
+            ``baselines.incontext.parse_pool("beta:0.5,0.5")``; ``None`` = the paper's
+            uniform pool (:func:`sample_memory_one`).
+        device: where to draw when :meth:`reset` gets no generator.
     """
 
-    name = "uniform-memory-1"
     memory_depth = 1
 
-    def __init__(self, device="cpu"):
+    def __init__(self, distribution=None, device="cpu"):
+        self.distribution = distribution
         self.device = torch.device(device)
+        spec = "uniform" if distribution is None else distribution.spec
+        self.name = "uniform-memory-1" if spec == "uniform" else f"memory-1 pool {spec}"
         self.cooperation_probabilities: Optional[torch.Tensor] = None
         self._player: Optional[MemoryOnePlayer] = None
 
     def reset(self, num_games: int, generator: Optional[torch.Generator] = None) -> None:
         device = generator.device if generator is not None else self.device
-        self.cooperation_probabilities = sample_memory_one(num_games, generator, device)
+        if self.distribution is None:
+            self.cooperation_probabilities = sample_memory_one(num_games, generator, device)
+        else:
+            self.cooperation_probabilities = self.distribution.sample(num_games, generator, device)
         self._player = MemoryOnePlayer(self.cooperation_probabilities, name=self.name)
         self._player.cooperation_probabilities = self.cooperation_probabilities  # keep device, skip copy
         self._player.reset(num_games, generator)
@@ -290,13 +302,22 @@ class UniformMemoryOnePool:
     def identity(self) -> torch.Tensor:
         """``[num_games, 5]`` log cooperation probabilities of the current co-players."""
         if self.cooperation_probabilities is None:
-            raise RuntimeError("UniformMemoryOnePool.identity called before reset()")
+            raise RuntimeError(f"{type(self).__name__}.identity called before reset()")
         return opponent_id(self.cooperation_probabilities)
 
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
         if self._player is None:
-            raise RuntimeError("UniformMemoryOnePool.act called before reset()")
+            raise RuntimeError(f"{type(self).__name__}.act called before reset()")
         return self._player.act(observation, reward)
+
+
+class UniformMemoryOnePool(MemoryOnePool):
+    """The paper's tabular pool: a fresh uniform-random memory-1 policy per game per episode."""
+
+    name = "uniform-memory-1"
+
+    def __init__(self, device="cpu"):
+        super().__init__(None, device)
 
 
 def zoo(payoffs: PayoffSpec = "paper", names: Sequence[str] = ZOO_NAMES) -> dict:

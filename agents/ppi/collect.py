@@ -5,7 +5,8 @@ Both produce the compact per-episode arrays of :mod:`agents.ppi.dataset`
 
 Pretraining (SPEC section 4 and the "no mixed pool" ablation of section 3):
 
-* ``"tabular"``: games between two fresh uniform-random memory-1 agents; both players'
+* ``"tabular"``: games between two fresh memory-1 agents drawn from the run's pool
+  distribution (``pool``; uniform-random by default, the paper's); both players'
   first-person views are kept, so ``num_episodes`` views come from ``num_episodes / 2`` games;
   the identity of each view is the *other* agent's log p(C | o);
 * ``"random"``: both players play uniform coin flips every round (the paper's "random
@@ -13,12 +14,13 @@ Pretraining (SPEC section 4 and the "no mixed pool" ablation of section 3):
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 
 from agents.pool import KIND_TABULAR, LearnerTrajectory
-from baselines.tabular import MemoryOnePlayer, opponent_id, sample_memory_one
+from baselines.incontext import PoolDistribution, parse_pool
+from baselines.tabular import MemoryOnePlayer, opponent_id
 from ipd_env.game import NUM_OBSERVATIONS, first_person_outcome
 from ipd_env.vector import IPDVectorEnv
 
@@ -32,6 +34,7 @@ def pretraining_episodes(
     kind: str = "tabular",
     num_rounds: int = 100,
     generator: Optional[torch.Generator] = None,
+    pool: Union[str, PoolDistribution] = "uniform",
 ) -> dict[str, torch.Tensor]:
     """The pretraining data D_0 of one learner (see the module docstring).
 
@@ -40,6 +43,9 @@ def pretraining_episodes(
         kind: ``"tabular"`` or ``"random"``.
         num_rounds: rounds per episode.
         generator: CPU generator; the same state gives the same episodes.
+        pool: the tabular agents' distribution (``"tabular"`` only), a spec or a
+            :class:`~baselines.incontext.PoolDistribution` (build a ``zoo`` pool for a
+            game other than the paper's with ``parse_pool("zoo", payoffs)``).
 
     Returns:
         ``outcomes`` ``[E, T]`` int64, ``coplayer_kind`` ``[E]`` int64, ``identity`` ``[E, 5]`` float32.
@@ -48,11 +54,12 @@ def pretraining_episodes(
         raise ValueError(f"pretraining kind must be one of {PRETRAINING_KINDS}, got {kind!r}")
     if isinstance(num_episodes, bool) or not isinstance(num_episodes, int) or num_episodes < 2 or num_episodes % 2:
         raise ValueError(f"pretraining episodes must be an even integer >= 2 (two views per game), got {num_episodes!r}")
+    distribution = parse_pool(pool)
     num_games = num_episodes // 2
     env = IPDVectorEnv(num_games, num_rounds=num_rounds, validate_actions=False)
     outcomes = torch.empty(2, num_rounds, num_games, dtype=torch.int64)
     if kind == "tabular":
-        policies = [sample_memory_one(num_games, generator) for _ in range(2)]
+        policies = [distribution.sample(num_games, generator) for _ in range(2)]
         players = [MemoryOnePlayer(policy) for policy in policies]
         for player in players:
             player.reset(num_games, generator)

@@ -1,11 +1,12 @@
-"""The in-context gain of players that actually play in the batched env (not computed exactly)."""
+"""Pools in play: the in-context gain of players that play in the batched env (not computed
+exactly), and the training pool and PPI's pretraining drawing from a pool distribution."""
 import numpy as np
 import pytest
 import torch
 
 from agents.pool import play_match
-from baselines.incontext import evaluation_set, gain_report, oracle_values
-from baselines.tabular import MemoryOnePlayer
+from baselines.incontext import ZOO_POOL_MEMBERS, evaluation_set, gain_report, oracle_values
+from baselines.tabular import MemoryOnePlayer, named_probabilities, opponent_id, sample_memory_one
 
 REPEATS = 32  # episodes per co-player: the mean reward of 8,192 games has a standard error ~0.002
 
@@ -31,3 +32,69 @@ def test_a_player_playing_each_coplayers_oracle_reply_in_the_env_earns_gain_frac
     assert report["gain_fraction"] == pytest.approx(1.0, abs=0.15)
     always_defect = gain_report(played_rewards(torch.zeros_like(coplayers), coplayers, seed=1), oracle)
     assert always_defect["gain_fraction"] == pytest.approx(0.0, abs=0.15)
+
+
+class IdentityRecorder(MemoryOnePlayer):
+    """Always cooperates and remembers the identity vectors the pool hands it."""
+
+    def __init__(self):
+        super().__init__([1.0] * 5, name="recorder")
+        self.identities = None
+
+    def reset(self, num_games, generator=None, opponent_identity=None):
+        super().reset(num_games, generator)
+        self.identities = opponent_identity
+
+
+def test_training_pool_draws_its_tabular_coplayers_from_the_pool_distribution():
+    from agents.pool import KIND_TABULAR, TrainingPool
+
+    pool = TrainingPool("opponent-id", 2, 16, num_rounds=5, pool="pure")
+    learners = [IdentityRecorder(), IdentityRecorder()]
+    trajectories, _ = pool.play(learners, torch.Generator().manual_seed(0))
+    drawn = pool.tabular.cooperation_probabilities  # [16, 5]: 8 tabular games per learner
+    assert set(drawn.unique().tolist()) == {0.0, 1.0}
+    assert pool.tabular.name == "memory-1 pool pure"
+    for learner, trajectory in enumerate(trajectories):
+        tabular = trajectory.coplayer_kind == KIND_TABULAR
+        # The identity vector follows the drawn co-player: log 1 = 0, log(1e-6) = -13.8.
+        expected = opponent_id(drawn[learner * 8:(learner + 1) * 8])
+        assert torch.equal(trajectory.opponent_identity[tabular], expected)
+        # Against a learner that always cooperates, a pure co-player opens with its start
+        # entry, then plays its CC entry after it cooperated and its DC entry after it defected.
+        rows = drawn[learner * 8:(learner + 1) * 8]
+        observation = torch.zeros(8, dtype=torch.int64)  # START
+        for round_index in range(5):
+            expected_cooperation = rows.gather(1, observation[:, None]).squeeze(1)
+            assert torch.equal((trajectory.coplayer_actions[round_index, tabular] == 0).float(), expected_cooperation)
+            observation = torch.where(expected_cooperation == 1, 1, 3)  # CC or DC
+
+
+def test_training_pool_default_draws_the_papers_uniform_pool_unchanged():
+    from agents.pool import TrainingPool
+
+    pool = TrainingPool("tabular-only", 1, 8, num_rounds=3)
+    pool.play([MemoryOnePlayer([1.0] * 5)], torch.Generator().manual_seed(4))
+    assert torch.equal(pool.tabular.cooperation_probabilities, sample_memory_one(8, torch.Generator().manual_seed(4)))
+    assert pool.pool_distribution.spec == "uniform" and pool.tabular.name == "uniform-memory-1"
+
+
+def test_training_pool_refuses_a_bad_pool_spec():
+    from agents.pool import TrainingPool
+
+    with pytest.raises(ValueError, match="bad pool spec 'sharpened:-1'"):
+        TrainingPool("tabular-only", 1, 8, pool="sharpened:-1")
+
+
+def test_ppi_pretraining_games_follow_the_pool():
+    from agents.ppi.collect import pretraining_episodes
+
+    default = pretraining_episodes(8, "tabular", 4, torch.Generator().manual_seed(2))
+    uniform = pretraining_episodes(8, "tabular", 4, torch.Generator().manual_seed(2), pool="uniform")
+    assert all(torch.equal(default[key], uniform[key]) for key in default)
+    zoo = pretraining_episodes(200, "tabular", 4, torch.Generator().manual_seed(2), pool="zoo")
+    # Identities are log p(C | o) of zoo members: every row is one of the nine classics'.
+    members = opponent_id(torch.tensor(np.array([named_probabilities(name) for name in ZOO_POOL_MEMBERS]),
+                                       dtype=torch.float32))
+    matches = (zoo["identity"][:, None, :] == members[None]).all(dim=2)
+    assert matches.any(dim=1).all() and matches.any(dim=0).all()
