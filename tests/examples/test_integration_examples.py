@@ -17,14 +17,14 @@ def load(name):
 
 
 def test_sb3_shared_ppo_example(capsys):
-    pytest.importorskip("supersuit")
+    pytest.importorskip("supersuit", reason="needs the [sb3] extra: pip install -e '.[sb3]'")
     rows = load("sb3_shared_ppo").main(["--timesteps", "1600", "--games", "8"])
     assert [row["opponent"] for row in rows] == ["allc", "alld", "tft", "wsls", "learner"]
     assert "| allc |" in capsys.readouterr().out
 
 
 def test_sb3_recurrent_ppo_example_mixed_pool(capsys):
-    pytest.importorskip("sb3_contrib")
+    pytest.importorskip("sb3_contrib", reason="needs the [sb3] extra: pip install -e '.[sb3]'")
     rows = load("sb3_recurrent_ppo").main(["--co-player", "mixed", "--timesteps", "800", "--num-envs", "2",
                                            "--refresh-every", "1", "--games", "8"])
     out = capsys.readouterr().out
@@ -33,8 +33,8 @@ def test_sb3_recurrent_ppo_example_mixed_pool(capsys):
 
 
 def test_rllib_example_against_allc():
-    ray = pytest.importorskip("ray")
-    pytest.importorskip("ray.rllib")
+    ray = pytest.importorskip("ray", reason="needs the [rllib] extra: pip install -e '.[rllib]'")
+    pytest.importorskip("ray.rllib", reason="needs the [rllib] extra: pip install -e '.[rllib]'")
     try:
         history = load("rllib_multi_agent_ppo").main(["--co-player", "allc", "--iterations", "1", "--max-cycles",
                                                       "10", "--batch", "200"])
@@ -44,7 +44,7 @@ def test_rllib_example_against_allc():
 
 
 def test_axelrod_tournament_example_trains_and_ranks(tmp_path):
-    pytest.importorskip("axelrod")
+    pytest.importorskip("axelrod", reason="needs the [axelrod] extra: pip install -e '.[axelrod]'")
     rows = load("axelrod_tournament").main(["--preset", "test", "--iterations", "2", "--turns", "10",
                                             "--repetitions", "1", "--quiet", "--out", str(tmp_path)])
     names = [row["name"] for row in rows]

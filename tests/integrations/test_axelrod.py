@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-axl = pytest.importorskip("axelrod")
+axl = pytest.importorskip("axelrod", reason="needs the [axelrod] extra: pip install -e '.[axelrod]'")
 
 from baselines.axelrod_adapter import (  # noqa: E402
     AxelrodCoPlayer,

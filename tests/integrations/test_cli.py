@@ -1,5 +1,6 @@
 """The ipd-coop command: every subcommand, its --help, and its errors."""
 import argparse
+import importlib.util
 import json
 
 import pytest
@@ -41,6 +42,7 @@ def test_play_prints_the_ansi_render_round_by_round(capsys):
 
 
 def test_evaluate_zoo_player_table_and_heatmap(capsys, tmp_path):
+    pytest.importorskip("matplotlib", reason="needs the [plot] extra: pip install -e '.[plot]'")
     plot = tmp_path / "heat.png"
     curves = tmp_path / "curves.json"
     status, out = run(capsys, "evaluate", "alld", "--against", "allc,tft", "--games", "4", "--rounds", "10",
@@ -55,7 +57,10 @@ def test_evaluate_zoo_player_table_and_heatmap(capsys, tmp_path):
 
 def test_bad_names_are_clear_errors(capsys, tmp_path):
     assert "unknown player 'foo': not a zoo member" in fails(capsys, "evaluate", "foo", "--no-plot")
-    assert "unknown Axelrod strategy 'Tit For Tatt'" in fails(capsys, "play", "tft", "axelrod:Tit For Tatt")
+    # Without the [axelrod] extra the same spec fails earlier, and the error says how to install it.
+    axelrod_error = ("unknown Axelrod strategy 'Tit For Tatt'" if importlib.util.find_spec("axelrod")
+                     else "pip install 'ipd-env[axelrod]'")
+    assert axelrod_error in fails(capsys, "play", "tft", "axelrod:Tit For Tatt")
     assert "not a run folder: no config.json" in fails(capsys, "evaluate", str(tmp_path), "--no-plot")
     assert "unknown preset 'nope' for a2c" in fails(capsys, "reproduce", "fig1", "--preset", "nope",
                                                     "--out", str(tmp_path / "x"))
@@ -63,7 +68,7 @@ def test_bad_names_are_clear_errors(capsys, tmp_path):
                                                                    "--set", "num_iterations", "--out", str(tmp_path))
     assert "--address needs --backend ray" in fails(capsys, "reproduce", "fig1", "--preset", "test", "--address",
                                                     "ray://127.0.0.1:9", "--out", str(tmp_path / "y"))
-    pytest.importorskip("ray")
+    pytest.importorskip("ray", reason="needs the [ray] extra: pip install -e '.[ray]'")
     assert "cannot reach the Ray cluster at 'ray://127.0.0.1:9'" in fails(
         capsys, "reproduce", "fig1", "--preset", "test", "--backend", "ray", "--address", "ray://127.0.0.1:9",
         "--out", str(tmp_path / "z"))
@@ -86,7 +91,8 @@ def test_reproduce_writes_summary_table_and_plots(trained_run):
     assert summary["conditions"]["step2"]["num_units"] == 2  # --set num_iterations=2
     config = json.loads((trained_run / "step2" / "seed_0" / "config.json").read_text())
     assert config["overrides"] == {"num_iterations": 2}
-    assert (trained_run / "plots").is_dir()
+    # Plots are drawn exactly when the [plot] extra (matplotlib) is installed.
+    assert (trained_run / "plots").is_dir() == (importlib.util.find_spec("matplotlib") is not None)
 
 
 def test_evaluate_and_tournament_with_trained_learners(capsys, trained_run):
@@ -98,6 +104,11 @@ def test_evaluate_and_tournament_with_trained_learners(capsys, trained_run):
                       "--games", "4", "--rounds", "10", "--no-plot")
     assert status == 0 and out.startswith("step2/seed_0@0")
     assert "the run has learners 0..1, got @2" in fails(capsys, "evaluate", f"{run_folder}@2", "--no-plot")
+
+
+def test_tournament_with_a_trained_learner(capsys, trained_run):
+    pytest.importorskip("axelrod", reason="needs the [axelrod] extra: pip install -e '.[axelrod]'")
+    run_folder = trained_run / "step2" / "seed_0"
     status, out = run(capsys, "tournament", str(run_folder), "alld", "axelrod:Grudger", "--turns", "10",
                       "--repetitions", "1", "--quiet", "--no-plot")
     lines = out.strip().splitlines()

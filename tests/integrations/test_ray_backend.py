@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 
-ray = pytest.importorskip("ray")
+ray = pytest.importorskip("ray", reason="needs the [ray] extra: pip install -e '.[ray]'")
 
 from agents.ray_backend import check_reachable, run_experiment_on_ray  # noqa: E402
 from agents.runner import run_experiment  # noqa: E402

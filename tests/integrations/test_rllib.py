@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-ray = pytest.importorskip("ray")
-pytest.importorskip("ray.rllib")
+ray = pytest.importorskip("ray", reason="needs the [rllib] extra: pip install -e '.[rllib]'")
+pytest.importorskip("ray.rllib", reason="needs the [rllib] extra: pip install -e '.[rllib]'")
 
 from baselines.rllib import FIXED_MODULE, LEARNED_MODULE, ppo_config, train  # noqa: E402
 

@@ -4,9 +4,9 @@ import math
 import pytest
 import torch
 
-pytest.importorskip("stable_baselines3")
-pytest.importorskip("sb3_contrib")
-pytest.importorskip("supersuit")
+pytest.importorskip("stable_baselines3", reason="needs the [sb3] extra: pip install -e '.[sb3]'")
+pytest.importorskip("sb3_contrib", reason="needs the [sb3] extra: pip install -e '.[sb3]'")
+pytest.importorskip("supersuit", reason="needs the [sb3] extra: pip install -e '.[sb3]'")
 
 from baselines.sb3 import (  # noqa: E402
     MixedCoPlayer,

@@ -4,8 +4,8 @@ import torch
 
 from ipd_env import ipd_v0
 
-supersuit = pytest.importorskip("supersuit")
-stable_baselines3 = pytest.importorskip("stable_baselines3")
+supersuit = pytest.importorskip("supersuit", reason="needs the [sb3] extra: pip install -e '.[sb3]'")
+stable_baselines3 = pytest.importorskip("stable_baselines3", reason="needs the [sb3] extra: pip install -e '.[sb3]'")
 
 
 def make_vec_env(num_copies, max_cycles=20):
