@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("sb3_contrib")
+pytest.importorskip("sb3_contrib", reason="needs the [sb3] extra: pip install -e '.[sb3]'")
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "train_throughput.py"
 
 
