@@ -1,0 +1,505 @@
+"""Hyperparameter sweeps: one experiment per grid point, then a table and heatmaps (``ipd-coop sweep``).
+
+A sweep runs the experiment that ``ipd-coop reproduce`` runs once per point of a grid of
+hyperparameter values (any field of the algorithm's config: ``entropy_coef``, ``pool``,
+``learning_rate`` ...), each point into its own experiment folder, so everything that
+reads an experiment folder (``summary.json``, ``plots/``, ``ipd-coop evaluate``) reads a
+point too::
+
+    <out>/
+        sweep_request.json           what was asked for (compared on --resume)
+        entropy_coef=0.01,pool=uniform/     one experiment folder per point (agents.runner layout)
+            step1/seed_0/ ...  summary.json  plots/
+        entropy_coef=0.1,pool=uniform/
+        sweep.json                   per point: its settings and the summary's figures (mean, std over seeds)
+        sweep.md                     the points as a table, sorted by one metric
+        sweep_<metric a>_<metric b>.png     heatmaps of two metrics over the first two grid axes
+        tune/                        Ray Tune's experiment state (backend "ray" only)
+
+Backends:
+
+* ``"local"``: the units of all points go to one process pool (:func:`agents.runner.run_unit_jobs`,
+  the scheduler of ``reproduce --workers``), each run with one torch thread by default; a
+  point's ``summary.json`` is written as soon as its last unit is done.
+* ``"ray"``: Ray Tune runs one trial per point (``tune.grid_search`` over the points; each
+  trial reserves ``threads`` CPUs and runs its point's experiment in-process) and reports
+  the point's figures to Tune's result table; resume is ``Tuner.restore``.
+
+Both backends write the same point folders and the same ``sweep.json``. A killed sweep
+continues with ``resume=True``: finished points are left untouched, unfinished units
+continue from their last checkpoint.
+
+Metric names in ``sweep.json`` are paths into a point's ``summary.json``:
+``<condition>/evaluation/<opponent>/<key>`` (``step1/evaluation/tft/late_reward``,
+``step1/evaluation/pool/gain_fraction``), ``<condition>/training/<metric>`` and
+``<condition>/wall_time_s``; every ``{"mean", "std"}`` entry the summary has is taken, so
+new summary figures show up without changes here. Where a name is asked for (``sort``,
+``heatmap``), a suffix such as ``pool/gain_fraction`` names the last condition that has it.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+from agents.checkpoint import config_differences, read_json, write_json
+from agents.experiments import get_experiment
+from agents.runner import (experiment_units, get_algorithm, is_complete, run_unit_jobs, seed_list, unit_config,
+                           unit_dir)
+
+BACKENDS = ("local", "ray")
+REQUEST_FILE = "sweep_request.json"
+#: Default ranking: the in-context gain against the pool if the summary has it, else the late reward vs TFT.
+DEFAULT_METRICS = ("evaluation/pool/gain_fraction", "evaluation/tft/late_reward")
+#: Columns of ``sweep.md`` besides the grid, the sort metric and the heatmap metrics (where present).
+TABLE_METRICS = DEFAULT_METRICS + ("evaluation/tft/late_cooperation", "evaluation/alld/late_reward")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
+MAX_NAME_LENGTH = 120
+
+
+# ---------------------------------------------------------------------------- the grid
+def parse_value(text: str):
+    """A setting's value as ``--set`` reads it: JSON when it parses (``0.1``, ``true``, ``[1, 2]``), else the text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_grid(items: Sequence[str]) -> dict:
+    """``["entropy_coef=0.01,0.1", "pool=uniform;beta:0.5,0.5"]`` -> ``{name: [values]}`` (in order).
+
+    Values are separated by ``,``, or by ``;`` when the text has one (so a value may hold
+    commas: ``pool=uniform;beta:0.5,0.5``; one such value alone takes a trailing ``;``:
+    ``pool=beta:0.5,0.5;``). Each value is parsed by :func:`parse_value`.
+
+    Raises:
+        ValueError: an item without ``NAME=``, no values, an empty value, a name given twice.
+    """
+    grid = {}
+    for item in items:
+        name, separator, text = str(item).partition("=")
+        name = name.strip()
+        if not separator or not name:
+            raise ValueError(f"--grid expects NAME=V1,V2,... (or NAME=V1;V2;... when values hold commas), got {item!r}")
+        if name in grid:
+            raise ValueError(f"--grid {name} is given twice; put all its values in one --grid {name}=V1,V2,...")
+        if ";" in text:
+            tokens = text.split(";")
+            if tokens[-1].strip() == "":  # "beta:0.5,0.5;" is one value
+                tokens = tokens[:-1]
+        else:
+            tokens = text.split(",")
+        if not text.strip() or not tokens:
+            raise ValueError(f"--grid {name}= has no values; give at least one, e.g. --grid {name}=V1,V2")
+        if any(token.strip() == "" for token in tokens):
+            raise ValueError(f"--grid {item!r} has an empty value; separate values by ',' (or ';' when they hold commas)")
+        grid[name] = [parse_value(token.strip()) for token in tokens]
+    return grid
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One grid point: its folder name under the sweep folder and its settings ``{name: value}``."""
+
+    name: str
+    settings: dict
+
+
+def value_text(value) -> str:
+    """A value as written in point names and tables: strings as they are, the rest as compact JSON."""
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+def grid_points(grid: dict) -> list:
+    """Every combination of the grid's values (first axis slowest), each with a filesystem-safe folder name.
+
+    The name is ``name1=v1,name2=v2`` with every character outside ``A-Za-z0-9._+-`` of a
+    value replaced by ``_`` (``pool=beta:0.5,0.5`` -> ``pool=beta_0.5_0.5``); where two
+    points would get the same name, or a name is longer than 120 characters, a short hash
+    of the settings is appended.
+    """
+    if not isinstance(grid, dict) or not grid:
+        raise ValueError("a sweep needs a grid: at least one NAME=V1,V2,... (--grid)")
+    for name, values in grid.items():
+        if not isinstance(values, (list, tuple)) or len(values) == 0:
+            raise ValueError(f"grid {name!r} has no values; give a non-empty list")
+    settings_list = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    names = [",".join(f"{_UNSAFE.sub('_', name)}={_UNSAFE.sub('_', value_text(value))}"
+                      for name, value in settings.items()) for settings in settings_list]
+    clashing = {name for name in names if names.count(name) > 1 or len(name) > MAX_NAME_LENGTH}
+    for index, settings in enumerate(settings_list):
+        if names[index] in clashing:
+            digest = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
+            names[index] = f"{names[index][:MAX_NAME_LENGTH]}~{digest}"
+    if len(set(names)) != len(names):
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        raise ValueError(f"the grid repeats a point ({', '.join(duplicates)}); list each value once")
+    return [SweepPoint(name, settings) for name, settings in zip(names, settings_list)]
+
+
+# ---------------------------------------------------------------------------- running
+def _point_units(request: dict) -> list:
+    return experiment_units(request["experiment"], request["seeds"])
+
+
+def _point_overrides(request: dict, point: SweepPoint) -> dict:
+    return {**request["overrides"], **point.settings}
+
+
+def point_finished(request: dict, point: SweepPoint) -> bool:
+    """Every unit of the point is complete and its ``summary.json`` is written."""
+    folder = Path(request["out"]) / point.name
+    return (folder / "summary.json").is_file() and all(
+        is_complete(unit_dir(folder, condition, seed)) for condition, seed in _point_units(request))
+
+
+def _unit_jobs(request: dict, points: Sequence[SweepPoint], progress: bool) -> dict:
+    """``{(point, condition, seed): (run_unit kwargs, needed keys)}`` for the units still to run."""
+    spec = get_experiment(request["experiment"])
+    jobs = {}
+    for point in points:
+        folder = Path(request["out"]) / point.name
+        for condition, seed in _point_units(request):
+            if is_complete(unit_dir(folder, condition, seed)):
+                continue
+            needs = [(point.name, name, seed) for name in spec.condition(condition).prerequisites
+                     if (point.name, name, seed) in jobs]
+            kwargs = dict(algo=request["algo"], experiment=request["experiment"], condition=condition, seed=seed,
+                          preset=request["preset"], out=str(folder), device=request["device"],
+                          resume=request["resume"], overrides=_point_overrides(request, point), progress=progress)
+            jobs[(point.name, condition, seed)] = (kwargs, needs)
+    return jobs
+
+
+def _run_local(request: dict, points: list, workers: int, threads: int, progress: bool, plots: bool) -> None:
+    """All units of all unfinished points through one scheduler; a point is aggregated when its last unit is done."""
+    from agents.summary import aggregate
+
+    unfinished = [point for point in points if not point_finished(request, point)]
+    jobs = _unit_jobs(request, unfinished, progress)
+    remaining = {point.name: sum(1 for key in jobs if key[0] == point.name) for point in unfinished}
+    for name, count in remaining.items():
+        if count == 0:  # units done before a kill, summary not yet written
+            aggregate(Path(request["out"]) / name, plots=plots)
+
+    def on_done(key):
+        remaining[key[0]] -= 1
+        if remaining[key[0]] == 0:
+            aggregate(Path(request["out"]) / key[0], plots=plots)
+            if progress:
+                print(f"sweep: point {key[0]} done")
+
+    run_unit_jobs(jobs, workers, threads, on_done=on_done)
+
+
+def _tune_trial(config: dict, request: dict, plots: bool) -> None:
+    """One Ray Tune trial: the point's experiment in this process (one unit after another), then its figures."""
+    from ray import tune
+
+    from agents.summary import aggregate
+
+    point = next(SweepPoint(item["name"], item["settings"]) for item in request["points"]
+                 if item["name"] == config["point"])
+    folder = Path(request["out"]) / point.name
+    if point_finished(request, point):
+        summary = read_json(folder / "summary.json")
+    else:
+        # Trials continue what a killed attempt left (units resume from their last checkpoint):
+        # the sweep folder was checked for foreign runs before Tune started.
+        run_unit_jobs(_unit_jobs({**request, "resume": True}, [point], progress=False), 1, request["threads"])
+        summary = aggregate(folder, plots=plots)
+    figures = {name: entry["mean"] for name, entry in summary_metrics(summary).items()}
+    tune.report({"point": point.name, **figures})
+
+
+def _run_on_tune(request: dict, progress: bool, plots: bool, address: Optional[str], num_cpus: Optional[int],
+                 gpus_per_point: float) -> None:
+    from agents.ray_backend import connect
+
+    connect(address, num_cpus)
+    from ray import tune
+
+    trainable = tune.with_resources(tune.with_parameters(_tune_trial, request=request, plots=plots),
+                                    {"cpu": request["threads"], "gpu": gpus_per_point})
+    storage = Path(request["out"]) / "tune"
+    experiment_path = storage / "sweep"
+    if request["resume"] and tune.Tuner.can_restore(str(experiment_path)):
+        tuner = tune.Tuner.restore(str(experiment_path), trainable, resume_unfinished=True, restart_errored=True)
+    else:
+        tuner = tune.Tuner(trainable,
+                           param_space={"point": tune.grid_search([item["name"] for item in request["points"]])},
+                           run_config=tune.RunConfig(name="sweep", storage_path=str(storage),
+                                                     verbose=1 if progress else 0))
+    results = tuner.fit()
+    if results.errors:
+        raise RuntimeError(f"{len(results.errors)} sweep point(s) failed on Ray Tune (first: {results.errors[0]}); "
+                           f"fix the cause and rerun with --resume")
+
+
+# ---------------------------------------------------------------------------- figures
+def summary_metrics(summary: dict) -> dict:
+    """Every ``{"mean", "std"}`` figure of a summary as ``{"<condition>/<path>": {"mean", "std", "values"}}``."""
+    metrics = {}
+
+    def walk(prefix, value):
+        if isinstance(value, dict):
+            if "mean" in value and "std" in value:
+                metrics[prefix] = {key: value[key] for key in ("mean", "std", "values") if key in value}
+                return
+            for key, item in value.items():
+                walk(f"{prefix}/{key}", item)
+
+    for condition, entry in summary.get("conditions", {}).items():
+        walk(condition, entry)
+    return metrics
+
+
+def resolve_metric(name: str, available: Sequence[str]) -> str:
+    """A full metric name from ``name``: itself, or the one metric of the last condition ending in ``/name``."""
+    if name in available:
+        return name
+    matches = [metric for metric in available if metric.endswith("/" + name)]
+    if not matches:
+        raise ValueError(f"no sweep metric {name!r}; known metrics: {', '.join(available)}")
+    last_condition = matches[-1].split("/", 1)[0]
+    matches = [metric for metric in matches if metric.split("/", 1)[0] == last_condition]
+    if len(matches) > 1:
+        raise ValueError(f"sweep metric {name!r} is ambiguous ({', '.join(matches)}); give the full name")
+    return matches[0]
+
+
+def default_metrics(available: Sequence[str], suffixes: Sequence[str] = DEFAULT_METRICS) -> list:
+    """Full names of ``suffixes`` (default: the pool's gain fraction, the late reward vs TFT) that exist."""
+    found = []
+    for suffix in suffixes:
+        try:
+            found.append(resolve_metric(suffix, available))
+        except ValueError:
+            pass
+    return found
+
+
+def _fmt(entry: Optional[dict]) -> str:
+    if not entry or entry.get("mean") is None or math.isnan(entry["mean"]):
+        return "-"
+    return f"{entry['mean']:.3f} ± {entry['std']:.3f}"
+
+
+def format_sweep_table(sweep: dict, sort_metric: Optional[str], columns: Sequence[str]) -> str:
+    """Markdown table of the points, best first by ``sort_metric`` (points without it last)."""
+    names = list(sweep["grid"])
+    columns = list(dict.fromkeys(([sort_metric] if sort_metric else []) + list(columns)))
+
+    def rank(point):
+        entry = point["metrics"].get(sort_metric) if sort_metric else None
+        return -entry["mean"] if entry and not math.isnan(entry["mean"]) else math.inf
+
+    points = sorted(sweep["points"], key=rank) if sort_metric else sweep["points"]
+    lines = [f"sweep of {sweep['experiment']} | {sweep['algo']} | preset {sweep['preset']} | seeds "
+             f"{len(sweep['seeds'])} | sorted by {sort_metric or '(grid order)'} (mean ± std over seeds)", "",
+             "| " + " | ".join(names + columns + ["complete seeds"]) + " |",
+             "|" + "---|" * (len(names) + len(columns) + 1)]
+    for point in points:
+        cells = [value_text(point["settings"][name]) for name in names]
+        cells += [_fmt(point["metrics"].get(column)) for column in columns]
+        cells.append(str(point["complete_seeds"]))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_sweep_heatmaps(path: Path, sweep: dict, metrics: Sequence[str]) -> Path:
+    """One heatmap per metric over the first grid axis (x) and the second (y; one row if there is none).
+
+    A cell is the metric's mean over seeds, averaged over any further grid axes.
+    """
+    from baselines.optional import import_optional
+
+    matplotlib = import_optional("matplotlib", "plot", "the sweep heatmaps")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    axes_names = list(sweep["grid"])[:2]
+    x_values = sweep["grid"][axes_names[0]]
+    y_values = sweep["grid"][axes_names[1]] if len(axes_names) > 1 else [None]
+    figure, panels = plt.subplots(1, len(metrics), figsize=(1.5 + 4.5 * len(metrics), 1.8 + 0.5 * len(y_values)),
+                                  squeeze=False)
+    for panel, metric in zip(panels[0], metrics):
+        grid = np.full((len(y_values), len(x_values)), np.nan)
+        for row, y_value in enumerate(y_values):
+            for column, x_value in enumerate(x_values):
+                means = [point["metrics"][metric]["mean"] for point in sweep["points"]
+                         if point["settings"][axes_names[0]] == x_value and metric in point["metrics"]
+                         and (y_value is None or point["settings"][axes_names[1]] == y_value)]
+                means = [mean for mean in means if mean is not None and not math.isnan(mean)]
+                if means:
+                    grid[row, column] = sum(means) / len(means)
+        image = panel.imshow(grid, aspect="auto", cmap="viridis", interpolation="nearest")
+        middle = np.nanmean(grid) if np.isfinite(grid).any() else 0.0
+        for (row, column), value in np.ndenumerate(grid):
+            if not np.isnan(value):  # dark text on viridis' bright upper half
+                panel.text(column, row, f"{value:.3f}", ha="center", va="center", fontsize=8,
+                           color="black" if value > middle else "white")
+        panel.set_xticks(range(len(x_values)), [value_text(value) for value in x_values], rotation=30, ha="right")
+        panel.set_xlabel(axes_names[0])
+        if len(axes_names) > 1:
+            panel.set_yticks(range(len(y_values)), [value_text(value) for value in y_values])
+            panel.set_ylabel(axes_names[1])
+        else:
+            panel.set_yticks([])
+        panel.set_title(metric, fontsize=9)
+        figure.colorbar(image, ax=panel)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def collect_sweep(request: dict) -> dict:
+    """The ``sweep.json`` content: request, metric names, and per point its settings and figures."""
+    points, metric_names = [], {}
+    for item in request["points"]:
+        summary_path = Path(request["out"]) / item["name"] / "summary.json"
+        summary = read_json(summary_path) if summary_path.is_file() else {"conditions": {}}
+        metrics = summary_metrics(summary)
+        metric_names.update(dict.fromkeys(metrics))
+        complete = [condition.get("complete_seeds", []) for condition in summary["conditions"].values()]
+        points.append({"name": item["name"], "settings": item["settings"],
+                       "complete_seeds": len(set.intersection(*map(set, complete))) if complete else 0,
+                       "metrics": metrics})
+    return {key: request[key] for key in ("experiment", "algo", "preset", "seeds", "grid", "overrides", "backend")} | {
+        "metrics": list(metric_names), "points": points}
+
+
+# ---------------------------------------------------------------------------- the sweep
+def _check_request(request: dict, points: list) -> None:
+    """Validate every point's config for every condition before anything is written."""
+    units = _point_units(request)
+    first_seed = units[0][1]
+    conditions = list(dict.fromkeys(condition for condition, _ in units))
+    clashes = sorted(set(request["grid"]) & set(request["overrides"]))
+    if clashes:
+        raise ValueError(f"{', '.join(clashes)} given both as --grid and as --set; keep one")
+    for point in points:
+        for condition in conditions:
+            try:
+                unit_config(request["algo"], request["experiment"], condition, first_seed, request["preset"],
+                            _point_overrides(request, point))
+            except (ValueError, TypeError) as error:
+                raise ValueError(f"grid point {point.name} (condition {condition}): {error}") from None
+
+
+def run_sweep(
+    experiment: str,
+    grid: Union[dict, Sequence[str]],
+    algo: str = "a2c",
+    preset: str = "cpu-quick",
+    seeds: Union[int, Sequence[int]] = 3,
+    out: Union[str, Path] = "sweeps",
+    overrides: Optional[dict] = None,
+    backend: str = "local",
+    resume: bool = False,
+    workers: int = 1,
+    threads: int = 1,
+    device: str = "cpu",
+    sort: Optional[str] = None,
+    heatmap: Optional[Sequence[str]] = None,
+    progress: bool = True,
+    plots: bool = True,
+    address: Optional[str] = None,
+    num_cpus: Optional[int] = None,
+    gpus_per_point: float = 0.0,
+) -> dict:
+    """Run ``experiment`` at every point of ``grid`` into ``out``, then write ``sweep.json``, ``sweep.md``, heatmaps.
+
+    Args:
+        grid: ``{name: [values]}``, or ``--grid`` strings (:func:`parse_grid`); names are the
+            algorithm's hyperparameters.
+        algo: ``"a2c"`` or ``"ppi"`` (any case).
+        seeds: number of seeds (0..N-1) or the seeds themselves; every point runs all of them.
+        overrides: fixed hyperparameters of every point (``--set``), not also in the grid.
+        backend: ``"local"`` (``workers`` processes, ``threads`` torch threads per run) or
+            ``"ray"`` (Ray Tune, one trial per point reserving ``threads`` CPUs and
+            ``gpus_per_point`` GPUs; ``address``/``num_cpus`` as in :mod:`agents.ray_backend`).
+        resume: continue the sweep in ``out``; without it ``out`` must be new or empty.
+        sort: metric ranking the table (default: the pool's ``gain_fraction`` if present,
+            else the late reward vs TFT, of the last condition).
+        heatmap: one or two metrics drawn over the first two grid axes (default as ``sort``'s
+            default: both of them).
+        plots: draw each point's ``plots/`` and the heatmaps (needs matplotlib; skipped with a
+            notice in ``sweep.json`` when it is missing).
+
+    Returns:
+        the content of ``sweep.json`` (module docstring; the schema is in ``docs/sweeps.md``).
+
+    Raises:
+        ValueError: bad names or values anywhere (before anything is written), a folder
+            holding something else, a resumed folder of a different sweep.
+    """
+    algo = str(algo).lower()
+    get_algorithm(algo)
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown sweep backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    for name, value in (("workers", workers), ("threads", threads)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if address is not None and backend != "ray":
+        raise ValueError("--address needs --backend ray")
+    if heatmap is not None and not 1 <= len(heatmap) <= 2:
+        raise ValueError(f"--heatmap takes one or two metrics (A,B), got {len(heatmap)}: {', '.join(heatmap)}")
+    grid = parse_grid(grid) if not isinstance(grid, dict) else grid
+    points = grid_points(grid)
+    out = Path(out).resolve()  # Ray workers do not share this process's working directory
+    request = {"experiment": experiment, "algo": algo, "preset": preset, "seeds": seed_list(seeds),
+               "grid": grid, "overrides": dict(overrides or {}), "backend": backend, "out": str(out),
+               "device": device, "resume": resume, "threads": threads,
+               "points": [{"name": point.name, "settings": point.settings} for point in points]}
+    _check_request(request, points)
+    compared = ("experiment", "algo", "preset", "seeds", "grid", "overrides")
+    if (out / REQUEST_FILE).is_file() and resume:
+        differences = config_differences({key: read_json(out / REQUEST_FILE)[key] for key in compared},
+                                         {key: request[key] for key in compared})
+        if differences:
+            raise ValueError(f"cannot resume the sweep in {out}: it was started with other settings:\n  "
+                             + "\n  ".join(differences))
+    elif out.exists() and any(out.iterdir()) and not resume:
+        raise ValueError(f"{out} is not empty; pass --resume to continue the sweep there, or choose another --out")
+    write_json(out / REQUEST_FILE, {key: request[key] for key in compared + ("points",)})
+    if backend == "local":
+        _run_local(request, points, workers, threads, progress, plots)
+    else:
+        _run_on_tune(request, progress, plots, address, num_cpus, gpus_per_point)
+    return write_sweep_report(request, sort, heatmap, plots)
+
+
+def write_sweep_report(request: dict, sort: Optional[str], heatmap: Optional[Sequence[str]], plots: bool) -> dict:
+    """Write ``sweep.json``, ``sweep.md`` and the heatmap of a finished sweep; return the ``sweep.json`` content.
+
+    ``sweep.json`` is written first, so a ``sort`` or ``heatmap`` name that matches no metric
+    (an error naming the known ones) loses nothing: ``resume=True`` re-tabulates without training.
+    """
+    out = Path(request["out"])
+    sweep = collect_sweep(request)
+    write_json(out / "sweep.json", sweep)
+    defaults = default_metrics(sweep["metrics"])
+    sort_metric = resolve_metric(sort, sweep["metrics"]) if sort else (defaults[0] if defaults else None)
+    heat_metrics = [resolve_metric(name, sweep["metrics"]) for name in heatmap] if heatmap else defaults
+    sweep["sort_metric"] = sort_metric
+    table = format_sweep_table(sweep, sort_metric, heat_metrics + default_metrics(sweep["metrics"], TABLE_METRICS))
+    (out / "sweep.md").write_text(table + "\n")
+    sweep["table"] = str(out / "sweep.md")
+    if plots and heat_metrics:
+        labels = heatmap if heatmap else heat_metrics
+        path = out / ("sweep_" + "_".join(_UNSAFE.sub("-", label) for label in labels) + ".png")
+        try:
+            sweep["heatmap"] = str(plot_sweep_heatmaps(path, sweep, heat_metrics))
+        except ImportError as error:  # matplotlib is the optional extra [plot]
+            sweep["heatmap"] = f"not drawn: {error}"
+    write_json(out / "sweep.json", sweep)
+    return sweep
