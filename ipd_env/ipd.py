@@ -37,8 +37,11 @@ of player_1)` for asymmetric games. Validated by `ipd_env.game.make_payoff_table
 `obs_type`: `"one_hot"` (default) for a float32 `Box(0, 1, (5,))` one-hot vector, or
 `"discrete"` for a `Discrete(5)` index (a `numpy.int64`).
 
-`render_mode`: `None`, `"ansi"` (`render()` returns a line of text) or `"human"` (the same
-line is printed after every `reset` and `step`).
+`render_mode`: `None`, `"ansi"` (`render()` returns a line of text), `"human"` (the same
+line is printed after every `reset` and `step`) or `"rgb_array"` (`render()` returns the
+game so far as a `[height, width, 3]` uint8 image: rounds as columns, the two players as
+rows, cooperate green, defect red, rounds to come grey, running totals as bars; see
+`ipd_env.render`). `metadata["render_fps"]` is 10, so a 100-round game is a 10 s video.
 
 ### Observation Space
 
@@ -83,7 +86,7 @@ is reproducible.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import gymnasium
 import numpy as np
@@ -105,9 +108,10 @@ from ipd_env.game import (
     first_person_payoffs,
     make_payoff_table,
 )
+from ipd_env.render import GameLayout, render_game, total_range
 
 OBS_TYPES = ("one_hot", "discrete")
-RENDER_MODES = ("human", "ansi")
+RENDER_MODES = ("human", "ansi", "rgb_array")
 
 # Integer types accepted without the full check_action call; anything else (bools,
 # floats, arrays, strings) takes the slow path, which accepts it or raises a clear error.
@@ -155,10 +159,10 @@ class IPDParallelEnv(ParallelEnv):
         payoffs: any spec accepted by :func:`ipd_env.game.make_payoff_table`.
         max_cycles: rounds per episode.
         obs_type: ``"one_hot"`` (``Box(0, 1, (5,))`` float32) or ``"discrete"`` (``Discrete(5)``).
-        render_mode: ``None``, ``"ansi"`` or ``"human"``.
+        render_mode: ``None``, ``"ansi"``, ``"human"`` or ``"rgb_array"``.
     """
 
-    metadata = {"name": "ipd_v0", "render_modes": list(RENDER_MODES), "is_parallelizable": True}
+    metadata = {"name": "ipd_v0", "render_modes": list(RENDER_MODES), "is_parallelizable": True, "render_fps": 10}
 
     def __init__(
         self,
@@ -203,6 +207,8 @@ class IPDParallelEnv(ParallelEnv):
         self._has_reset = False
         self._last_outcome: Optional[tuple] = None
         self._joint_counts = [0, 0, 0, 0]
+        # Joint action 2 * a0 + a1 of every round since reset; kept only for the rgb_array picture.
+        self._joint_history: Optional[list[int]] = [] if render_mode == "rgb_array" else None
 
     # ------------------------------------------------------------------ spaces
     @property
@@ -249,6 +255,8 @@ class IPDParallelEnv(ParallelEnv):
         self._has_reset = True
         self._last_outcome = None
         self._joint_counts = [0, 0, 0, 0]
+        if self._joint_history is not None:
+            self._joint_history = []
         start = self._observation_values[START]
         if self._copy_observations:
             observations = {AGENTS[0]: start.copy(), AGENTS[1]: start.copy()}
@@ -293,6 +301,8 @@ class IPDParallelEnv(ParallelEnv):
         outcome = self._outcomes[action_0][action_1]
         self._last_outcome = outcome
         self._joint_counts[outcome[0]] += 1
+        if self._joint_history is not None:
+            self._joint_history.append(outcome[0])
         self._round += 1
         round_number = self._round
         truncated = round_number >= self._max_cycles
@@ -350,16 +360,22 @@ class IPDParallelEnv(ParallelEnv):
                 totals[1] += count * reward_1
         return totals[0], totals[1]
 
-    def render(self) -> Optional[str]:
+    def render(self) -> Union[str, np.ndarray, None]:
         """One line: round, both actions, this round's rewards and the running totals.
 
-        ``"ansi"`` returns it, ``"human"`` prints it, ``None`` warns and returns None.
+        ``"ansi"`` returns it, ``"human"`` prints it, ``"rgb_array"`` returns the picture of
+        the game so far instead (``[height, width, 3]`` uint8, see :mod:`ipd_env.render`),
+        ``None`` warns and returns None.
         """
         if self.render_mode is None:
             gymnasium.logger.warn(
-                "render() called without a render_mode; create the env with render_mode='ansi' or 'human'"
+                "render() called without a render_mode; create the env with render_mode='ansi', 'human' or "
+                "'rgb_array'"
             )
             return None
+        if self.render_mode == "rgb_array":
+            layout = GameLayout(self._max_cycles, *total_range(self.payoff_table, self._max_cycles))
+            return render_game(self._joint_history, self.total_rewards(), layout)
         joint = None if self._last_outcome is None else self._last_outcome[0]
         last_rewards = None if self._last_outcome is None else self._last_outcome[3:5]
         text = format_round(self._round, self._max_cycles, joint, last_rewards, self.total_rewards(), AGENTS)

@@ -28,6 +28,7 @@ from ipd_env.game import (
     make_payoff_table,
 )
 from ipd_env.ipd import _PLAIN_INTEGER_TYPES, check_obs_type, check_render_mode, format_round
+from ipd_env.render import GameLayout, render_game, total_range
 
 POOL_NAMES = ("pool", "uniform")
 CoPlayerSpec = Union[str, Any, Callable[[torch.Generator], Any]]
@@ -113,7 +114,11 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
     * ``max_cycles``: rounds per episode; default 100.
     * ``obs_type``: ``"one_hot"`` or ``"discrete"``.
     * ``opponent_id``: expose the co-player's identity vector z (see above); default False.
-    * ``render_mode``: ``None``, ``"ansi"`` or ``"human"``.
+    * ``render_mode``: ``None``, ``"ansi"`` (``render()`` returns a line of text),
+      ``"human"`` (the line is printed after every ``reset`` and ``step``) or
+      ``"rgb_array"`` (``render()`` returns the game so far as a ``[height, width, 3]``
+      uint8 image, the learner's row on top: see :mod:`ipd_env.render`; 10 frames per
+      second in ``metadata``, for ``gymnasium.wrappers.RecordVideo``).
 
     Memory-1 co-players (the pool, zoo names other than grim, probability vectors) are
     played in numpy (defect when u >= p(C | o), u ~ U[0, 1) from ``self.np_random``);
@@ -130,7 +135,7 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
     * v0: Initial release (ipd-env 0.1.0).
     """
 
-    metadata = {"render_modes": ["human", "ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["human", "ansi", "rgb_array"], "render_fps": 10}
 
     def __init__(
         self,
@@ -170,6 +175,8 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         self._last_joint: Optional[int] = None
         self._last_rewards: Optional[tuple[float, float]] = None
         self._totals = [0.0, 0.0]
+        # Joint action 2 * a_learner + a_co_player of every round; kept only for the rgb_array picture.
+        self._joint_history: Optional[list[int]] = [] if self.render_mode == "rgb_array" else None
         self._co_player = None
         self._co_player_name = ""
         self._cooperation_probabilities: Optional[list[float]] = None  # memory-1 fast path
@@ -259,6 +266,8 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         self._last_joint = None
         self._last_rewards = None
         self._totals = [0.0, 0.0]
+        if self._joint_history is not None:
+            self._joint_history = []
         info = {"round": 0, "co_player": self._co_player_name}
         if self._cooperation_probabilities is not None:
             info["co_player_probabilities"] = np.asarray(self._cooperation_probabilities, dtype=np.float32)
@@ -291,6 +300,8 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         self._last_rewards = (reward, co_player_reward)
         self._totals[0] += reward
         self._totals[1] += co_player_reward
+        if self._joint_history is not None:
+            self._joint_history.append(self._last_joint)
         self._round += 1
         truncated = self._round >= self.max_cycles
         self._running = not truncated
@@ -304,13 +315,21 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
             self.render()
         return self._observation(), reward, False, truncated, info
 
-    def render(self) -> Optional[str]:
-        """One line: round, both actions, rewards, running totals (``"ansi"`` returns, ``"human"`` prints)."""
+    def render(self) -> Union[str, np.ndarray, None]:
+        """One line: round, both actions, rewards, running totals (``"ansi"`` returns, ``"human"`` prints).
+
+        ``"rgb_array"`` returns the picture of the game so far instead: ``[height, width, 3]``
+        uint8, the learner's row on top (:mod:`ipd_env.render`).
+        """
         if self.render_mode is None:
             gymnasium.logger.warn(
-                "render() called without a render_mode; create the env with render_mode='ansi' or 'human'"
+                "render() called without a render_mode; create the env with render_mode='ansi', 'human' or "
+                "'rgb_array'"
             )
             return None
+        if self.render_mode == "rgb_array":
+            layout = GameLayout(self.max_cycles, *total_range(self.payoff_table, self.max_cycles))
+            return render_game(self._joint_history, self._totals, layout)
         names = ("player_0 (learner)", f"player_1 ({self._co_player_name})")
         text = format_round(self._round, self.max_cycles, self._last_joint, self._last_rewards, self._totals, names)
         if self.render_mode == "human":

@@ -254,7 +254,7 @@ def test_step_before_reset_and_after_the_end_raise():
         ({"max_cycles": 0}, r"positive integer, got 0"),
         ({"max_cycles": 10.5}, r"positive integer, got 10\.5"),
         ({"obs_type": "rgb"}, r"obs_type must be one of \('one_hot', 'discrete'\), got 'rgb'"),
-        ({"render_mode": "rgb_array"}, r"render_mode must be None or one of \('human', 'ansi'\), got 'rgb_array'"),
+        ({"render_mode": "rgb"}, r"render_mode must be None or one of \('human', 'ansi', 'rgb_array'\), got 'rgb'"),
     ],
 )
 def test_bad_constructor_arguments_raise(kwargs, message):
