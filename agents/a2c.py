@@ -37,6 +37,7 @@ from agents.checkpoint import load_checkpoint, load_trained_models, read_json
 from agents.experiments import overlay_config
 from agents.history import NO_ACTION, HistoryEncoder, shift_right
 from agents.pool import IDENTITY_MODES, KIND_LEARNER, TrainingPool
+from baselines.incontext import parse_pool
 
 
 @dataclass
@@ -75,8 +76,18 @@ class A2CConfig:
     """rounds per episode."""
     payoffs: list = field(default_factory=lambda: [1.0, -1.0, 2.0, 0.0])
     """(R, S, T, P) of the game."""
+    pool: str = "uniform"
+    """the tabular co-players' distribution (Step 1 and the mixed pool): ``"uniform"`` (the
+    paper's U(0, 1)^5), ``"beta:A,B"``, ``"sharpened:K"``, ``"pure"`` or ``"zoo"``; see
+    :func:`baselines.incontext.parse_pool`."""
     checkpoint_every: int = 10
     """write the resumable checkpoint every this many iterations."""
+
+    def __post_init__(self):
+        try:
+            self.pool = parse_pool(self.pool, self.payoffs).spec
+        except ValueError as error:
+            raise ValueError(f"a2c setting pool: {error}") from None
 
 
 #: The paper's Table 2, columns Step 1-4 (4 = mixed pool); shared: gamma, value coef, eps, clip.
@@ -135,7 +146,8 @@ def check_config(config: A2CConfig, condition) -> None:
             raise ValueError(f"{name} must be >= 0, got {getattr(config, name)!r}")
     # The pool checks that the batch splits as the condition needs (raises ValueError if not).
     TrainingPool(condition.pool_mode, condition.num_learners, config.games_per_learner,
-                 num_frozen=1 if condition.frozen_from else 0, num_rounds=config.num_rounds, payoffs=config.payoffs)
+                 num_frozen=1 if condition.frozen_from else 0, num_rounds=config.num_rounds, payoffs=config.payoffs,
+                 pool=config.pool)
 
 
 class A2CModel(nn.Module):
@@ -236,7 +248,7 @@ class A2CTrainer:
             self._frozen[0].name = "fixed-icl"
         self.pool = TrainingPool(condition.pool_mode, condition.num_learners, self.config.games_per_learner,
                                  num_frozen=len(self._frozen), num_rounds=self.config.num_rounds,
-                                 payoffs=self.config.payoffs, device=self.device)
+                                 payoffs=self.config.payoffs, device=self.device, pool=self.config.pool)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(seed)
 

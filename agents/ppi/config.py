@@ -31,6 +31,7 @@ from agents.experiments import overlay_config
 from agents.ppi.planner import ACT_WITH, PlannerConfig
 from agents.ppi.collect import PRETRAINING_KINDS
 from agents.settings import check_settings, check_value, setting
+from baselines.incontext import parse_pool
 from ipd_env.game import make_payoff_table
 
 
@@ -80,11 +81,23 @@ class PPIConfig:
     """rounds per episode."""
     payoffs: list = field(default_factory=lambda: [1.0, -1.0, 2.0, 0.0])
     """(R, S, T, P) of the game."""
+    pool: str = "uniform"
+    """the tabular co-players' distribution (the mixed pool, Step 1 and D_0's tabular games):
+    ``"uniform"`` (the paper's U(0, 1)^5), ``"beta:A,B"``, ``"sharpened:K"``, ``"pure"`` or
+    ``"zoo"``; see :func:`baselines.incontext.parse_pool`."""
     checkpoint_every: int = setting(1, at_least=1)
     """write the resumable checkpoint every this many phases."""
+    eval_every: int = setting(1, at_least=1)
+    """evaluate the learners (late-episode play against the classics and the other learner,
+    the pool set's gain) after every this many phases and after the last one; with its own
+    generator, so training is unchanged."""
+    eval_pool_size: int = setting(1024, at_least=1)
+    """co-players of the pool evaluation set (one game each), in-training and final."""
+    eval_games: int = setting(64, at_least=1)
+    """in-training evaluation games against each classic and against the other learner."""
 
     #: what to lower when training diverges (non-finite loss or weights).
-    DIVERGENCE_SETTINGS = ("learning_rate",)
+    DIVERGENCE_SETTINGS = ("learning_rate", "weight_decay")
 
     def __post_init__(self):
         """Every setting checked by its declared type and range (:mod:`agents.settings`), then the rest."""
@@ -103,6 +116,10 @@ class PPIConfig:
             if getattr(self, name) not in ACT_WITH:
                 raise ValueError(f"ppi setting {name} must be one of {ACT_WITH}, got {getattr(self, name)!r}")
         make_payoff_table(self.payoffs)
+        try:
+            self.pool = parse_pool(self.pool, self.payoffs).spec
+        except ValueError as error:
+            raise ValueError(f"ppi setting pool: {error}") from None
 
     def planner(self, act_with: Optional[str] = None) -> PlannerConfig:
         return PlannerConfig(beta=self.beta, num_rollouts=self.num_rollouts, horizon=self.horizon,
@@ -115,9 +132,14 @@ _CPU_COMMON = dict(hidden_size=64, embedding_size=16, batch_size=32, learning_ra
 #: Preset -> overrides of the defaults (the paper's values).
 PRESETS = {
     "test": dict(_CPU_COMMON, num_phases=2, pretraining_episodes=32, episodes_per_phase=16, epochs=1, batch_size=16,
-                 hidden_size=16, embedding_size=8, num_rollouts=2, horizon=3, num_rounds=10),
-    "cpu-quick": dict(_CPU_COMMON, num_phases=6, pretraining_episodes=1000, episodes_per_phase=128, epochs=4),
-    "cpu": dict(_CPU_COMMON, num_phases=12, pretraining_episodes=2048, episodes_per_phase=512, epochs=5),
+                 hidden_size=16, embedding_size=8, num_rollouts=2, horizon=3, num_rounds=10, eval_pool_size=64,
+                 eval_games=8),
+    # The planner plays every evaluation game too: a 1,024-co-player pool set after each phase would
+    # cost ~5x a cpu-quick phase, so the CPU presets evaluate on 256 co-players and 16 games per classic.
+    "cpu-quick": dict(_CPU_COMMON, num_phases=6, pretraining_episodes=1000, episodes_per_phase=128, epochs=4,
+                      eval_pool_size=256, eval_games=16),
+    "cpu": dict(_CPU_COMMON, num_phases=12, pretraining_episodes=2048, episodes_per_phase=512, epochs=5,
+                eval_pool_size=256, eval_games=16),
     "paper": {},
 }
 
@@ -140,7 +162,7 @@ def check_config(config: PPIConfig, condition=None) -> None:
         # The pool checks that the episodes split as the condition needs (raises ValueError if not).
         TrainingPool(condition.pool_mode, condition.num_learners, config.episodes_per_phase,
                      num_frozen=1 if condition.frozen_from else 0, num_rounds=config.num_rounds,
-                     payoffs=config.payoffs)
+                     payoffs=config.payoffs, pool=config.pool)
 
 
 def pretraining_kind(config: PPIConfig, pool_mode: str) -> str:

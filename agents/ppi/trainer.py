@@ -105,7 +105,7 @@ class PPITrainer:
             self._frozen[0].name = "fixed-icl"
         self.pool = TrainingPool(condition.pool_mode, self.num_learners, self.config.episodes_per_phase,
                                  num_frozen=len(self._frozen), num_rounds=self.config.num_rounds,
-                                 payoffs=self.config.payoffs, device=self.device)
+                                 payoffs=self.config.payoffs, device=self.device, pool=self.config.pool)
         self.cpu_generator = torch.Generator().manual_seed(self.seed)
         self.pool_generator = torch.Generator(device=self.device)
         self.pool_generator.manual_seed(self.seed + 1)
@@ -159,7 +159,8 @@ class PPITrainer:
         kind = pretraining_kind(self.config, self.condition.pool_mode)
         generator = torch.Generator().manual_seed(1_000_003 * (self.seed + 1))
         for learner in range(self.num_learners):
-            episodes = pretraining_episodes(self.config.pretraining_episodes, kind, self.config.num_rounds, generator)
+            episodes = pretraining_episodes(self.config.pretraining_episodes, kind, self.config.num_rounds, generator,
+                                            pool=self.pool.pool_distribution)
             store.save_phase(learner, 0, episodes)
 
     def players(self) -> list:

@@ -98,3 +98,15 @@ def test_ppi_pretraining_games_follow_the_pool():
                                        dtype=torch.float32))
     matches = (zoo["identity"][:, None, :] == members[None]).all(dim=2)
     assert matches.any(dim=1).all() and matches.any(dim=0).all()
+
+
+@pytest.mark.parametrize("algorithm", ["a2c", "ppi"])
+def test_the_pool_setting_is_checked_and_made_canonical_when_the_config_is_made(algorithm):
+    from agents.a2c import A2CConfig
+    from agents.ppi.config import PPIConfig
+
+    config_class = A2CConfig if algorithm == "a2c" else PPIConfig
+    assert config_class().pool == "uniform"
+    assert config_class(pool=" Beta: 2, 2.0").pool == "beta:2,2"
+    with pytest.raises(ValueError, match=rf"^{algorithm} setting pool: bad pool spec 'gauss'.*accepted forms"):
+        config_class(pool="gauss")
