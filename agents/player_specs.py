@@ -31,12 +31,16 @@ def run_folder_of(path) -> Path:
     return path
 
 
-def load_run_players(path, device="cpu", expected_algo: Optional[str] = None) -> list:
+def load_run_players(path, device="cpu", expected_algo: Optional[str] = None, num_rounds: Optional[int] = None) -> list:
     """The learners of a finished run folder, as players.
 
     Args:
         path: run folder ``<out>/<condition>/seed_<k>/`` or a ``.pt`` checkpoint in it.
         expected_algo: if given, the run must be of this algorithm.
+        num_rounds: rounds per episode of the games they will play, if not those of
+            training: players that plan to the episode's end (PPI's ``num_rounds``) are
+            given it, so ``ipd-coop evaluate RUN --rounds 20`` plays 20 rounds with a run
+            trained on 10 (A2C players do not depend on the horizon).
 
     Raises:
         ValueError: not a run folder, unfinished run, another algorithm than expected,
@@ -59,10 +63,15 @@ def load_run_players(path, device="cpu", expected_algo: Optional[str] = None) ->
                          f"(continue it with ipd-coop reproduce ... --resume)")
     algorithm = get_algorithm(algo)
     try:
-        return algorithm.load_players(folder, device=device)
+        players = algorithm.load_players(folder, device=device)
     except (RuntimeError, KeyError, TypeError) as error:
         raise ValueError(f"the checkpoint in {folder} does not fit the {algo} model of its config.json "
                          f"(wrong algorithm or shape?): {error}") from error
+    if num_rounds is not None:
+        for player in players:
+            if hasattr(player, "num_rounds"):  # a planner: its rollouts stop at the episode's end
+                player.num_rounds = num_rounds
+    return players
 
 
 def resolve_player(spec: str, payoffs="paper", device="cpu", num_rounds: int = 100):
@@ -80,7 +89,7 @@ def resolve_player(spec: str, payoffs="paper", device="cpu", num_rounds: int = 1
         return f"axelrod:{player.name}", player
     path_text, _, index_text = spec.rpartition("@") if "@" in spec else (spec, "", "")
     if Path(path_text).exists():
-        players = load_run_players(path_text, device=device)
+        players = load_run_players(path_text, device=device, num_rounds=num_rounds)
         index = 0
         if index_text:
             if not index_text.isdigit() or int(index_text) >= len(players):

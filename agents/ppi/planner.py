@@ -192,7 +192,8 @@ class PlanningPlayer:
         if self._round is None:
             raise RuntimeError(f"{self.name}: act called before reset()")
         if self._round >= self.num_rounds:
-            raise RuntimeError(f"{self.name}: all {self.num_rounds} rounds were played; call reset()")
+            raise RuntimeError(f"{self.name}: all {self.num_rounds} rounds of its episode were played; call reset(), "
+                               f"or set num_rounds to the length of the games it plays")
         device = observation.device
         if self._hidden is None:
             self._hidden = self.model.initial_hidden(observation.shape[0], device)
