@@ -495,7 +495,7 @@ def write_sweep_report(request: dict, sort: Optional[str], heatmap: Optional[Seq
     (out / "sweep.md").write_text(table + "\n")
     sweep["table"] = str(out / "sweep.md")
     if plots and heat_metrics:
-        labels = heatmap if heatmap else heat_metrics
+        labels = heatmap if heatmap else [metric.split("/", 1)[1].removeprefix("evaluation/") for metric in heat_metrics]
         path = out / ("sweep_" + "_".join(_UNSAFE.sub("-", label) for label in labels) + ".png")
         try:
             sweep["heatmap"] = str(plot_sweep_heatmaps(path, sweep, heat_metrics))

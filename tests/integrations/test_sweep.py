@@ -64,7 +64,9 @@ def test_local_sweep_writes_both_points(local_sweep):
     rows = [line for line in (out / "sweep.md").read_text().splitlines() if line.startswith("| 0.")]
     assert len(rows) == 2 and rows[0].startswith(f"| {0.0 if ranked[0] >= ranked[1] else 0.1} | 0.005 |")
     pytest.importorskip("matplotlib")
-    assert Path(written["heatmap"]).is_file() and Path(written["heatmap"]).name.startswith("sweep_step1-evaluation-")
+    # Named after the two default metrics (the first only when the summary has the pool's gain).
+    assert Path(written["heatmap"]).is_file()
+    assert Path(written["heatmap"]).name in ("sweep_pool-gain_fraction_tft-late_reward.png", "sweep_tft-late_reward.png")
 
 
 @pytest.mark.parametrize("grid, message", [
