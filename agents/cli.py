@@ -10,12 +10,17 @@
 
 Players are named as in :mod:`agents.player_specs` (zoo names, ``axelrod:<strategy>``,
 run folders). Every subcommand explains its flags with ``--help``. Bad input ends with a
-one-line ``ipd-coop: error: ...`` and exit status 2, never a traceback.
+one-line ``ipd-coop <command>: error: ...`` and exit status 2, never a traceback: counts,
+seeds and devices are checked by the argument types below, output paths before any work
+starts, and :func:`main` turns every error a user can cause (bad values, missing extras,
+unreachable clusters, unwritable or missing files) into that one line.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -23,6 +28,130 @@ from typing import Optional, Sequence
 from baselines.optional import MissingExtraError
 
 DEFAULT_COPLAYERS = "allc,alld,tft,wsls"
+MAX_SEED = 2**32 - 1
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+
+
+# ---------------------------------------------------------------------------- argument types
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (counts: seeds, games, rounds, turns, repetitions, workers, threads)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer (>= 1), got {value}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """argparse type: a seed, an integer in [0, 2**32 - 1]."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed in [0, {MAX_SEED}], got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected an integer seed in [0, {MAX_SEED}], got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite number >= 0 (e.g. GPUs per unit, fractions allowed)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not (math.isfinite(value) and value >= 0.0):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def torch_device(text: str) -> str:
+    """argparse type: ``cpu``, ``cuda``, ``cuda:N`` or ``mps``, and only one this machine has."""
+    if text == "cpu":
+        return text  # the default: no torch import at parse time
+    device_type, _, index_text = text.partition(":")
+    if device_type not in DEVICE_TYPES or (index_text and not index_text.isdigit()) or (index_text and device_type != "cuda"):
+        raise argparse.ArgumentTypeError(f"expected one of cpu, cuda, cuda:N, mps, got {text!r}")
+    import torch
+
+    if device_type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise argparse.ArgumentTypeError(f"{text!r} asked for, but torch sees no CUDA GPU here; use --device cpu")
+        if index_text and int(index_text) >= count:
+            raise argparse.ArgumentTypeError(f"{text!r} asked for, but torch sees {count} CUDA GPU(s): cuda:0..cuda:{count - 1}")
+    if device_type == "mps" and not torch.backends.mps.is_available():
+        raise argparse.ArgumentTypeError("'mps' asked for, but this machine has no usable Apple MPS device; use --device cpu")
+    return text
+
+
+# ---------------------------------------------------------------------------- output paths
+def _nearest_existing(path: Path) -> Path:
+    """``path`` itself or its closest ancestor that exists (``.`` for a relative path with none)."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path(".")
+
+
+def check_output(path, argument: str, folder: bool) -> Path:
+    """Refuse, before any work, an output path that cannot be written.
+
+    Args:
+        path: the folder (``folder=True``) or file to be written; missing parents are fine.
+        argument: the flag it came from, named in the error (e.g. ``"--out"``).
+
+    Raises:
+        ValueError: the path is a file where a folder is needed or the reverse, lies under
+            a file (or a device such as /dev/null), or its nearest existing folder is not
+            writable. Paths the kernel refuses later (e.g. under /proc) still fail with an
+            OSError, which :func:`main` reports in one line naming ``argument``.
+    """
+    path = Path(path)
+    if path.exists():
+        if folder and not path.is_dir():
+            raise ValueError(f"{argument} {path}: exists and is not a folder; choose a folder path")
+        if not folder and path.is_dir():
+            raise ValueError(f"{argument} {path}: is a folder; give a file name")
+    existing = _nearest_existing(path if folder else path.parent)
+    if not existing.is_dir():
+        raise ValueError(f"{argument} {path}: {existing} is not a folder, so nothing can be created under it")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{argument} {path}: the folder {existing} is not writable")
+    return path
+
+
+def _argument_of(args, filename: Optional[str]) -> Optional[str]:
+    """``"--out DIR"`` (or ``--plot``, ``--json``) when ``filename`` is that output path or under it, else None."""
+    if filename is None:
+        return None
+    target = os.path.abspath(filename)
+    for flag in ("out", "plot", "json"):
+        value = getattr(args, flag, None)
+        if value:
+            root = os.path.abspath(value)
+            if target == root or target.startswith(root.rstrip(os.sep) + os.sep):
+                return f"--{flag} {value}"
+    return None
+
+
+def one_line(message: str, max_parts: int = 4) -> str:
+    """Collapse a multi-line error (e.g. a resume's config differences) into one line, at most ``max_parts`` parts."""
+    parts = [part.strip() for part in str(message).splitlines() if part.strip()]
+    if len(parts) > max_parts:
+        parts = parts[:max_parts] + [f"... and {len(parts) - max_parts} more"]
+    text = parts[0] if parts else ""
+    for previous, part in zip(parts, parts[1:]):
+        text += (" " if previous.endswith(":") else "; ") + part
+    return text
+
+
+class CommandParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line: ``<prog>: error: <message> (see <prog> --help)``."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
 
 # ---------------------------------------------------------------------------- reproduce
@@ -65,7 +194,7 @@ def command_reproduce(args) -> int:
     from agents.runner import run_experiment
 
     conditions = args.conditions.split(",") if args.conditions else None
-    out = Path(args.out or f"runs/{args.experiment}-{args.algo}-{args.preset}")
+    out = check_output(args.out or f"runs/{args.experiment}-{args.algo}-{args.preset}", "--out", folder=True)
     common = dict(experiment=args.experiment, algo=args.algo, preset=args.preset, seeds=args.seeds, out=out,
                   device=args.device, resume=args.resume, conditions=conditions,
                   overrides=parse_overrides(args.set))
@@ -145,6 +274,10 @@ def plot_evaluation_heatmap(path: Path, player_name: str, results: dict) -> Path
 def command_evaluate(args) -> int:
     from agents.player_specs import resolve_player, split_specs
 
+    if args.json:
+        check_output(args.json, "--json", folder=False)
+    if not args.no_plot:
+        check_output(args.plot, "--plot", folder=False)
     name, player = resolve_player(args.player, args.payoffs, args.device, args.rounds)
     coplayers = dict(resolve_player(spec, args.payoffs, args.device, args.rounds) for spec in split_specs(args.against))
     results = evaluate_against(player, coplayers, args.games, args.rounds, args.payoffs, args.seed, args.device)
@@ -232,6 +365,8 @@ def command_tournament(args) -> int:
     from baselines.optional import import_optional
 
     axl = import_optional("axelrod", "axelrod", "ipd-coop tournament")
+    if not args.no_plot:
+        check_output(args.plot, "--plot", folder=False)
     from baselines.axelrod_adapter import axelrod_game, classic_tournament_strategies, format_ranked_table, ranked_table
 
     specs = list(args.players) or ["allc", "alld", "tft", "wsls", "extort2", "gtft"]
@@ -272,7 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
     from agents.experiments import EXPERIMENTS, PRESET_NAMES
     from agents.runner import ALGORITHMS
 
-    parser = argparse.ArgumentParser(prog="ipd-coop", description=(
+    parser = CommandParser(prog="ipd-coop", description=(
         "Iterated Prisoner's Dilemma: reproduce arXiv 2602.16301, evaluate and watch players, run tournaments."))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     player_help = ("zoo name (allc, alld, tft, stft, gtft, wsls, random, grim, extort2, generous2), "
@@ -287,22 +422,22 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--algo", default="a2c", choices=sorted(ALGORITHMS), help="learning algorithm (default a2c)")
     reproduce.add_argument("--preset", default="cpu-quick", help=f"budget: {', '.join(PRESET_NAMES)} "
                            "(default cpu-quick: minutes on a laptop; paper: the paper's scale, for a GPU)")
-    reproduce.add_argument("--seeds", type=int, default=3, help="number of seeds, run as seeds 0..N-1 (default 3)")
+    reproduce.add_argument("--seeds", type=positive_int, default=3, help="number of seeds, run as seeds 0..N-1 (default 3)")
     reproduce.add_argument("--conditions", help="comma-separated subset of the experiment's conditions "
                            "(prerequisites are added); default: all")
-    reproduce.add_argument("--device", default="cpu", help="torch device for training: cpu or cuda (default cpu)")
+    reproduce.add_argument("--device", default="cpu", type=torch_device, help="torch device for training: cpu or cuda (default cpu)")
     reproduce.add_argument("--backend", default="local", choices=("local", "ray"),
                            help="local: one unit after another in this process; ray: units as Ray tasks")
     reproduce.add_argument("--address", help="Ray cluster address (ray://HEAD:10001 or HEAD:6379); default: "
                            "start a local Ray. Needs --backend ray")
     reproduce.add_argument("--set", action="append", metavar="NAME=VALUE", help="override one hyperparameter of "
                            "the preset (repeatable), e.g. --set num_iterations=50; unknown names are refused")
-    reproduce.add_argument("--workers", type=int, default=1, help="local backend: units run in this many parallel "
+    reproduce.add_argument("--workers", type=positive_int, default=1, help="local backend: units run in this many parallel "
                            "processes (default 1)")
-    reproduce.add_argument("--threads", type=int, help="torch threads per unit (local default: 1 with --workers > 1; "
+    reproduce.add_argument("--threads", type=positive_int, help="torch threads per unit (local default: 1 with --workers > 1; "
                            "Ray: CPUs reserved per task, default 1)")
-    reproduce.add_argument("--num-cpus", type=int, help="CPUs of the local Ray (default: all of this machine)")
-    reproduce.add_argument("--gpus-per-unit", type=float, default=0.0, help="Ray backend: GPUs reserved per "
+    reproduce.add_argument("--num-cpus", type=positive_int, help="CPUs of the local Ray (default: all of this machine)")
+    reproduce.add_argument("--gpus-per-unit", type=non_negative_float, default=0.0, help="Ray backend: GPUs reserved per "
                            "(condition, seed) task, fractions allowed (e.g. 0.25 with --device cuda); default 0")
     reproduce.add_argument("--out", help="output folder (default runs/<experiment>-<algo>-<preset>)")
     reproduce.add_argument("--resume", action="store_true", help="continue the runs in --out from their last "
@@ -316,11 +451,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("player", help=player_help)
     evaluate.add_argument("--against", default=DEFAULT_COPLAYERS,
                           help=f"comma-separated co-players, same forms as PLAYER (default {DEFAULT_COPLAYERS})")
-    evaluate.add_argument("--games", type=int, default=256, help="games per co-player (default 256)")
-    evaluate.add_argument("--rounds", type=int, default=100, help="rounds per game (default 100)")
+    evaluate.add_argument("--games", type=positive_int, default=256, help="games per co-player (default 256)")
+    evaluate.add_argument("--rounds", type=positive_int, default=100, help="rounds per game (default 100)")
     evaluate.add_argument("--payoffs", default="paper", help="payoff preset: paper, axelrod, lola (default paper)")
-    evaluate.add_argument("--seed", type=int, default=0, help="seed of the games (default 0)")
-    evaluate.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    evaluate.add_argument("--seed", type=seed_int, default=0, help="seed of the games (default 0)")
+    evaluate.add_argument("--device", default="cpu", type=torch_device, help="torch device (default cpu)")
     evaluate.add_argument("--plot", default="evaluation.png", help="heatmap PNG path (default evaluation.png)")
     evaluate.add_argument("--no-plot", action="store_true", help="skip the heatmap (no matplotlib needed)")
     evaluate.add_argument("--json", help="also write the per-round curves to this JSON file")
@@ -330,9 +465,9 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Play one game in the PettingZoo parallel env and print its ansi render.")
     play.add_argument("player_0", help=player_help)
     play.add_argument("player_1", help="the other player, same forms")
-    play.add_argument("--rounds", type=int, default=10, help="rounds to play (default 10)")
+    play.add_argument("--rounds", type=positive_int, default=10, help="rounds to play (default 10)")
     play.add_argument("--payoffs", default="paper", help="payoff preset (default paper)")
-    play.add_argument("--seed", type=int, default=0, help="seed of both players' randomness (default 0)")
+    play.add_argument("--seed", type=seed_int, default=0, help="seed of both players' randomness (default 0)")
     play.set_defaults(handler=command_play)
 
     tournament = commands.add_parser("tournament", help="Axelrod round robin over our and Axelrod's players",
@@ -342,12 +477,12 @@ def build_parser() -> argparse.ArgumentParser:
     tournament.add_argument("players", nargs="*", help=player_help)
     tournament.add_argument("--classics", action="store_true",
                             help="add Axelrod's first-tournament and basic strategies (default when no PLAYERS)")
-    tournament.add_argument("--turns", type=int, default=100, help="rounds per match (default 100)")
-    tournament.add_argument("--repetitions", type=int, default=3, help="matches per pair (default 3)")
+    tournament.add_argument("--turns", type=positive_int, default=100, help="rounds per match (default 100)")
+    tournament.add_argument("--repetitions", type=positive_int, default=3, help="matches per pair (default 3)")
     tournament.add_argument("--payoffs", default="axelrod",
                             help="the tournament's game (default axelrod = 3, 0, 5, 1; trained learners still "
                                  "observe the rewards of the game they were trained on)")
-    tournament.add_argument("--seed", type=int, default=0, help="tournament seed (default 0)")
+    tournament.add_argument("--seed", type=seed_int, default=0, help="tournament seed (default 0)")
     tournament.add_argument("--plot", default="tournament.png", help="bar plot PNG path (default tournament.png)")
     tournament.add_argument("--no-plot", action="store_true", help="skip the plot")
     tournament.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -397,8 +532,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except (ValueError, TypeError, MissingExtraError, ConnectionError, FileNotFoundError) as error:
-        parser.exit(2, f"ipd-coop {args.command}: error: {error}\n")
+    except OSError as error:  # unwritable, missing or special output paths, caught by kind
+        filename = None if error.filename is None else os.fsdecode(error.filename)
+        argument = _argument_of(args, filename)
+        if filename is None:
+            message = str(error)  # e.g. ConnectionError: its text says what was unreachable
+        elif argument is None:
+            message = f"{filename}: {error.strerror or error}"
+        else:
+            message = f"{argument}: cannot write {filename} ({error.strerror or error})"
+        parser.exit(2, f"ipd-coop {args.command}: error: {one_line(message)}\n")
+    except (ValueError, TypeError, MissingExtraError) as error:
+        parser.exit(2, f"ipd-coop {args.command}: error: {one_line(error)}\n")
 
 
 if __name__ == "__main__":
