@@ -62,6 +62,8 @@ PAYING_MARGIN = 0.05
 TOP_SHARE = 0.1
 # Oracle gains below this count as none (float rounding of equal rewards).
 _TIE_TOLERANCE = 1e-12
+# Co-players per batch of the exact evaluator in _reply_rewards.
+_CHUNK = 2048
 
 
 def deterministic_policies() -> np.ndarray:
@@ -221,11 +223,15 @@ def reciprocity(probabilities) -> np.ndarray:
 def _reply_rewards(coplayers: np.ndarray, payoffs: PayoffSpec, num_rounds: int) -> np.ndarray:
     """``[32, N]``: per-round reward of each deterministic memory-1 reply against each co-player."""
     replies = deterministic_policies()
-    count = coplayers.shape[0]
-    values = finite_horizon_values(
-        np.repeat(replies, count, axis=0), np.tile(coplayers, (len(replies), 1)), num_rounds, payoffs
-    )
-    return values.rewards[0].reshape(len(replies), count)
+    rewards = np.empty((len(replies), coplayers.shape[0]))
+    # Chunks of co-players keep the 32 x chunk batch of 4 x 4 matrices to ~10 MB each.
+    for start in range(0, coplayers.shape[0], _CHUNK):
+        chunk = coplayers[start:start + _CHUNK]
+        values = finite_horizon_values(
+            np.repeat(replies, len(chunk), axis=0), np.tile(chunk, (len(replies), 1)), num_rounds, payoffs
+        )
+        rewards[:, start:start + len(chunk)] = values.rewards[0].reshape(len(replies), len(chunk))
+    return rewards
 
 
 def dynamic_programming_rewards(probabilities, payoffs: PayoffSpec = "paper", num_rounds: int = 100) -> np.ndarray:
@@ -280,7 +286,11 @@ def oracle_values(probabilities, payoffs: PayoffSpec = "paper", num_rounds: int 
     """
     num_rounds = check_num_rounds(num_rounds)
     coplayers = np.atleast_2d(as_policy(probabilities, payoffs))
-    rewards = _reply_rewards(coplayers, payoffs, num_rounds)  # [32, N]
+    return _oracle(coplayers, _reply_rewards(coplayers, payoffs, num_rounds), payoffs, num_rounds)
+
+
+def _oracle(coplayers: np.ndarray, rewards: np.ndarray, payoffs: PayoffSpec, num_rounds: int) -> dict:
+    """:func:`oracle_values` from the ``[32, N]`` rewards of the deterministic replies."""
     best = rewards.max(axis=0)
     choice = np.argmax(rewards >= best - _TIE_TOLERANCE, axis=0)  # first reply within the tolerance
     columns = np.arange(coplayers.shape[0])
@@ -360,4 +370,80 @@ def gain_report(rewards, oracle: dict) -> dict:
             float(rewards[top].mean() - alld[top].mean()), float(best[top].mean() - alld[top].mean())
         ),
         "num_coplayers": int(rewards.shape[0]),
+    }
+
+
+#: Fixed players whose reward against a pool :func:`pool_stats` reports (AllD is the baseline).
+REFERENCE_PLAYERS = ("alld", "allc", "tft", "wsls", "extort2")
+
+
+def describe_policy(policy) -> str:
+    """A deterministic memory-1 policy as its moves after (start, CC, CD, DC, DD), e.g. TFT = ``"CCDCD"``."""
+    return "".join("C" if value >= 0.5 else "D" for value in np.asarray(policy).tolist())
+
+
+def pool_stats(
+    pool: Union[str, PoolDistribution] = "uniform",
+    num_rounds: int = 100,
+    payoffs: PayoffSpec = "paper",
+    size: int = 1024,
+    seed: int = 0,
+) -> dict:
+    """How much knowing the co-player is worth against a pool: exact values on its evaluation set.
+
+    Everything is computed exactly (:func:`oracle_values`, no simulation) for the
+    :func:`evaluation_set` of ``pool`` (``size`` co-players, ``seed``) over ``num_rounds``
+    rounds; rewards are per round, averaged over the co-players.
+
+    Returns:
+        dict (JSON-able):
+
+        * ``pool`` (canonical spec), ``num_rounds``, ``payoffs``, ``size``, ``seed``;
+        * ``alld_reward``, ``oracle_reward`` (best of 32 memory-1 replies, chosen per
+          co-player), ``dp_reward`` (the exact finite-horizon optimum per co-player) and
+          ``prize`` = ``oracle_reward - alld_reward``;
+        * ``share_paying``: share of co-players where the oracle beats always-defect by
+          more than :data:`PAYING_MARGIN` (0.05) per round; ``share_alld_best``: share where
+          always-defect is already the best memory-1 reply;
+        * ``oracle_top_decile_gain_share``: share of the oracle's gain held by the 10% most
+          reciprocal co-players (see :func:`gain_report`);
+        * ``best_fixed_reply``: the single deterministic memory-1 reply best on average
+          (what a learner that does not tell co-players apart can reach at most with one),
+          as ``{"moves": "DDDDD", "reward": ...}``;
+        * ``reference_rewards``: ``{name: reward}`` of :data:`REFERENCE_PLAYERS`.
+
+    Raises:
+        ValueError: a bad pool spec, size, seed, horizon or payoffs.
+    """
+    distribution = parse_pool(pool, payoffs)
+    num_rounds = check_num_rounds(num_rounds)
+    coplayers = as_policy(evaluation_set(distribution, size, seed, payoffs))
+    reply_rewards = _reply_rewards(coplayers, payoffs, num_rounds)  # [32, size]
+    oracle = _oracle(coplayers, reply_rewards, payoffs, num_rounds)
+    gain = oracle["oracle_reward"] - oracle["alld_reward"]
+    mean_reply_rewards = reply_rewards.mean(axis=1)  # [32]
+    best_fixed = int(np.argmax(mean_reply_rewards >= mean_reply_rewards.max() - _TIE_TOLERANCE))
+    reference = {
+        name: float(finite_horizon_values(name, coplayers, num_rounds, payoffs).rewards[0].mean())
+        for name in REFERENCE_PLAYERS
+    }
+    report = gain_report(oracle["alld_reward"], oracle)
+    return {
+        "pool": distribution.spec,
+        "num_rounds": num_rounds,
+        "payoffs": payoffs if isinstance(payoffs, str) else np.asarray(payoffs, dtype=float).tolist(),
+        "size": int(size),
+        "seed": int(seed),
+        "alld_reward": report["alld_reward"],
+        "oracle_reward": report["oracle_reward"],
+        "dp_reward": float(oracle["dp_reward"].mean()),
+        "prize": report["oracle_reward"] - report["alld_reward"],
+        "share_paying": float(np.mean(gain > PAYING_MARGIN)),
+        "share_alld_best": float(np.mean(gain <= _TIE_TOLERANCE)),
+        "oracle_top_decile_gain_share": report["oracle_top_decile_gain_share"],
+        "best_fixed_reply": {
+            "moves": describe_policy(deterministic_policies()[best_fixed]),
+            "reward": float(mean_reply_rewards[best_fixed]),
+        },
+        "reference_rewards": reference,
     }

@@ -14,6 +14,7 @@ from baselines.incontext import (
     gain_report,
     oracle_values,
     parse_pool,
+    pool_stats,
     reciprocity,
 )
 from baselines.tabular import named_probabilities, sample_memory_one
@@ -295,3 +296,47 @@ def test_pool_distribution_is_a_frozen_value():
     with pytest.raises(AttributeError):
         distribution.spec = "uniform"
     assert hash(distribution) == hash(parse_pool("beta:1.0,2.0"))
+
+
+# --- pool statistics --------------------------------------------------------------------
+
+
+def test_pool_stats_over_one_round_by_hand():
+    # One round: nothing to learn about the co-player, so the oracle is always-defect; a
+    # co-player cooperating with probability p0 gives AllD 2 p0 and any opener with C
+    # (AllC, TFT, WSLS, Extort-2) p0 * 1 + (1 - p0) * (-1) = 2 p0 - 1.
+    stats = pool_stats("uniform", num_rounds=1, size=64, seed=5)
+    opening = evaluation_set("uniform", size=64, seed=5)[:, 0].double().mean().item()
+    assert stats["alld_reward"] == pytest.approx(2 * opening)
+    assert stats["oracle_reward"] == pytest.approx(2 * opening) and stats["prize"] == pytest.approx(0.0, abs=1e-12)
+    assert stats["dp_reward"] == pytest.approx(2 * opening)
+    assert stats["share_paying"] == 0.0 and stats["share_alld_best"] == 1.0
+    assert stats["best_fixed_reply"]["moves"] == "DDDDD"
+    for name in ("allc", "tft", "wsls", "extort2"):
+        assert stats["reference_rewards"][name] == pytest.approx(2 * opening - 1)
+
+
+def test_pool_stats_of_the_uniform_pool_agree_with_spec_section_8():
+    stats = pool_stats("uniform")
+    assert (stats["pool"], stats["num_rounds"], stats["size"], stats["seed"]) == ("uniform", 100, 1024, 0)
+    assert stats["alld_reward"] == stats["reference_rewards"]["alld"]
+    assert stats["prize"] == pytest.approx(stats["oracle_reward"] - stats["alld_reward"])
+    assert 0.035 < stats["prize"] < 0.065 and stats["dp_reward"] >= stats["oracle_reward"]
+    assert 0.75 < stats["share_alld_best"] < 0.87  # SPEC 8: AllD is the best reply to ~82%
+    assert stats["share_paying"] < 1 - stats["share_alld_best"]
+    assert stats["best_fixed_reply"] == {"moves": "DDDDD", "reward": stats["alld_reward"]}
+    # A reciprocator gets exploited by about half the pool: TFT earns about half of AllD.
+    assert stats["reference_rewards"]["tft"] == pytest.approx(0.5, abs=0.05)
+    assert pool_stats("uniform") == stats  # the same set every time
+
+
+def test_a_sharper_pool_offers_a_larger_prize():
+    prizes = {spec: pool_stats(spec, size=512)["prize"] for spec in ("uniform", "sharpened:3", "pure")}
+    assert prizes["uniform"] < prizes["sharpened:3"] < prizes["pure"]
+
+
+def test_pool_stats_refuse_a_bad_spec_and_a_bad_horizon():
+    with pytest.raises(ValueError, match="bad pool spec 'beta:1'"):
+        pool_stats("beta:1")
+    with pytest.raises(ValueError, match="positive integer"):
+        pool_stats("uniform", num_rounds=0)
