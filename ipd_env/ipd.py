@@ -2,9 +2,10 @@
 """
 # Iterated Prisoner's Dilemma
 
-| Creation           | `pettingzoo.make("parallel", "ipd_env/IPD-v0")` or `ipd_env.parallel_env()` |
+| Import             | `from ipd_env import ipd_v0` (registers `ipd_env/IPD-v0` with PettingZoo)     |
 |--------------------|------------------------------------------------------------------------------|
-| AEC creation       | `pettingzoo.make("aec", "ipd_env/IPD-v0")` or `ipd_env.env()`                |
+| Creation           | `pettingzoo.make("parallel", "ipd_env/IPD-v0")` or `ipd_v0.parallel_env()`  |
+| AEC creation       | `pettingzoo.make("aec", "ipd_env/IPD-v0")` or `ipd_v0.env()`                 |
 | Actions            | Discrete                                                                     |
 | Parallel API       | Yes (native)                                                                 |
 | Manual Control     | No                                                                           |
@@ -15,6 +16,7 @@
 | Observation Shape  | (5,) one-hot float32; `obs_type="discrete"`: Discrete(5)                     |
 | Observation Values | [0, 1]                                                                       |
 | State Shape        | (5,) float32: `player_0`'s one-hot observation                               |
+| Episode length     | `max_cycles` rounds (default 100), then truncation                           |
 
 Two players meet for `max_cycles` rounds (100 by default, as in arXiv 2602.16301). Each
 round both choose at once to cooperate or defect and each receives the payoff of the
@@ -24,8 +26,13 @@ truncated (never terminated) and `agents` becomes empty.
 ### Arguments
 
 ```python
-ipd_env.parallel_env(payoffs="paper", max_cycles=100, obs_type="one_hot", render_mode=None)
+ipd_v0.parallel_env(payoffs="paper", max_cycles=100, obs_type="one_hot", render_mode=None)
+ipd_v0.env(...)      # the same arguments; the AEC form (PettingZoo's order-enforcing wrapper)
+ipd_v0.raw_env(...)  # the AEC form without the wrapper
 ```
+
+`ipd_env.parallel_env` and `ipd_env.env` are the same functions; `pettingzoo.make` passes
+its keyword arguments on to them.
 
 `payoffs`: a preset name (`"paper"` = (R, S, T, P) = (1, -1, 2, 0), `"axelrod"` =
 (3, 0, 5, 1), `"lola"` = (-1, -3, 0, -2)), four numbers (R, S, T, P), a 2x2 matrix of the
@@ -42,6 +49,14 @@ line is printed after every `reset` and `step`) or `"rgb_array"` (`render()` ret
 game so far as a `[height, width, 3]` uint8 image: rounds as columns, the two players as
 rows, cooperate green, defect red, rounds to come grey, running totals as bars; see
 `ipd_env.render`). `metadata["render_fps"]` is 10, so a 100-round game is a 10 s video.
+
+### Action Space
+
+`Discrete(2)` for both agents: `0` = cooperate (C), `1` = defect (D). Python and numpy
+integers are accepted; anything else raises a `ValueError` that names the agent and the
+value, e.g. `ValueError: action for 'player_1' must be 0 (cooperate) or 1 (defect), got 2`.
+An actions dict with an agent missing or unknown raises a `ValueError` listing both; a
+step after the last round raises a `RuntimeError` that says to call `reset()`.
 
 ### Observation Space
 
@@ -68,7 +83,25 @@ Per round, first-person, as floats. The default game (the paper's Table 1):
 | me C   | 1       | -1      |
 | me D   | 2       | 0       |
 
-Mutual cooperation pays 1.0 per round, mutual defection 0.0.
+Mutual cooperation pays 1.0 per round, mutual defection 0.0. Presets, as (R, S, T, P) =
+(mutual cooperation, sucker, temptation, mutual defection):
+
+| preset (aliases)              | R  | S  | T | P  | source                                  |
+|-------------------------------|----|----|---|----|-----------------------------------------|
+| `paper` (`default`, `table1`) | 1  | -1 | 2 | 0  | arXiv 2602.16301, Table 1 (the default) |
+| `axelrod`                     | 3  | 0  | 5 | 1  | Axelrod's tournaments                   |
+| `lola` (`pax`)                | -1 | -3 | 0 | -2 | LOLA (Foerster et al. 2018)             |
+
+Any finite game can be passed: four numbers `(R, S, T, P)`, the row player's 2x2 matrix,
+or a 2x2x2 bimatrix `table[a0][a1] = (reward of player_0, reward of player_1)` for
+asymmetric games. NaN, inf, a wrong shape or an unknown name raise a `ValueError` that
+names the value.
+
+### Starting State and Episode End
+
+`reset()` returns the START observation (index 0) for both agents. After `max_cycles`
+rounds every agent is truncated (`truncations` all True, `terminations` always False) and
+`agents` becomes empty; the next call must be `reset()`.
 
 ### Infos
 
@@ -81,6 +114,10 @@ spaces (`s` for `player_0`, `s + 1` for `player_1`) so that `action_space(agent)
 is reproducible.
 
 ### Version History
+
+A change that alters what the game returns for the same actions gets a new versioned
+module (`ipd_v1`), so results stay reproducible; additions that leave the game unchanged
+(a new argument with the old default, a new render mode) keep `v0`.
 
 * v0: Initial release (ipd-env 0.1.0).
 """
