@@ -7,6 +7,7 @@
     ipd-coop evaluate runs/fig1-a2c-cpu-quick/mixed/seed_0 --against allc,alld,tft,wsls,axelrod:Grudger
     ipd-coop play tft axelrod:Alternator --rounds 8
     ipd-coop tournament tft wsls extort2 runs/.../mixed/seed_0 --classics
+    ipd-coop pool-stats sharpened:3                # what knowing the co-player is worth
 
 Players are named as in :mod:`agents.player_specs` (zoo names, ``axelrod:<strategy>``,
 run folders). Every subcommand explains its flags with ``--help``. Bad input ends with a
@@ -388,7 +389,7 @@ def command_tournament(args) -> int:
 def command_sweep(args) -> int:
     from agents.sweep import run_sweep
 
-    out = Path(args.out or f"sweeps/{args.experiment}-{args.algo}-{args.preset}")
+    out = check_output(args.out or f"sweeps/{args.experiment}-{args.algo}-{args.preset}", "--out", folder=True)
     sweep = run_sweep(args.experiment, args.grid, algo=args.algo, preset=args.preset, seeds=args.seeds, out=out,
                       overrides=parse_overrides(args.set), backend=args.backend, resume=args.resume,
                       workers=args.workers, threads=args.threads, device=args.device, sort=args.sort,
@@ -399,6 +400,38 @@ def command_sweep(args) -> int:
     if "heatmap" in sweep:
         drawn = not sweep["heatmap"].startswith("not drawn")
         print(f"heatmap: {out / Path(sweep['heatmap']).name if drawn else sweep['heatmap']}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- pool-stats
+def command_pool_stats(args) -> int:
+    from baselines.incontext import PAYING_MARGIN, pool_stats
+
+    if args.json not in (None, "-"):
+        check_output(args.json, "--json", folder=False)
+    stats = pool_stats(args.pool, args.rounds, args.payoffs, args.size, args.seed)
+    if args.json == "-":
+        print(json.dumps(stats, indent=1))
+        return 0
+    reference = stats["reference_rewards"]
+    rows = [("always defect (AllD)", stats["alld_reward"]),
+            ("oracle: best memory-1 reply, chosen per co-player", stats["oracle_reward"]),
+            ("exact optimum per co-player (dynamic programming)", stats["dp_reward"]),
+            (f"best single memory-1 reply ({stats['best_fixed_reply']['moves']})", stats["best_fixed_reply"]["reward"])]
+    rows += [(name, reference[key]) for key, name in (("allc", "AllC"), ("tft", "TFT"), ("wsls", "WSLS"),
+                                                      ("extort2", "Extort-2"))]
+    print(f"pool {stats['pool']}: {stats['size']} co-players (seed {stats['seed']}), {stats['num_rounds']} rounds, "
+          f"payoffs {args.payoffs}; exact expected rewards")
+    print("| player | reward / round |\n|---|---|")
+    for name, reward in rows:
+        print(f"| {name} | {reward:.3f} |")
+    print(f"prize (oracle - AllD): {stats['prize']:.3f} per round; knowing the co-player pays more than "
+          f"{PAYING_MARGIN:g} per round against {stats['share_paying']:.1%} of co-players; AllD is already the best "
+          f"reply to {stats['share_alld_best']:.1%}; the 10% most reciprocal hold "
+          f"{stats['oracle_top_decile_gain_share']:.0%} of the oracle's gain")
+    if args.json:
+        Path(args.json).write_text(json.dumps(stats, indent=1))
+        print(f"json: {args.json}")
     return 0
 
 
@@ -421,7 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "ablations) or step1/step2/step3 (the mechanism; later steps run earlier ones first)")
     reproduce.add_argument("--algo", default="a2c", choices=sorted(ALGORITHMS), help="learning algorithm (default a2c)")
     reproduce.add_argument("--preset", default="cpu-quick", help=f"budget: {', '.join(PRESET_NAMES)} "
-                           "(default cpu-quick: minutes on a laptop; paper: the paper's scale, for a GPU)")
+                           "(default cpu-quick: minutes on a laptop; test: seconds, tiny models, to check a set-up; "
+                           "paper: the paper's scale, for a GPU)")
     reproduce.add_argument("--seeds", type=positive_int, default=3, help="number of seeds, run as seeds 0..N-1 (default 3)")
     reproduce.add_argument("--conditions", help="comma-separated subset of the experiment's conditions "
                            "(prerequisites are added); default: all")
@@ -480,8 +514,10 @@ def build_parser() -> argparse.ArgumentParser:
     tournament.add_argument("--turns", type=positive_int, default=100, help="rounds per match (default 100)")
     tournament.add_argument("--repetitions", type=positive_int, default=3, help="matches per pair (default 3)")
     tournament.add_argument("--payoffs", default="axelrod",
-                            help="the tournament's game (default axelrod = 3, 0, 5, 1; trained learners still "
-                                 "observe the rewards of the game they were trained on)")
+                            help="the tournament's game (default axelrod = 3, 0, 5, 1, unlike the other commands' "
+                                 "paper game: Axelrod's strategies and published tournament scores use it, so ranks "
+                                 "compare with theirs; trained learners still observe the rewards of the game they "
+                                 "were trained on)")
     tournament.add_argument("--seed", type=seed_int, default=0, help="tournament seed (default 0)")
     tournament.add_argument("--plot", default="tournament.png", help="bar plot PNG path (default tournament.png)")
     tournament.add_argument("--no-plot", action="store_true", help="skip the plot")
@@ -502,7 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="learning algorithm, any case (default a2c)")
     sweep.add_argument("--preset", default="cpu-quick", help=f"budget of every point: {', '.join(PRESET_NAMES)} "
                        "(default cpu-quick)")
-    sweep.add_argument("--seeds", type=int, default=3, help="seeds per point, run as 0..N-1 (default 3)")
+    sweep.add_argument("--seeds", type=positive_int, default=3, help="seeds per point, run as 0..N-1 (default 3)")
     sweep.add_argument("--set", action="append", metavar="NAME=VALUE", help="a hyperparameter fixed for every "
                        "point (repeatable; not also in --grid)")
     sweep.add_argument("--out", help="sweep folder (default sweeps/<experiment>-<algo>-<preset>)")
@@ -510,19 +546,35 @@ def build_parser() -> argparse.ArgumentParser:
                        help="local: a process pool over the units of all points; ray: one Ray Tune trial per point")
     sweep.add_argument("--resume", action="store_true", help="continue the sweep in --out: finished points are "
                        "kept, unfinished units continue from their last checkpoint (also re-tabulates a finished sweep)")
-    sweep.add_argument("--workers", type=int, default=1, help="local backend: parallel processes (default 1)")
-    sweep.add_argument("--threads", type=int, default=1, help="torch threads per run; Ray: CPUs per trial (default 1)")
+    sweep.add_argument("--workers", type=positive_int, default=1, help="local backend: parallel processes (default 1)")
+    sweep.add_argument("--threads", type=positive_int, default=1, help="torch threads per run; Ray: CPUs per trial (default 1)")
     sweep.add_argument("--sort", metavar="METRIC", help="rank sweep.md by this metric, a full name from sweep.json "
                        "or its end (e.g. tft/late_reward); default: pool/gain_fraction if present, else "
                        "tft/late_reward, of the last condition")
     sweep.add_argument("--heatmap", metavar="METRIC_A,METRIC_B", help="the two metrics drawn over the first two "
                        "grid axes (default: the two of --sort's default)")
-    sweep.add_argument("--device", default="cpu", help="torch device for training (default cpu)")
+    sweep.add_argument("--device", default="cpu", type=torch_device, help="torch device for training (default cpu)")
     sweep.add_argument("--address", help="Ray cluster address (needs --backend ray); default: a local Ray")
-    sweep.add_argument("--num-cpus", type=int, help="CPUs of the local Ray (default: all of this machine)")
+    sweep.add_argument("--num-cpus", type=positive_int, help="CPUs of the local Ray (default: all of this machine)")
     sweep.add_argument("--no-plot", action="store_true", help="no per-point plots and no heatmaps")
     sweep.add_argument("--quiet", action="store_true", help="no progress bars")
     sweep.set_defaults(handler=command_sweep)
+
+    pool_stats = commands.add_parser(
+        "pool-stats", help="what knowing the co-player is worth against a pool (exact, no training)",
+        description="For a pool of memory-1 co-players, exact per-round rewards over its seeded evaluation set: "
+                    "always-defect, the oracle (best memory-1 reply chosen knowing the co-player), the exact "
+                    "optimum, the best single reply, AllC, TFT, WSLS and Extort-2; and the share of co-players "
+                    "where knowing them pays.")
+    pool_stats.add_argument("pool", help="uniform (the paper's), beta:A,B, sharpened:K, pure or zoo")
+    pool_stats.add_argument("--rounds", type=positive_int, default=100, help="rounds per episode (default 100)")
+    pool_stats.add_argument("--payoffs", default="paper", help="payoff preset: paper, axelrod, lola (default paper)")
+    pool_stats.add_argument("--size", type=positive_int, default=1024,
+                            help="co-players in the evaluation set (default 1024, as in training)")
+    pool_stats.add_argument("--seed", type=seed_int, default=0, help="seed of the evaluation set (default 0)")
+    pool_stats.add_argument("--json", nargs="?", const="-", metavar="PATH",
+                            help="also write the numbers as JSON to PATH; without PATH print only the JSON")
+    pool_stats.set_defaults(handler=command_pool_stats)
     return parser
 
 

@@ -198,6 +198,8 @@ def test_cli_sweep_errors_are_one_line(tmp_path, capsys, local_sweep):
         "ipd-coop sweep: error: --grid expects NAME=V1,V2,...")
     assert fails(capsys, *base, "--grid", "entropy_coef=").startswith(
         "ipd-coop sweep: error: --grid entropy_coef= has no values")
+    assert fails(capsys, *base, "--grid", "entropy_coef=0.1", "--workers", "0").startswith(
+        "ipd-coop sweep: error: argument --workers: expected a positive integer (>= 1), got 0")
     assert not out.exists()
     copy = tmp_path / "copy"
     shutil.copytree(local_sweep[0], copy)
