@@ -37,42 +37,44 @@ from agents.checkpoint import load_checkpoint, load_trained_models, read_json
 from agents.experiments import overlay_config
 from agents.history import NO_ACTION, HistoryEncoder, shift_right
 from agents.pool import IDENTITY_MODES, KIND_LEARNER, TrainingPool
+from agents.settings import check_settings, setting
 from baselines.incontext import parse_pool
+from ipd_env.game import make_payoff_table
 
 
 @dataclass
 class A2CConfig:
     """Hyperparameters of one A2C run (JSON-able; ``config.json`` stores them)."""
 
-    games_per_learner: int = 4096
+    games_per_learner: int = setting(4096, at_least=1)
     """episodes each learner plays per iteration (the paper's "batch size")."""
-    num_iterations: int = 1000
+    num_iterations: int = setting(1000, at_least=1)
     """training iterations (one batch collected per iteration)."""
-    updates_per_iteration: int = 1
+    updates_per_iteration: int = setting(1, at_least=1)
     """gradient steps on each iteration's batch (1 = plain on-policy A2C)."""
-    learning_rate: float = 1e-3
+    learning_rate: float = setting(1e-3, above=0)
     """Adam learning rate."""
-    adam_eps: float = 1e-5
+    adam_eps: float = setting(1e-5, above=0)
     """Adam epsilon."""
-    gamma: float = 0.99
+    gamma: float = setting(0.99, at_least=0, at_most=1)
     """discount factor."""
-    gae_lambda: float = 1.0
+    gae_lambda: float = setting(1.0, at_least=0, at_most=1)
     """lambda of TD(lambda) / GAE, in [0, 1]."""
-    entropy_coef: float = 0.01
+    entropy_coef: float = setting(0.01, at_least=0)
     """weight of the entropy bonus."""
-    value_coef: float = 0.5
+    value_coef: float = setting(0.5, at_least=0)
     """weight of the squared value error."""
-    reward_scale: float = 0.02
+    reward_scale: float = setting(0.02, above=0)
     """rewards are multiplied by this for the losses only."""
     advantage_centring: bool = True
     """subtract the batch mean of the advantages, separately vs learners and vs others."""
-    max_grad_norm: float = 1.0
+    max_grad_norm: float = setting(1.0, above=0)
     """gradient norm clip."""
-    hidden_size: int = 128
+    hidden_size: int = setting(128, at_least=1)
     """GRU hidden size."""
-    embedding_size: int = 32
+    embedding_size: int = setting(32, at_least=1)
     """per-modality embedding size."""
-    num_rounds: int = 100
+    num_rounds: int = setting(100, at_least=1)
     """rounds per episode."""
     payoffs: list = field(default_factory=lambda: [1.0, -1.0, 2.0, 0.0])
     """(R, S, T, P) of the game."""
@@ -80,10 +82,16 @@ class A2CConfig:
     """the tabular co-players' distribution (Step 1 and the mixed pool): ``"uniform"`` (the
     paper's U(0, 1)^5), ``"beta:A,B"``, ``"sharpened:K"``, ``"pure"`` or ``"zoo"``; see
     :func:`baselines.incontext.parse_pool`."""
-    checkpoint_every: int = 10
+    checkpoint_every: int = setting(10, at_least=1)
     """write the resumable checkpoint every this many iterations."""
 
+    #: what to lower when training diverges (non-finite loss or weights).
+    DIVERGENCE_SETTINGS = ("learning_rate", "reward_scale", "entropy_coef", "value_coef")
+
     def __post_init__(self):
+        """Every setting checked by its declared type and range (:mod:`agents.settings`), then the strings."""
+        check_settings(self, "a2c")
+        make_payoff_table(self.payoffs)
         try:
             self.pool = parse_pool(self.pool, self.payoffs).spec
         except ValueError as error:
@@ -127,23 +135,8 @@ def make_config(condition, preset: str, overrides: Optional[dict] = None) -> dic
 
 
 def check_config(config: A2CConfig, condition) -> None:
-    """Raise ``ValueError`` naming the first invalid hyperparameter."""
-    def positive_int(name):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    for name in ("games_per_learner", "num_iterations", "updates_per_iteration", "hidden_size", "embedding_size",
-                 "num_rounds", "checkpoint_every"):
-        positive_int(name)
-    for name in ("learning_rate", "adam_eps", "reward_scale", "max_grad_norm"):
-        if not float(getattr(config, name)) > 0:
-            raise ValueError(f"{name} must be > 0, got {getattr(config, name)!r}")
-    for name in ("gamma", "gae_lambda"):
-        if not 0.0 <= float(getattr(config, name)) <= 1.0:
-            raise ValueError(f"{name} must lie in [0, 1], got {getattr(config, name)!r}")
-    for name in ("entropy_coef", "value_coef"):
-        if not float(getattr(config, name)) >= 0:
-            raise ValueError(f"{name} must be >= 0, got {getattr(config, name)!r}")
+    """Raise ``ValueError`` if the batch does not split as ``condition`` needs (the settings
+    themselves were checked when ``config`` was made: :meth:`A2CConfig.__post_init__`)."""
     # The pool checks that the batch splits as the condition needs (raises ValueError if not).
     TrainingPool(condition.pool_mode, condition.num_learners, config.games_per_learner,
                  num_frozen=1 if condition.frozen_from else 0, num_rounds=config.num_rounds, payoffs=config.payoffs,

@@ -1,4 +1,4 @@
-"""A run folder's files: config, metrics CSV, atomic checkpoints. Shared by A2C and PPI.
+"""A run folder's files: config, metrics CSV, checksummed atomic checkpoints. Shared by A2C and PPI.
 
 Layout of one unit of work (one algorithm x experiment condition x seed)::
 
@@ -6,24 +6,58 @@ Layout of one unit of work (one algorithm x experiment condition x seed)::
         config.json            what was asked for (compared on --resume)
         metrics.csv            one row per training unit (iteration or phase)
         tb/                    TensorBoard events of the same metrics
-        checkpoints/last.pt    latest complete checkpoint (atomic: tmp file + os.replace)
+        checkpoints/last.pt    latest complete checkpoint
         checkpoints/final.pt   the trained learners' state after the last unit
         eval.json              within-episode evaluation; its presence marks the unit done
 
-Checkpoints hold only tensors and plain Python, loaded with
-``torch.load(..., weights_only=True)`` so that loading never runs code.
+Checkpoint files (format 2). One file holds its own checksum::
+
+    b"ipd-env checkpoint 2 sha256 <64 hex digits> <payload length> <newline>"
+    <payload: the bytes torch.save wrote (a zip of tensors and plain Python)>
+
+It is written to ``<name>.tmp``, flushed to disk and renamed over ``<name>``, so the
+checksum and the bytes it covers appear together or not at all: a kill at any moment
+leaves the previous complete file. (A sidecar ``<name>.sha256`` cannot be renamed in
+the same step as the file it covers, so a kill between the two renames would leave a
+good checkpoint with a stale checksum, or the reverse; hence the header.) Reading checks
+the length and the sha256 before ``torch.load(..., weights_only=True)`` sees a byte:
+a flipped bit anywhere in a tensor is refused with one line naming the file and saying
+it is damaged, instead of resuming with different weights. ``weights_only`` loading never
+runs code; a payload that would (a crafted pickle) is refused with one line naming the
+object, e.g. ``GLOBAL posix.system``.
+
+Checkpoints written before checksums existed (format 1: the bare ``torch.save`` zip,
+recognised by its ``PK`` signature) still load, with a :class:`UnverifiedCheckpointWarning`
+saying that nothing vouches for their bytes; the next checkpoint the run writes is format 2.
+To read a format-2 file without this package: skip the first line, then ``torch.load``
+the rest with ``weights_only=True``.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
+import math
 import os
+import pickle
+import re
+import warnings
 from pathlib import Path
 from typing import Optional
 
 import torch
 
+#: Version of the checkpoint's content (the dict ``{"format", "config", "history", "trainer", ...}``).
 CHECKPOINT_FORMAT = 1
+#: First bytes of a checksummed checkpoint file (the file format; see the module docstring).
+CHECKSUM_HEADER = b"ipd-env checkpoint 2 sha256 "
+_ZIP_SIGNATURE = b"PK\x03\x04"  # what torch.save writes first: a format-1 checkpoint has no header
+_HEADER_LINE = re.compile(rb"ipd-env checkpoint 2 sha256 ([0-9a-f]{64}) ([0-9]+)\n")
+
+
+class UnverifiedCheckpointWarning(UserWarning):
+    """A checkpoint written before checksums existed was loaded without an integrity check."""
 
 
 def write_atomic(path: Path, write) -> None:
@@ -44,32 +78,110 @@ def write_json(path: Path, data) -> None:
 
 
 def read_json(path: Path):
-    with open(path) as handle:
-        return json.load(handle)
+    """The JSON content of ``path``; ``ValueError`` naming the file if it is truncated or not JSON."""
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON (truncated or edited?): {error.msg} at line {error.lineno} "
+                         f"column {error.colno}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not valid JSON: it is not UTF-8 text") from None
+
+
+def checksummed(payload: bytes) -> bytes:
+    """``payload`` with the one-line header that makes it a checkpoint file (module docstring)."""
+    digest = hashlib.sha256(payload).hexdigest()
+    return CHECKSUM_HEADER + f"{digest} {len(payload)}\n".encode() + payload
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
-    """``torch.save`` through a temp file and ``os.replace``."""
-    write_atomic(path, lambda tmp: torch.save(state, tmp))
+    """Write ``state`` (tensors and plain Python) as a checksummed checkpoint, atomically and durably."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    data = checksummed(buffer.getvalue())
+
+    def write(tmp):
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    write_atomic(path, write)
+
+
+def _verified_payload(path: Path) -> bytes:
+    """The ``torch.save`` bytes of a checkpoint file, after its checksum (format 2) was checked."""
+    data = path.read_bytes()
+    if data.startswith(_ZIP_SIGNATURE):
+        warnings.warn(f"checkpoint {path} has no checksum (written before checksums were added), so damage to "
+                      f"its bytes cannot be detected; it was loaded unverified", UnverifiedCheckpointWarning,
+                      stacklevel=3)
+        return data
+    header = _HEADER_LINE.match(data[:len(CHECKSUM_HEADER) + 64 + 24])
+    if header is None:
+        raise ValueError(f"checkpoint {path} is damaged or not a checkpoint: its first line is not the "
+                         f"'ipd-env checkpoint 2' header")
+    payload, expected_size = data[header.end():], int(header.group(2))
+    if len(payload) != expected_size:
+        raise ValueError(f"checkpoint {path} is damaged: {len(payload)} bytes after its header, "
+                         f"{expected_size} were written (truncated or appended to)")
+    if hashlib.sha256(payload).hexdigest() != header.group(1).decode():
+        raise ValueError(f"checkpoint {path} is damaged: its sha256 differs from the one recorded when it was "
+                         f"written; restore it from a copy, or move the folder away and train again")
+    return payload
 
 
 def load_checkpoint(path: Path, map_location="cpu") -> dict:
-    """Load a checkpoint with ``weights_only=True``.
+    """Load a checkpoint written by :func:`save_checkpoint`, its checksum checked first.
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: the file is truncated, corrupt or not one of our checkpoints.
+        ValueError: one line naming ``path``: damaged (checksum or length), refused
+            (code-bearing objects), unreadable, or not one of our checkpoints.
+
+    Warns:
+        UnverifiedCheckpointWarning: a format-1 file (no checksum) was loaded.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} is missing")
+    payload = _verified_payload(path)
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        state = torch.load(io.BytesIO(payload), map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        found = re.search(r"GLOBAL ([\w.]+)", str(error))
+        what = f"GLOBAL {found.group(1)}" if found else "objects that weights_only loading does not accept"
+        raise ValueError(f"refused: {path} contains code-bearing objects ({what}); checkpoints hold only "
+                         f"tensors and plain Python, and loading never runs code") from None
     except Exception as error:  # torch raises several types for damaged files
-        raise ValueError(f"checkpoint {path} is corrupt or truncated and cannot be loaded: {error}") from error
+        text = str(error).strip()
+        first_line = text.splitlines()[0].split(". ")[0] if text else type(error).__name__
+        raise ValueError(f"checkpoint {path} is damaged and cannot be loaded: {first_line}") from error
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a run checkpoint of format {CHECKPOINT_FORMAT}")
     return state
+
+
+def first_non_finite(state, prefix: str = "") -> Optional[str]:
+    """Where the first NaN or infinite value in a (nested) state is, e.g. ``"models.0.policy_head.weight"``.
+
+    Looks into dicts, lists and tuples, floating-point tensors and Python floats; None when all are finite.
+    """
+    if isinstance(state, torch.Tensor):
+        return prefix if state.is_floating_point() and not bool(torch.isfinite(state).all()) else None
+    if isinstance(state, float):
+        return prefix if not math.isfinite(state) else None
+    if isinstance(state, dict):
+        items = state.items()
+    elif isinstance(state, (list, tuple)):
+        items = enumerate(state)
+    else:
+        return None
+    for key, value in items:
+        found = first_non_finite(value, f"{prefix}.{key}" if prefix else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def config_differences(saved: dict, requested: dict, prefix: str = "") -> list:
@@ -132,10 +244,16 @@ def read_metrics(path: Path) -> list:
 def load_trained_models(unit_dir, model_states, build_model, device="cpu") -> list:
     """Models rebuilt by ``build_model()`` and filled from ``model_states``, in eval mode on ``device``.
 
-    Raises ``ValueError`` naming the folder when a state does not fit the model its config describes.
+    Raises ``ValueError`` naming the folder when a state does not fit the model its config
+    describes or holds NaN / infinite weights (a diverged run would otherwise play as if
+    every logit comparison were false: always cooperate).
     """
     models = []
     for model_state in model_states:
+        where = first_non_finite(model_state)
+        if where is not None:
+            raise ValueError(f"{unit_dir}: the trained model holds NaN or infinite weights ({where}); its training "
+                             f"diverged, so it cannot play")
         model = build_model()
         try:
             model.load_state_dict(model_state)

@@ -27,6 +27,7 @@ evaluation, so an algorithm never touches the run folder.
 from __future__ import annotations
 
 import importlib
+import math
 import time
 from pathlib import Path
 from typing import Optional, Protocol, Sequence, Union, runtime_checkable
@@ -38,6 +39,7 @@ from agents.checkpoint import (
     CHECKPOINT_FORMAT,
     MetricsLog,
     config_differences,
+    first_non_finite,
     load_checkpoint,
     read_json,
     save_checkpoint,
@@ -45,6 +47,7 @@ from agents.checkpoint import (
 )
 from agents.evaluation import evaluate_learners
 from agents.experiments import get_experiment, select_conditions
+from agents.settings import NonFiniteTrainingError, diverged
 
 #: Algorithm name -> module implementing the interface in this module's docstring.
 ALGORITHMS = {"a2c": "agents.a2c", "ppi": "agents.ppi"}
@@ -105,6 +108,35 @@ def is_complete(directory: Path) -> bool:
     return (directory / "eval.json").is_file() and (directory / "checkpoints" / "final.pt").is_file()
 
 
+#: ``config.json`` keys that may differ on resume: a condition is the same run in every experiment
+#: that lists it, so ``step2`` and ``step3`` reuse a finished ``step1`` unit (whose config.json
+#: keeps the experiment that trained it).
+NOT_COMPARED_ON_RESUME = ("experiment",)
+
+
+def _compared(config: dict) -> dict:
+    return {key: value for key, value in config.items() if key not in NOT_COMPARED_ON_RESUME}
+
+
+def check_resume_target(out: Union[str, Path], resume: bool) -> None:
+    """With ``resume``, ``out`` must be an existing folder: a mistyped ``--out`` would otherwise
+    start a fresh run silently. Raises ``ValueError`` saying so."""
+    if resume and not Path(out).is_dir():
+        raise ValueError(f"nothing to resume: the output folder {out} does not exist; leave out --resume to "
+                         f"start a new run there")
+
+
+def check_finite(trainer, metrics: dict, unit: int) -> None:
+    """Raise :class:`NonFiniteTrainingError` if a metric of ``unit`` or a value of the trainer's state is NaN or inf."""
+    config = getattr(trainer, "config", None)
+    for key, value in metrics.items():
+        if not math.isfinite(float(value)):
+            raise diverged(config, trainer.unit_name, unit, f"{key} is {float(value)}")
+    where = first_non_finite(trainer.state_dict())
+    if where is not None:
+        raise diverged(config, trainer.unit_name, unit, f"the trainer's state holds NaN or inf ({where})")
+
+
 def unit_config(algo: str, experiment: str, condition: str, seed: int, preset: str,
                 overrides: Optional[dict] = None) -> dict:
     """The validated ``config.json`` of one unit (raises ``ValueError`` for any bad name or value)."""
@@ -140,7 +172,9 @@ def run_unit(
         seed: seeds model initialisation and every sample of the run.
         device: ``"cpu"`` or ``"cuda"``; not part of the compared config.
         resume: continue a folder that already holds this config from its last
-            checkpoint; without it an existing run folder is an error (nothing is touched).
+            checkpoint (a finished one is reused as is, also by a later experiment: step2
+            reuses step1); a unit folder that does not exist yet starts fresh. Without
+            ``resume`` an existing run folder is an error (nothing is touched).
         overrides: hyperparameter overrides ``{name: value}`` on top of the preset.
         stop_after: stop (as if killed) after this many units in total; for tests.
 
@@ -150,6 +184,8 @@ def run_unit(
     Raises:
         ValueError: bad names or values, a folder with another config, an existing
             folder without ``resume``, a corrupt checkpoint, a missing prerequisite.
+        NonFiniteTrainingError: (a ``ValueError``) a loss, metric or weight became NaN or
+            infinite; the diverged unit is not written and the last good checkpoint stays.
     """
     config = unit_config(algo, experiment, condition, seed, preset, overrides)
     algorithm = get_algorithm(algo)
@@ -161,7 +197,7 @@ def run_unit(
         if not resume:
             raise ValueError(f"{directory} already holds a run; pass resume=True (--resume) to continue it, "
                              f"or choose another output folder")
-        differences = config_differences(read_json(config_path), config)
+        differences = config_differences(_compared(read_json(config_path)), _compared(config))
         if differences:
             raise ValueError(f"cannot resume {directory}: its config differs from the requested one:\n  "
                              + "\n  ".join(differences))
@@ -179,7 +215,7 @@ def run_unit(
     state = None
     if resume and last_path.exists():
         state = load_checkpoint(last_path)
-        differences = config_differences(state["config"], config)
+        differences = config_differences(_compared(state["config"]), _compared(config))
         if differences:
             raise ValueError(f"checkpoint {last_path} was written for another config:\n  " + "\n  ".join(differences))
     elif resume and (directory / "metrics.csv").is_file() and (directory / "metrics.csv").stat().st_size > 0:
@@ -198,14 +234,26 @@ def run_unit(
     metrics_log = MetricsLog(directory / "metrics.csv")
     metrics_log.rewrite(history)
     writer = _tensorboard_writer(directory / "tb", purge_step=len(history))
-    start_unit = len(history)
+    start_unit = saved_units = len(history)
     started = time.perf_counter()
     bar = _progress_bar(trainer, start_unit, f"{algo} {condition} seed {seed}", progress)
     try:
         for unit in range(start_unit, trainer.num_units):
             if stop_after is not None and unit >= stop_after:
                 return None
-            metrics = trainer.train_unit(unit)
+            try:  # a diverged unit writes nothing: no metrics row, no checkpoint
+                try:
+                    metrics = trainer.train_unit(unit)
+                except RuntimeError as error:  # torch's optimisers refuse a step beyond float32
+                    if "overflow" not in str(error):
+                        raise
+                    raise diverged(getattr(trainer, "config", None), trainer.unit_name, unit,
+                                   "an optimiser step overflowed float32") from None
+                check_finite(trainer, metrics, unit)
+            except NonFiniteTrainingError as error:
+                kept = (f"the last good checkpoint, {last_path} ({saved_units} {trainer.unit_name}s), was kept"
+                        if saved_units else "no checkpoint had been written yet")
+                raise NonFiniteTrainingError(f"{directory}: {error}; {kept}", unit) from None
             row = {"unit": unit, **{key: float(value) for key, value in metrics.items()},
                    "wall_time_s": elapsed + time.perf_counter() - started}
             history.append(row)
@@ -217,6 +265,7 @@ def run_unit(
                 bar.set_postfix(_postfix(metrics), refresh=False)
                 bar.update(1)
             if (unit + 1) % trainer.checkpoint_every == 0 or unit + 1 == trainer.num_units:
+                saved_units = unit + 1
                 save_checkpoint(last_path, {"format": CHECKPOINT_FORMAT, "config": config, "history": history,
                                             "wall_time_s": row["wall_time_s"], "trainer": trainer.state_dict()})
     finally:
@@ -365,6 +414,7 @@ def run_experiment(
     units = experiment_units(experiment, seeds, conditions)
     for condition, seed in units:  # validate everything up front
         unit_config(algo, experiment, condition, seed, preset, overrides)
+    check_resume_target(out, resume)
     for condition, seed in units:
         directory = unit_dir(out, condition, seed)
         if (directory / "config.json").exists() and not resume:

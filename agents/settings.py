@@ -19,8 +19,9 @@ What the annotation means:
 
 ===========  ===================================================================
 ``int``      an integer (``3``; not ``3.0``, not ``True``); numpy integers accepted
-``float``    a finite number (ints accepted and stored as float); NaN, inf and
-             ``1e400`` (which JSON reads as inf) refused
+``float``    a finite number (ints accepted and stored as float); NaN, inf,
+             ``1e400`` (which JSON reads as inf) and anything beyond float32's
+             range (``1e39``: training computes in float32) refused
 ``bool``     ``True`` or ``False`` only (not ``1``, ``"true"``, ``"maybe"``)
 ``str``      a string; which strings is the config's own check
 other        not checked here (lists such as ``payoffs``: the config's own check)
@@ -45,6 +46,8 @@ from typing import Optional
 import numpy as np
 
 _RANGE = "ipd_env_range"
+#: Largest float32: training computes in float32, so a larger setting is infinite there.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def setting(default=dataclasses.MISSING, *, default_factory=dataclasses.MISSING, at_least=None, above=None,
@@ -111,6 +114,9 @@ def check_value(name: str, value, kind, bounds: Optional[dict] = None, label: st
         if _is_bool(value) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise ValueError(f"{prefix}{name} must be a finite number{' ' + where if where else ''}, got {value!r}")
         value = float(value)
+        if abs(value) > FLOAT32_MAX:
+            raise ValueError(f"{prefix}{name} must be a finite number{' ' + where if where else ''} within float32's "
+                             f"range (training computes in float32: |value| <= {FLOAT32_MAX:.3g}), got {original!r}")
     else:
         return value
     if not _in_range(value, bounds):
@@ -168,7 +174,7 @@ class NonFiniteTrainingError(ValueError):
 
 
 def diverged(config, unit_name: str, unit: int, what: str) -> NonFiniteTrainingError:
-    """The error for a run whose ``what`` (e.g. ``"loss/policy = nan"``) stopped being finite at ``unit``.
+    """The error for a run that stopped being finite in ``unit`` (0-based); ``what`` says how (``"loss/policy is nan"``).
 
     Names the settings to lower: ``config.DIVERGENCE_SETTINGS`` (e.g. ``("learning_rate",
     "reward_scale")``) with their current values, or the learning rate when the config has none.
@@ -176,5 +182,5 @@ def diverged(config, unit_name: str, unit: int, what: str) -> NonFiniteTrainingE
     names = getattr(config, "DIVERGENCE_SETTINGS", ("learning_rate",))
     current = " or ".join(f"{name} (now {getattr(config, name)!r})" if hasattr(config, name) else name
                           for name in names)
-    return NonFiniteTrainingError(f"training diverged at {unit_name} {unit}: {what} is not finite; "
-                                  f"lower {current}", unit)
+    return NonFiniteTrainingError(f"training diverged in {unit_name} {unit + 1} (1-based): {what}; "
+                                  f"lower {current} and train again into a new output folder", unit)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
 from typing import Optional
 
 import numpy as np
@@ -157,8 +158,15 @@ class EpisodeStore:
                 f"PPI phase file {path} is truncated or corrupt ({size} bytes, manifest says {entry['bytes']} "
                 "and a different sha256); nothing was deleted: restore the file or start a new --out folder"
             )
-        with np.load(path) as data:
-            arrays = {name: data[name] for name in data.files}
+        try:  # allow_pickle stays False: an object array (pickled code) is refused, naming the file
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+            raise DataSetError(f"PPI phase file {path} cannot be read as plain arrays ({error}); nothing was "
+                               f"deleted: restore the file or start a new --out folder") from None
+        if "outcomes" not in arrays or "coplayer_kind" not in arrays:
+            raise DataSetError(f"PPI phase file {path} lacks the arrays outcomes and coplayer_kind; "
+                               f"found {sorted(arrays)}")
         if arrays["outcomes"].shape != (entry["episodes"], entry["rounds"]):
             raise DataSetError(f"PPI phase file {path} holds outcomes {arrays['outcomes'].shape}, manifest says "
                                f"({entry['episodes']}, {entry['rounds']})")

@@ -22,19 +22,21 @@ reused as is.
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 from typing import Optional
 
 import torch
 from torch import nn
 
-from agents.checkpoint import load_trained_models
+from agents.checkpoint import first_non_finite, load_trained_models
 from agents.pool import IDENTITY_MODES, TrainingPool
 from agents.ppi.collect import pretraining_episodes, trajectory_episodes
 from agents.ppi.config import PPIConfig, pretraining_kind
 from agents.ppi.dataset import EpisodeBatcher, EpisodeStore
 from agents.ppi.model import ModelConfig, SequenceModel
 from agents.ppi.planner import PlanningPlayer
+from agents.settings import diverged
 
 DATA_FOLDER = "data"
 
@@ -180,7 +182,14 @@ class PPITrainer:
                 self.models[learner] = self._new_model()
             episodes = self.store.load(learner, unit_index + 1)
             batcher = EpisodeBatcher(episodes, self.config.payoffs, self.uses_identity, self.device)
-            for key, value in fit_model(self.models[learner], batcher, self.config, self.cpu_generator).items():
+            fitted = fit_model(self.models[learner], batcher, self.config, self.cpu_generator)
+            # Stop before a diverged model plays: its NaN policy would write garbage episodes.
+            what = next((f"{key} is {value}" for key, value in fitted.items() if not math.isfinite(value)), None)
+            where = first_non_finite(self.models[learner].state_dict())
+            what = what or (None if where is None else f"its weights hold NaN or inf ({where})")
+            if what is not None:
+                raise diverged(self.config, self.unit_name, unit_index, f"learner {learner}'s model fit: {what}")
+            for key, value in fitted.items():
                 losses.setdefault(key, []).append(value)
         trajectories, metrics = self.pool.play(self.players(), self.pool_generator, self._frozen)
         for learner, trajectory in enumerate(trajectories):

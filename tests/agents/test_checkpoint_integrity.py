@@ -1,0 +1,168 @@
+"""Checkpoints carry a sha256 checked before loading; damaged, crafted and truncated files are one-line errors."""
+import hashlib
+import io
+import json
+import os
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from agents import a2c
+from agents.checkpoint import (
+    CHECKSUM_HEADER,
+    UnverifiedCheckpointWarning,
+    checksummed,
+    load_checkpoint,
+    read_json,
+    save_checkpoint,
+)
+from agents.ppi.dataset import DataSetError, EpisodeStore
+from agents.runner import run_unit, unit_dir
+
+TINY = {"num_iterations": 2}
+RAMP = torch.arange(1000, dtype=torch.float32)  # a tensor whose bytes are easy to find in the file
+
+
+def snapshot(directory):
+    return {str(path.relative_to(directory)): path.read_bytes() for path in sorted(directory.rglob("*"))
+            if path.is_file() and "tb" not in path.parts}
+
+
+class RunsAShellCommand:
+    """Pickles as ``GLOBAL posix.system`` with an argument: what a crafted checkpoint would hold."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_round_trip_and_the_documented_file_format(tmp_path):
+    path = tmp_path / "last.pt"
+    save_checkpoint(path, {"format": 1, "ramp": RAMP, "history": [{"unit": 0, "reward": 1.5}]})
+    data = path.read_bytes()
+    header, payload = data.split(b"\n", 1)
+    assert header == CHECKSUM_HEADER + f"{hashlib.sha256(payload).hexdigest()} {len(payload)}".encode()
+    assert payload[:4] == b"PK\x03\x04"  # the rest is exactly what torch.save wrote
+    assert torch.equal(torch.load(io.BytesIO(payload), weights_only=True)["ramp"], RAMP)
+    state = load_checkpoint(path)
+    assert torch.equal(state["ramp"], RAMP) and state["history"] == [{"unit": 0, "reward": 1.5}]
+    assert not (tmp_path / "last.pt.tmp").exists()
+
+
+def test_a_flipped_byte_inside_a_tensor_is_refused_naming_the_file(tmp_path):
+    path = tmp_path / "final.pt"
+    save_checkpoint(path, {"format": 1, "ramp": RAMP})
+    data = bytearray(path.read_bytes())
+    offset = data.find(RAMP.numpy().tobytes())
+    assert offset > 0
+    data[offset + 4 * 500] ^= 0x01  # 500.0 -> 500.00006: a plausible weight, silently different before
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError) as caught:
+        load_checkpoint(path)
+    assert str(caught.value) == (f"checkpoint {path} is damaged: its sha256 differs from the one recorded when it "
+                                 f"was written; restore it from a copy, or move the folder away and train again")
+
+
+def test_a_damaged_checkpoint_stops_a_resume_and_leaves_the_folder_untouched(tmp_path):
+    run_unit("a2c", "step1", "step1", 0, "test", tmp_path, overrides={"num_iterations": 3}, progress=False,
+             stop_after=2)
+    directory = unit_dir(tmp_path, "step1", 0)
+    last = directory / "checkpoints" / "last.pt"
+    weight = load_checkpoint(last)["trainer"]["models"][0]["policy_head.weight"]
+    data = bytearray(last.read_bytes())
+    offset = data.find(weight.numpy().tobytes())
+    assert offset > 0
+    data[offset + 2] ^= 0x10
+    last.write_bytes(bytes(data))
+    before = snapshot(directory)
+    with pytest.raises(ValueError, match=f"^checkpoint {last} is damaged: its sha256 differs"):
+        run_unit("a2c", "step1", "step1", 0, "test", tmp_path, overrides={"num_iterations": 3}, progress=False,
+                 resume=True)
+    assert snapshot(directory) == before
+
+
+@pytest.mark.parametrize("checksum", [False, True], ids=["bare torch file", "checksummed file"])
+def test_a_crafted_pickle_is_refused_in_one_line_and_never_runs(tmp_path, checksum):
+    path, marker = tmp_path / "last.pt", tmp_path / "pwned"
+    buffer = io.BytesIO()
+    torch.save({"format": 1, "trainer": RunsAShellCommand(marker)}, buffer)
+    path.write_bytes(checksummed(buffer.getvalue()) if checksum else buffer.getvalue())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnverifiedCheckpointWarning)
+        with pytest.raises(ValueError) as caught:
+            load_checkpoint(path)
+    assert str(caught.value) == (f"refused: {path} contains code-bearing objects (GLOBAL posix.system); checkpoints "
+                                 f"hold only tensors and plain Python, and loading never runs code")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda data: data[:len(data) // 2], r"is damaged: \d+ bytes after its header, \d+ were written"),
+    (lambda data: data + b"\x00", r"is damaged: \d+ bytes after its header, \d+ were written"),
+    (lambda data: b"junk" + data[4:], "is damaged or not a checkpoint: its first line is not the"),
+    (lambda data: b"", "is damaged or not a checkpoint"),
+    (lambda data: b"PK\x03\x04 but no zip", "is damaged and cannot be loaded: PytorchStreamReader failed"),
+])
+def test_truncated_or_garbled_files_are_one_line_naming_the_file(tmp_path, damage, message):
+    path = tmp_path / "last.pt"
+    save_checkpoint(path, {"format": 1, "ramp": RAMP})
+    path.write_bytes(damage(path.read_bytes()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnverifiedCheckpointWarning)
+        with pytest.raises(ValueError, match=message) as caught:
+            load_checkpoint(path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_checkpoint_from_before_checksums_loads_with_a_warning(tmp_path):
+    path = tmp_path / "final.pt"
+    torch.save({"format": 1, "ramp": RAMP}, path)  # format 1: what earlier versions wrote
+    with pytest.warns(UnverifiedCheckpointWarning, match=f"checkpoint {path} has no checksum .* loaded unverified"):
+        state = load_checkpoint(path)
+    assert torch.equal(state["ramp"], RAMP)
+
+
+def test_a_truncated_config_json_is_named(tmp_path):
+    run_unit("a2c", "step1", "step1", 0, "test", tmp_path, overrides=TINY, progress=False)
+    directory = unit_dir(tmp_path, "step1", 0)
+    config_path = directory / "config.json"
+    config_path.write_text(config_path.read_text()[:40])
+    expected = f"^{config_path} is not valid JSON \\(truncated or edited\\?\\): .* at line \\d+ column \\d+$"
+    with pytest.raises(ValueError, match=expected):
+        read_json(config_path)
+    with pytest.raises(ValueError, match=expected):
+        run_unit("a2c", "step1", "step1", 0, "test", tmp_path, overrides=TINY, progress=False, resume=True)
+    with pytest.raises(ValueError, match=expected):
+        a2c.load_players(directory)
+
+
+def test_non_finite_weights_in_a_finished_run_are_refused_before_playing(tmp_path):
+    run_unit("a2c", "step1", "step1", 0, "test", tmp_path, overrides=TINY, progress=False)
+    directory = unit_dir(tmp_path, "step1", 0)
+    final = directory / "checkpoints" / "final.pt"
+    state = load_checkpoint(final)
+    state["trainer"]["models"][0]["policy_head.bias"][0] = float("nan")  # what a diverged run used to save
+    save_checkpoint(final, state)
+    with pytest.raises(ValueError, match=r"holds NaN or infinite weights \(policy_head.bias\); its training diverged"):
+        a2c.load_players(directory)
+
+
+def test_an_object_array_in_a_ppi_phase_file_names_the_file(tmp_path):
+    store = EpisodeStore(str(tmp_path), {"seed": 0})
+    store.save_phase(0, 0, {"outcomes": np.ones((2, 3), np.uint8), "coplayer_kind": np.zeros(2, np.uint8)})
+    path = tmp_path / "learner_0" / "phase_000.npz"
+    np.savez(path.with_suffix(""), outcomes=np.array([{"code": "x"}, None], dtype=object),
+             coplayer_kind=np.zeros(2, np.uint8))
+    # A crafted manifest that vouches for the crafted file: the hash check passes, the loader must still refuse.
+    manifest_path = tmp_path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["learner_0/phase_000.npz"].update(bytes=path.stat().st_size,
+                                                         sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(DataSetError, match=f"^PPI phase file {path} cannot be read as plain arrays "
+                                           r"\(Object arrays cannot be loaded when allow_pickle=False\)"):
+        EpisodeStore(str(tmp_path), {"seed": 0}).load_phase(0, 0)
