@@ -24,7 +24,7 @@ def fails(capsys, *argv):
 def test_every_flag_of_every_subcommand_has_help():
     parser = build_parser()
     subparsers = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
-    assert set(subparsers.choices) == {"reproduce", "evaluate", "play", "tournament", "sweep"}
+    assert set(subparsers.choices) == {"reproduce", "evaluate", "play", "tournament", "sweep", "pool-stats"}
     for name, subparser in subparsers.choices.items():
         for action in subparser._actions:
             assert action.help, f"{name}: {action.dest} has no help text"
