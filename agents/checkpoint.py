@@ -83,8 +83,8 @@ def read_json(path: Path):
         with open(path) as handle:
             return json.load(handle)
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON (truncated or edited?): {error.msg} at line {error.lineno} "
-                         f"column {error.colno}") from None
+        raise ValueError(f"{path} is not valid JSON (truncated or edited?): {error.msg} (line {error.lineno}, "
+                         f"column {error.colno})") from None
     except UnicodeDecodeError:
         raise ValueError(f"{path} is not valid JSON: it is not UTF-8 text") from None
 

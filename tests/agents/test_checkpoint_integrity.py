@@ -131,7 +131,7 @@ def test_a_truncated_config_json_is_named(tmp_path):
     directory = unit_dir(tmp_path, "step1", 0)
     config_path = directory / "config.json"
     config_path.write_text(config_path.read_text()[:40])
-    expected = f"^{config_path} is not valid JSON \\(truncated or edited\\?\\): .* at line \\d+ column \\d+$"
+    expected = f"^{config_path} is not valid JSON \\(truncated or edited\\?\\): .* \\(line \\d+, column \\d+\\)$"
     with pytest.raises(ValueError, match=expected):
         read_json(config_path)
     with pytest.raises(ValueError, match=expected):
