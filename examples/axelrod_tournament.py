@@ -17,6 +17,7 @@ import argparse
 import tempfile
 
 import axelrod as axl
+import torch
 
 from agents.player_specs import load_run_players, run_folder_of
 from agents.runner import run_unit, unit_dir
@@ -53,7 +54,12 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed of training and tournament")
     parser.add_argument("--out", help="folder for the run trained here (default: a new temporary folder)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    # Why 1: on a small or shared CPU, more torch threads than free cores slowed our runs 2x to 50x (README, Speed).
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1, measured fastest)")
     args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error(f"--threads must be a positive integer, got {args.threads}")
+    torch.set_num_threads(args.threads)
     players = [trained_agent(args)] + zoo_strategies(("tft", "extort2"), payoffs="axelrod")
     players += classic_tournament_strategies()
     tournament = axl.Tournament(players, game=axelrod_game("axelrod"), turns=args.turns,

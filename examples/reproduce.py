@@ -39,17 +39,22 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("experiment", help=f"one of: {', '.join(EXPERIMENTS)}")
     parser.add_argument("--algo", default="a2c", help=f"one of: {', '.join(ALGORITHMS)} (default a2c)")
-    parser.add_argument("--preset", default="cpu-quick", help="cpu-quick, cpu or paper (default cpu-quick)")
+    parser.add_argument("--preset", default="cpu-quick",
+                        help="test, cpu-quick, cpu or paper (default cpu-quick; test: seconds, to check a set-up)")
     parser.add_argument("--seeds", type=int, default=3, help="number of seeds, run as 0..N-1 (default 3)")
     parser.add_argument("--out", default=None, help="output folder (default runs/<experiment>-<algo>-<preset>)")
     parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda")
     parser.add_argument("--resume", action="store_true", help="continue the runs in --out from their checkpoints")
     parser.add_argument("--workers", type=int, default=1, help="runs in parallel processes (default 1)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads per run (default: 1 with workers)")
+    # Why 1: on a small or shared CPU, more torch threads than free cores slowed our runs 2x to 50x (README,
+    # Speed); on a large idle CPU with --workers 1, more may pay: compare train_throughput.py --threads 1 4.
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run (default 1, measured fastest)")
     parser.add_argument("--condition", action="append", help="run only this condition (and its prerequisites)")
     parser.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a hyperparameter")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error(f"--threads must be a positive integer, got {args.threads}")
     out = args.out or f"runs/{args.experiment}-{args.algo}-{args.preset}"
     try:
         summary = run_experiment(

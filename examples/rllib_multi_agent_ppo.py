@@ -11,6 +11,7 @@ against that fixed policy, which RLlib never trains::
 import argparse
 
 import ray
+import torch
 
 from baselines.rllib import ppo_config, train
 
@@ -23,7 +24,12 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=2000, help="agent-steps per training batch")
     parser.add_argument("--seed", type=int, default=0, help="RLlib seed")
     parser.add_argument("--num-cpus", type=int, default=2, help="CPUs of the local Ray")
+    # Why 1: the learner here is a small MLP; Ray already gives its workers OMP_NUM_THREADS=1.
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads of this process (default 1)")
     args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error(f"--threads must be a positive integer, got {args.threads}")
+    torch.set_num_threads(args.threads)
     ray.init(num_cpus=args.num_cpus, include_dashboard=False, logging_level="ERROR", ignore_reinit_error=True)
     config = ppo_config(co_player=args.co_player, max_cycles=args.max_cycles, seed=args.seed,
                         train_batch_size=args.batch, minibatch_size=max(args.max_cycles, args.batch // 4))

@@ -193,7 +193,11 @@ def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         "--players", default=",".join(ZOO_NAMES), help=f"comma-separated zoo names (default: all: {','.join(ZOO_NAMES)})"
     )
     parser.add_argument("--plot", metavar="PATH", help="save heatmaps of the per-round rewards as a PNG (needs matplotlib)")
+    # Why 1: the players' torch ops are [1, 5] rows; more threads only add synchronisation.
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     arguments = parser.parse_args(argv)
+    if arguments.threads < 1:
+        parser.error(f"--threads must be a positive integer, got {arguments.threads}")
     if arguments.episodes < 1:
         parser.error(f"--episodes must be a positive integer, got {arguments.episodes}")
     if arguments.rounds < 1:
@@ -203,6 +207,7 @@ def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> list[Pairing]:
     arguments = parse_arguments(argv)
+    torch.set_num_threads(arguments.threads)
     names = [name.strip() for name in arguments.players.split(",") if name.strip()]
     try:
         results = round_robin(names, arguments.episodes, arguments.rounds, arguments.payoffs, arguments.seed)

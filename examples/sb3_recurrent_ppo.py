@@ -22,10 +22,14 @@ def main(argv=None):
     parser.add_argument("--refresh-every", type=int, default=5, help="mixed pool: rollouts between refreshes")
     parser.add_argument("--seed", type=int, default=0, help="seeds torch, numpy and the envs")
     parser.add_argument("--games", type=int, default=256, help="evaluation games per co-player")
+    # Why 1: on a 2-core machine RecurrentPPO swung between 39 and 607 steps/s with 2 threads, 612-647 with 1.
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1, measured fastest)")
     args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error(f"--threads must be a positive integer, got {args.threads}")
     model = train_recurrent_ppo(args.timesteps, co_player=args.co_player, seed=args.seed, num_envs=args.num_envs,
-                                refresh_every_rollouts=args.refresh_every)
-    rows = evaluation_table(evaluate_sb3(model, seed=args.seed, num_games=args.games))
+                                refresh_every_rollouts=args.refresh_every, threads=args.threads)
+    rows = evaluation_table(evaluate_sb3(model, seed=args.seed, num_games=args.games, threads=args.threads))
     print(f"RecurrentPPO vs {args.co_player}, {args.timesteps} steps, seed {args.seed}")
     if args.co_player == "mixed":
         print(f"co-players drawn: {model.mixed_co_player.counts}, frozen copy refreshed "

@@ -18,9 +18,13 @@ def main(argv=None):
     parser.add_argument("--num-envs", type=int, default=4, help="PettingZoo envs in the SuperSuit vec env")
     parser.add_argument("--seed", type=int, default=0, help="seeds torch, numpy and the env")
     parser.add_argument("--games", type=int, default=256, help="evaluation games per co-player")
+    # Why 1: a small MLP gains nothing from more threads; on 2 cores RecurrentPPO swung 39-607 steps/s with 2.
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1, measured fastest)")
     args = parser.parse_args(argv)
-    model = train_shared_ppo(args.timesteps, seed=args.seed, num_envs=args.num_envs)
-    rows = evaluation_table(evaluate_sb3(model, seed=args.seed, num_games=args.games))
+    if args.threads < 1:
+        parser.error(f"--threads must be a positive integer, got {args.threads}")
+    model = train_shared_ppo(args.timesteps, seed=args.seed, num_envs=args.num_envs, threads=args.threads)
+    rows = evaluation_table(evaluate_sb3(model, seed=args.seed, num_games=args.games, threads=args.threads))
     print(f"shared PPO, {args.timesteps} agent-steps, seed {args.seed}")
     print("| co-player | reward / round | cooperation | co-player reward |\n|---|---|---|---|")
     for row in rows:
