@@ -427,7 +427,7 @@ def run_sweep(
         backend: ``"local"`` (``workers`` processes, ``threads`` torch threads per run) or
             ``"ray"`` (Ray Tune, one trial per point reserving ``threads`` CPUs and
             ``gpus_per_point`` GPUs; ``address``/``num_cpus`` as in :mod:`agents.ray_backend`).
-        resume: continue the sweep in ``out``; without it ``out`` must be new or empty.
+        resume: continue the sweep in ``out`` (which must exist); without it ``out`` must be new or empty.
         sort: metric ranking the table (default: the pool's ``gain_fraction`` if present,
             else the late reward vs TFT, of the last condition).
         heatmap: one or two metrics drawn over the first two grid axes (default as ``sort``'s
@@ -462,6 +462,8 @@ def run_sweep(
                "points": [{"name": point.name, "settings": point.settings} for point in points]}
     _check_request(request, points)
     compared = ("experiment", "algo", "preset", "seeds", "grid", "overrides")
+    if resume and not out.is_dir():  # a mistyped --out must not start a new sweep silently
+        raise ValueError(f"nothing to resume: the sweep folder {out} does not exist; leave out --resume to start it")
     if (out / REQUEST_FILE).is_file() and resume:
         differences = config_differences({key: read_json(out / REQUEST_FILE)[key] for key in compared},
                                          {key: request[key] for key in compared})
