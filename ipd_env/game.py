@@ -29,7 +29,7 @@ Symmetric games are given by ``(R, S, T, P)``; named presets are in
 from __future__ import annotations
 
 import math
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 import numpy as np
 
@@ -42,6 +42,20 @@ NUM_OBSERVATIONS = 5
 OBSERVATION_NAMES = ("START", "CC", "CD", "DC", "DD")
 DEFAULT_NUM_ROUNDS = 100
 AGENTS = ("player_0", "player_1")
+OBS_TYPES = ("one_hot", "discrete")
+RENDER_MODES = ("human", "ansi", "rgb_array")
+#: Largest accepted payoff magnitude: rewards stay finite in float32 (max 3.4e38) and so do
+#: their sums over 10**12 rounds (total rounds of any training run by far), so totals and
+#: means never overflow to inf.
+MAX_ABS_PAYOFF = 1e24
+#: Largest accepted seed: numpy's and Gymnasium's seeding take any non-negative int, torch's
+#: manual_seed 64 bits; 2**63 - 1 fits all three.
+MAX_SEED = 2**63 - 1
+
+# Integer types accepted by the envs' fast action path without calling check_action;
+# anything else (bools, floats, arrays, strings) takes check_action, which accepts it or
+# raises a clear error.
+PLAIN_INTEGER_TYPES = frozenset({int, np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32, np.uint16, np.uint8})
 
 #: Named symmetric games as (R, S, T, P): reward, sucker, temptation, punishment.
 PAYOFF_PRESETS = {
@@ -76,9 +90,53 @@ def symmetric_table(reward: float, sucker: float, temptation: float, punishment:
     return np.stack([row, row.T], axis=-1)
 
 
+_PAYOFF_FORMS = "a preset name, (R, S, T, P), a 2x2 matrix or a 2x2x2 bimatrix of numbers"
+
+
+def number_array(values, name: str, forms: str) -> np.ndarray:
+    """``values`` as float64, refusing anything that is not plain numbers, naming ``name``.
+
+    Booleans and strings are refused even inside a list (numpy would turn ``True`` into 1.0
+    and ``"2"`` into 2.0 without a word); so are ragged nestings and non-numeric arrays.
+    ``forms`` says what would be right, e.g. ``"5 numbers in [0, 1]"``.
+
+    Raises:
+        TypeError: None, a bool, a string entry, an object; ValueError: ragged rows.
+    """
+    if values is None or isinstance(values, (bool, np.bool_, str, bytes, dict, set)):
+        raise TypeError(f"{name} must be {forms}, got {values!r}")
+    if isinstance(values, (list, tuple)):
+        try:
+            entries = np.asarray(values, dtype=object)
+        except ValueError:  # ragged nesting
+            raise ValueError(f"{name} must be {forms}, got the ragged {values!r}") from None
+        for entry in entries.ravel():
+            if isinstance(entry, (list, tuple, np.ndarray)):  # rows of different lengths
+                raise ValueError(f"{name} must be {forms}, got the ragged {values!r}")
+            is_number = isinstance(entry, (int, float, np.integer, np.floating))
+            if isinstance(entry, (bool, np.bool_)) or not is_number:
+                raise TypeError(
+                    f"{name} must be {forms}; entry {entry!r} of type {type(entry).__name__} is not a number "
+                    f"(in {values!r})"
+                )
+        return entries.astype(np.float64)
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(f"{name} must be {forms}, got {values!r}") from error
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be {forms}, got {values!r} of dtype {array.dtype}")
+    return array.astype(np.float64)
+
+
 def _check_finite(table: np.ndarray, given) -> None:
     if not np.all(np.isfinite(table)):
         raise ValueError(f"payoffs must be finite numbers, got {given!r} (contains NaN or inf)")
+    if np.abs(table).max() > MAX_ABS_PAYOFF:
+        raise ValueError(
+            f"payoffs must lie within +-{MAX_ABS_PAYOFF:g} so that rewards and their totals stay finite "
+            f"(float32), got {given!r}; rescale the game"
+        )
 
 
 def make_payoff_table(payoffs: PayoffSpec = "paper") -> np.ndarray:
@@ -92,7 +150,10 @@ def make_payoff_table(payoffs: PayoffSpec = "paper") -> np.ndarray:
     * a 2x2x2 bimatrix ``table[a0][a1] = (reward of player_0, reward of player_1)``.
 
     Raises:
-        ValueError: unknown preset, wrong shape, or a NaN/inf entry.
+        ValueError: unknown preset, wrong shape, a NaN/inf entry or one beyond
+            :data:`MAX_ABS_PAYOFF` in magnitude.
+        TypeError: anything that is not a name or plain numbers (None, booleans,
+            strings inside a list, objects).
     """
     if isinstance(payoffs, str):
         key = payoffs.lower()
@@ -100,13 +161,7 @@ def make_payoff_table(payoffs: PayoffSpec = "paper") -> np.ndarray:
         if key not in PAYOFF_PRESETS:
             raise ValueError(f"unknown payoff preset {payoffs!r}; known presets: {', '.join(preset_names())}")
         return symmetric_table(*PAYOFF_PRESETS[key])
-    try:
-        array = np.asarray(payoffs, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"payoffs must be a preset name, (R, S, T, P), a 2x2 matrix or a 2x2x2 bimatrix of numbers, "
-            f"got {payoffs!r}"
-        ) from error
+    array = number_array(payoffs, "payoffs", _PAYOFF_FORMS)
     _check_finite(array, payoffs)
     if array.shape == (4,):
         return symmetric_table(*array.tolist())
@@ -142,8 +197,12 @@ def symmetric_payoffs(payoffs: PayoffSpec) -> tuple[float, float, float, float]:
 
 
 def check_probabilities(values, name: str = "cooperation probabilities") -> np.ndarray:
-    """Return ``values`` as float64, raising ``ValueError`` if any lies outside [0, 1] or is NaN."""
-    array = np.asarray(values, dtype=np.float64)
+    """Return ``values`` as float64, raising ``ValueError`` if any lies outside [0, 1] or is NaN.
+
+    Raises ``TypeError`` (naming ``name``) for anything but plain numbers: None, booleans,
+    strings, objects.
+    """
+    array = number_array(values, name, "numbers in [0, 1]")
     bad = ~((array >= 0.0) & (array <= 1.0))
     if bad.any():
         offending = array[bad].ravel()[:5].tolist()
@@ -179,6 +238,79 @@ def check_num_rounds(num_rounds) -> int:
     if isinstance(num_rounds, bool) or not isinstance(num_rounds, (int, np.integer)) or num_rounds < 1:
         raise ValueError(f"number of rounds (max_cycles) must be a positive integer, got {num_rounds!r}")
     return int(num_rounds)
+
+
+def check_count(value, name: str) -> int:
+    """Return ``value`` as a Python int if it is a positive integer (Python or numpy), else raise.
+
+    Raises:
+        TypeError: not an integer (floats, bools, strings), naming ``name``.
+        ValueError: an integer below 1, naming ``name``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a positive integer, got {value!r} of type {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return int(value)
+
+
+def check_seed(seed, name: str = "seed") -> Optional[int]:
+    """Return ``seed`` as a Python int (or None), refusing what seeding would misread.
+
+    Accepts None and Python or numpy integers in ``[0, MAX_SEED]``.
+
+    Raises:
+        TypeError: a bool (``True`` would silently be seed 1), float, string or other object.
+        ValueError: an integer below 0 or above :data:`MAX_SEED`.
+    """
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name} must be None or an integer in [0, 2**63 - 1], got {seed!r} of type {type(seed).__name__}")
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"{name} must be None or an integer in [0, 2**63 - 1], got {seed}")
+    return int(seed)
+
+
+def check_flag(value, name: str) -> bool:
+    """Return ``value`` as a bool if it is True or False (numpy bools too), else raise ``TypeError``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_obs_type(obs_type: str) -> str:
+    """Return ``obs_type`` if it is one of :data:`OBS_TYPES`, else raise ``ValueError``."""
+    if not isinstance(obs_type, str) or obs_type not in OBS_TYPES:
+        raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
+    return obs_type
+
+
+def check_render_mode(render_mode: Optional[str]) -> Optional[str]:
+    """Return ``render_mode`` if it is None or one of :data:`RENDER_MODES`, else raise ``ValueError``."""
+    if render_mode is not None and (not isinstance(render_mode, str) or render_mode not in RENDER_MODES):
+        raise ValueError(f"render_mode must be None or one of {RENDER_MODES}, got {render_mode!r}")
+    return render_mode
+
+
+def format_round(round_number, max_cycles, joint, rewards, totals, names) -> str:
+    """The text of ``render()``: round, both actions, this round's rewards, running totals.
+
+    Args:
+        round_number: rounds played so far.
+        max_cycles: rounds per episode.
+        joint: ``2 * a0 + a1`` of the last round, or None before the first round.
+        rewards: the last round's ``(reward_0, reward_1)``, or None before the first round.
+        totals: summed ``(reward_0, reward_1)`` since reset.
+        names: how to call the two players.
+    """
+    totals_text = f"totals {names[0]} {totals[0]:g}, {names[1]} {totals[1]:g}"
+    if joint is None:
+        return f"round 0/{max_cycles}: no round played yet | {totals_text}"
+    return (
+        f"round {round_number}/{max_cycles}: {names[0]} {ACTION_NAMES[joint // 2]}, {names[1]} {ACTION_NAMES[joint % 2]}"
+        f" | rewards {rewards[0]:g}, {rewards[1]:g} | {totals_text}"
+    )
 
 
 def gtft_generosity(payoffs: PayoffSpec = "paper") -> float:

@@ -132,62 +132,26 @@ from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
-from ipd_env.game import (
-    ACTION_NAMES,
+from ipd_env.game import (  # OBS_TYPES, RENDER_MODES and the check_* names are re-exported here
     AGENTS,
     DEFAULT_NUM_ROUNDS,
     NUM_ACTIONS,
     NUM_OBSERVATIONS,
+    OBS_TYPES,
+    PLAIN_INTEGER_TYPES,
+    RENDER_MODES,
     START,
     PayoffSpec,
     check_action,
     check_num_rounds,
+    check_obs_type,
+    check_render_mode,
+    check_seed,
     first_person_payoffs,
+    format_round,
     make_payoff_table,
 )
 from ipd_env.render import GameLayout, render_game, total_range
-
-OBS_TYPES = ("one_hot", "discrete")
-RENDER_MODES = ("human", "ansi", "rgb_array")
-
-# Integer types accepted without the full check_action call; anything else (bools,
-# floats, arrays, strings) takes the slow path, which accepts it or raises a clear error.
-_PLAIN_INTEGER_TYPES = frozenset({int, np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32, np.uint16, np.uint8})
-
-
-def check_obs_type(obs_type: str) -> str:
-    """Return ``obs_type`` if it is one of :data:`OBS_TYPES`, else raise ``ValueError``."""
-    if obs_type not in OBS_TYPES:
-        raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
-    return obs_type
-
-
-def check_render_mode(render_mode: Optional[str]) -> Optional[str]:
-    """Return ``render_mode`` if it is None or one of :data:`RENDER_MODES`, else raise ``ValueError``."""
-    if render_mode is not None and render_mode not in RENDER_MODES:
-        raise ValueError(f"render_mode must be None or one of {RENDER_MODES}, got {render_mode!r}")
-    return render_mode
-
-
-def format_round(round_number, max_cycles, joint, rewards, totals, names) -> str:
-    """The text of ``render()``: round, both actions, this round's rewards, running totals.
-
-    Args:
-        round_number: rounds played so far.
-        max_cycles: rounds per episode.
-        joint: ``2 * a0 + a1`` of the last round, or None before the first round.
-        rewards: the last round's ``(reward_0, reward_1)``, or None before the first round.
-        totals: summed ``(reward_0, reward_1)`` since reset.
-        names: how to call the two players.
-    """
-    totals_text = f"totals {names[0]} {totals[0]:g}, {names[1]} {totals[1]:g}"
-    if joint is None:
-        return f"round 0/{max_cycles}: no round played yet | {totals_text}"
-    return (
-        f"round {round_number}/{max_cycles}: {names[0]} {ACTION_NAMES[joint // 2]}, {names[1]} {ACTION_NAMES[joint % 2]}"
-        f" | rewards {rewards[0]:g}, {rewards[1]:g} | {totals_text}"
-    )
-
 
 class IPDParallelEnv(ParallelEnv):
     """The Iterated Prisoner's Dilemma as a PettingZoo ``ParallelEnv`` (see the module docstring).
@@ -283,6 +247,7 @@ class IPDParallelEnv(ParallelEnv):
         Returns:
             ``(observations, infos)``: START observations and ``{"round": 0}`` per agent.
         """
+        seed = check_seed(seed)
         if seed is not None:
             for index, agent in enumerate(AGENTS):
                 self.action_spaces[agent].seed(seed + index)
@@ -330,9 +295,9 @@ class IPDParallelEnv(ParallelEnv):
                 raise KeyError
         except (KeyError, TypeError, IndexError):
             self._raise_bad_action_dict(actions)
-        if not (action_0.__class__ in _PLAIN_INTEGER_TYPES and (action_0 == 0 or action_0 == 1)):
+        if not (action_0.__class__ in PLAIN_INTEGER_TYPES and (action_0 == 0 or action_0 == 1)):
             action_0 = check_action("player_0", action_0)
-        if not (action_1.__class__ in _PLAIN_INTEGER_TYPES and (action_1 == 0 or action_1 == 1)):
+        if not (action_1.__class__ in PLAIN_INTEGER_TYPES and (action_1 == 0 or action_1 == 1)):
             action_1 = check_action("player_1", action_1)
 
         outcome = self._outcomes[action_0][action_1]
@@ -429,13 +394,32 @@ class IPDParallelEnv(ParallelEnv):
 parallel_env = IPDParallelEnv
 
 
+class _CheckedParallelToAEC(parallel_to_aec_wrapper):
+    """PettingZoo's ``parallel_to_aec_wrapper`` that checks each action at the step that gives it.
+
+    The plain wrapper only stores ``player_0``'s action and hands both to the parallel env
+    at ``player_1``'s step, so a bad ``player_0`` action would surface one step late,
+    blamed on nobody in particular and leaving the round half played. Here it raises at
+    once and the env is unchanged, so a corrected action can follow.
+    """
+
+    def step(self, action) -> None:
+        agent = getattr(self, "agent_selection", None)  # None before the first reset: the wrapper says so
+        live = agent is not None and not (self.terminations[agent] or self.truncations[agent])
+        if live and not (action.__class__ in PLAIN_INTEGER_TYPES and (action == 0 or action == 1)):
+            check_action(agent, action)
+        super().step(action)
+
+
 def raw_env(**kwargs) -> AECEnv:
-    """The AEC env without wrappers (``parallel_to_aec_wrapper``); arguments as :class:`IPDParallelEnv`.
+    """The AEC env without PettingZoo's order wrapper; arguments as :class:`IPDParallelEnv`.
 
     Within a round ``player_0`` acts first, then ``player_1``; the round is played when
-    both have acted, so neither sees the other's choice before making its own.
+    both have acted, so neither sees the other's choice before making its own. Each
+    action is checked at its own step (a bad ``player_0`` action raises at ``player_0``'s
+    step, and the env stays as it was).
     """
-    return parallel_to_aec_wrapper(IPDParallelEnv(**kwargs))
+    return _CheckedParallelToAEC(IPDParallelEnv(**kwargs))
 
 
 def env(**kwargs) -> AECEnv:

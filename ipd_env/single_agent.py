@@ -7,6 +7,7 @@ Registered at ``import ipd_env`` as ``ipd_env/IPDvsCoPlayer-v0``::
 """
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable, Optional, Union
 
 import gymnasium
@@ -20,14 +21,18 @@ from ipd_env.game import (
     NUM_ACTIONS,
     NUM_OBSERVATIONS,
     START,
+    PLAIN_INTEGER_TYPES,
     PayoffSpec,
     check_action,
     check_num_rounds,
+    check_obs_type,
     check_probabilities,
+    check_render_mode,
+    check_seed,
     first_person_payoffs,
+    format_round,
     make_payoff_table,
 )
-from ipd_env.ipd import _PLAIN_INTEGER_TYPES, check_obs_type, check_render_mode, format_round
 from ipd_env.render import GameLayout, render_game, total_range
 
 POOL_NAMES = ("pool", "uniform")
@@ -108,8 +113,12 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
       policy each episode; a zoo name (``"tft"``, ``"alld"``, ``"extort2"``, ..., see
       ``baselines.tabular.make_player``); five cooperation probabilities
       (start, CC, CD, DC, DD); any object with the player interface (``reset(num_games,
-      generator)``, ``act(observation [1, 5], reward [1]) -> [1]``), reset every episode;
-      or a callable ``f(generator: torch.Generator) -> player`` called every episode.
+      generator)``, ``act(observation [1, 5], reward [1]) -> [1]`` int64), reset every
+      episode and *deep-copied when the env is made*, so that envs never share its state
+      (``gymnasium.make_vec(..., co_player=player, vectorization_mode="sync")`` gives each
+      sub-env its own copy: a Grim Trigger provoked in one game stays friendly in the
+      others); or a callable ``f(generator: torch.Generator) -> player`` called every
+      episode (use it to build the player yourself, e.g. to share it on purpose).
     * ``payoffs``: any spec of :func:`ipd_env.game.make_payoff_table`; default ``"paper"``.
     * ``max_cycles``: rounds per episode; default 100.
     * ``obs_type``: ``"one_hot"`` or ``"discrete"``.
@@ -191,9 +200,14 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
                 return ("pool", None)
             return ("player", make_player(co_player, payoffs))  # an unknown name fails here
         if hasattr(co_player, "reset") and hasattr(co_player, "act"):
-            return ("player", co_player)
+            return ("player", copy.deepcopy(co_player))  # one per env: its state is this env's alone
         if isinstance(co_player, (list, tuple, np.ndarray, torch.Tensor)):
-            return ("player", MemoryOnePlayer(co_player))
+            if not isinstance(co_player, torch.Tensor):
+                co_player = check_probabilities(co_player, "co_player's cooperation probabilities")
+            try:
+                return ("player", MemoryOnePlayer(co_player))
+            except ValueError as error:  # e.g. a wrong shape: say which argument it was
+                raise ValueError(f"co_player: {error}") from None
         if callable(co_player):
             return ("factory", co_player)
         raise TypeError(
@@ -250,12 +264,17 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         action = self._co_player.act(observation, reward)
         if not isinstance(action, torch.Tensor) or action.shape != (1,):
             raise ValueError(f"co-player {self._co_player_name!r} must return actions of shape [1], got {action!r}")
+        if action.dtype == torch.bool or action.is_floating_point() or action.is_complex():
+            raise TypeError(
+                f"co-player {self._co_player_name!r} must return integer actions 0 (cooperate) / 1 (defect), "
+                f"got {action!r}"
+            )
         return check_action(f"player_1 ({self._co_player_name})", int(action[0]))
 
     # ------------------------------------------------------------------ API
     def reset(self, *, seed: Optional[int] = None, options: Optional[dict] = None):
         """Draw a co-player and start an episode; returns ``(observation, info)``."""
-        super().reset(seed=seed)
+        super().reset(seed=check_seed(seed))
         self._draw_co_player()
         self._round = 0
         self._running = True
@@ -287,7 +306,7 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
             raise RuntimeError(
                 f"step() called after the episode ended ({self._round} rounds played); call reset()"
             )
-        if action.__class__ in _PLAIN_INTEGER_TYPES and (action == 0 or action == 1):
+        if action.__class__ in PLAIN_INTEGER_TYPES and (action == 0 or action == 1):
             action = int(action)
         else:
             action = check_action("player_0", action)

@@ -23,12 +23,15 @@ from ipd_env.game import (
     NUM_OBSERVATIONS,
     START,
     PayoffSpec,
+    check_count,
     check_num_rounds,
+    check_obs_type,
     check_probabilities,
+    check_render_mode,
+    check_seed,
     first_person_payoffs,
     make_payoff_table,
 )
-from ipd_env.ipd import check_obs_type, check_render_mode
 from ipd_env.single_agent import POOL_NAMES, learner_observation_space
 
 
@@ -62,8 +65,7 @@ class IPDvsCoPlayerVectorEnv(VectorEnv):
         opponent_id: bool = False,
         render_mode: Optional[str] = None,
     ):
-        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
-            raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+        num_envs = check_count(num_envs, "num_envs")
         if check_render_mode(render_mode) is not None:
             raise ValueError(f"IPDvsCoPlayerVectorEnv does not render; render_mode must be None, got {render_mode!r}")
         if not isinstance(opponent_id, (bool, np.bool_)):
@@ -113,7 +115,7 @@ class IPDvsCoPlayerVectorEnv(VectorEnv):
         elif isinstance(co_player, (list, tuple, np.ndarray, torch.Tensor)):
             if isinstance(co_player, torch.Tensor):
                 co_player = co_player.detach().cpu().numpy()
-            probabilities = check_probabilities(co_player)
+            probabilities = check_probabilities(co_player, "co_player's cooperation probabilities")
         else:
             raise TypeError(
                 f"IPDvsCoPlayerVectorEnv plays memory-1 co-players only ('pool', a zoo name, a MemoryOnePlayer or "
@@ -153,7 +155,7 @@ class IPDvsCoPlayerVectorEnv(VectorEnv):
 
     def reset(self, *, seed: Optional[int] = None, options: Optional[dict] = None):
         """Start new episodes in every env; returns ``(observations [N, ...], infos)``."""
-        super().reset(seed=seed)
+        super().reset(seed=check_seed(seed))
         self._start_episodes()
         self._has_reset = True
         return self._observations(), {}
@@ -162,11 +164,11 @@ class IPDvsCoPlayerVectorEnv(VectorEnv):
         """Play one round in every env; ``actions`` ``[N]`` integers 0 (cooperate) or 1 (defect)."""
         if not self._has_reset:
             raise RuntimeError("step() called before reset(); call reset() to start the episodes")
+        actions = self._check_actions(actions)  # also on the autoreset step, which ignores them: never silent
         if self._round >= self.max_cycles:  # next-step autoreset after the last round
             self._start_episodes()
             zeros = np.zeros(self.num_envs, dtype=bool)
             return self._observations(), np.zeros(self.num_envs, dtype=np.float32), zeros, zeros.copy(), {}
-        actions = self._check_actions(actions)
         cooperate = self._probabilities[self._rows, self._co_player_observation_index]
         co_player_actions = (self.np_random.random(self.num_envs) >= cooperate).astype(np.int64)
         joint = 2 * actions + co_player_actions

@@ -1,8 +1,8 @@
 """Batched IPD: ``num_games`` games stepped at once as torch tensors, on CPU or CUDA.
 
 The same rules as the PettingZoo env (payoffs, encoding and horizon from
-:mod:`ipd_env.game`); ``tests/ipd_env/test_vector.py`` steps both side by side. This is
-the env that training uses: the mixed pool, A2C and PPI all step it.
+:mod:`ipd_env.game`); ``tests/ipd_env/test_vector_equivalence.py`` steps both side by
+side. This is the env that training uses: the mixed pool, A2C and PPI all step it.
 
 Two ways to step:
 
@@ -11,6 +11,9 @@ Two ways to step:
 * :meth:`IPDVectorEnv.step_indices`: the hot path, actions ``[2, num_games]`` in,
   observation indices ``[2, num_games]`` int64 and rewards ``[2, num_games]`` out.
 
+Every step returns fresh tensors: an observation kept from one step is never changed by
+the next.
+
 All games start together and end together after ``num_rounds`` rounds (truncation,
 as in the PettingZoo env); stepping a finished batch raises until :meth:`reset`.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 from typing import Mapping, Optional, Union
 
+import numpy as np
 import torch
 
 from ipd_env.game import (
@@ -25,7 +29,10 @@ from ipd_env.game import (
     DEFAULT_NUM_ROUNDS,
     NUM_OBSERVATIONS,
     START,
+    check_count,
+    check_flag,
     check_num_rounds,
+    check_seed,
     first_person_payoffs,
     make_payoff_table,
 )
@@ -37,11 +44,13 @@ class IPDVectorEnv:
     """``num_games`` IPD games between ``player_0`` and ``player_1`` as tensors.
 
     Args:
-        num_games: games stepped in parallel (N).
+        num_games: games stepped in parallel (N), a Python or numpy integer >= 1.
         payoffs: preset name, (R, S, T, P), 2x2 or 2x2x2 (see ``make_payoff_table``).
         num_rounds: rounds per episode (the PettingZoo env's ``max_cycles``).
         device: torch device of every tensor in and out.
-        dtype: float dtype of observations and rewards.
+        dtype: floating dtype of observations and rewards (an integer dtype would
+            truncate fractional payoffs, so it is refused; so is a dtype in which the
+            payoffs overflow, e.g. float16 beyond 65504).
         validate_actions: check every step that actions are integer 0/1 of shape [N]
             (a reduction per step; turn off only in measured hot loops that build their
             actions from valid sampling).
@@ -60,17 +69,23 @@ class IPDVectorEnv:
         dtype: torch.dtype = torch.float32,
         validate_actions: bool = True,
     ):
-        if isinstance(num_games, bool) or not isinstance(num_games, int) or num_games < 1:
-            raise ValueError(f"num_games must be a positive integer, got {num_games!r}")
+        num_games = check_count(num_games, "num_games")
         self.num_games = num_games
         self.num_rounds = check_num_rounds(num_rounds)
-        self.device = torch.device(device)
+        try:
+            self.device = torch.device(device)
+        except (RuntimeError, TypeError) as error:
+            raise ValueError(f"device must be a torch device such as 'cpu' or 'cuda:0', got {device!r}") from error
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise TypeError(f"dtype must be a floating torch dtype (e.g. torch.float32), got {dtype!r}")
         self.dtype = dtype
-        self.validate_actions = validate_actions
+        self.validate_actions = check_flag(validate_actions, "validate_actions")
         self.payoff_table = make_payoff_table(payoffs)
         own_frame = first_person_payoffs(self.payoff_table)  # [player, own, other]
         # reward_lookup[player, 2 * a0 + a1]: reward of each player for the joint action.
         lookup = torch.tensor(own_frame, dtype=dtype)
+        if not bool(torch.isfinite(lookup).all()):
+            raise ValueError(f"payoffs {payoffs!r} overflow dtype {dtype}; use torch.float32 or rescale the game")
         self._reward_lookup = torch.stack(
             [lookup[0].reshape(4), lookup[1].transpose(0, 1).reshape(4)], dim=0
         ).to(self.device)
@@ -93,11 +108,13 @@ class IPDVectorEnv:
     def reset(self, seed: Optional[int] = None) -> dict[str, torch.Tensor]:
         """Start new episodes; returns the START one-hot ``[N, 5]`` per agent.
 
-        The game itself is deterministic; ``seed`` is accepted for API symmetry.
+        The game itself is deterministic; ``seed`` is accepted for API symmetry and checked
+        as everywhere else (None or an integer in [0, 2**63 - 1]).
         """
+        check_seed(seed)
         self.round = 0
         self._needs_reset = False
-        self.observation_index.fill_(START)
+        self.observation_index = torch.full((2, self.num_games), START, dtype=torch.int64, device=self.device)
         return self._observations()
 
     def _observations(self) -> dict[str, torch.Tensor]:
@@ -122,9 +139,13 @@ class IPDVectorEnv:
     def step_indices(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Play one round from joint actions ``[2, N]`` int (row 0 = player_0).
 
+        Args:
+            actions: a ``[2, N]`` integer tensor (moved to ``device`` if elsewhere), or
+                anything ``torch.as_tensor`` turns into one (nested lists, numpy arrays).
+
         Returns:
             observation indices ``[2, N]`` int64 (first-person, row i for player i) and
-            rewards ``[2, N]`` of ``dtype``.
+            rewards ``[2, N]`` of ``dtype``, both new tensors (later steps never change them).
         """
         if self._needs_reset:
             raise RuntimeError("IPDVectorEnv.step called before reset(); call reset() first")
@@ -132,19 +153,36 @@ class IPDVectorEnv:
             raise RuntimeError(
                 f"IPDVectorEnv.step called after the episode ended (all {self.num_rounds} rounds played); call reset()"
             )
+        if not isinstance(actions, torch.Tensor):
+            actions = self._as_tensor(actions, "actions")
         if actions.device != self.device:
             actions = actions.to(self.device)
         if self.validate_actions:
             self._check(actions)
         own, other = actions[0], actions[1]
-        observation_0, observation_1 = self.observation_index[0], self.observation_index[1]
-        # First-person indices written in place (no temporaries): 1 + 2 * own + other for
+        # A new [2, N] buffer per step (one allocation, no copy), so that the indices handed
+        # out last step stay as they were; written in place: 1 + 2 * own + other for
         # player_0, and with own and other swapped for player_1.
+        observation_index = torch.empty((2, self.num_games), dtype=torch.int64, device=self.device)
+        observation_0, observation_1 = observation_index[0], observation_index[1]
         torch.add(other, own, alpha=2, out=observation_0).add_(1)
         torch.add(own, other, alpha=2, out=observation_1).add_(1)
         rewards = self._reward_by_observation.gather(1, observation_0.unsqueeze(0).expand(2, -1))
+        self.observation_index = observation_index
         self.round += 1
-        return self.observation_index, rewards
+        return observation_index, rewards
+
+    def _as_tensor(self, values, name: str) -> torch.Tensor:
+        """``values`` (a list, numpy array or scalar) as a tensor on ``device``, or a TypeError naming ``name``."""
+        if isinstance(values, np.ndarray) and values.dtype == object:
+            raise TypeError(f"{name} must be integers 0 (cooperate) / 1 (defect), got an object array {values!r}")
+        try:
+            return torch.as_tensor(values, device=self.device)
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise TypeError(
+                f"{name} must be an integer tensor, numpy array or list of 0 (cooperate) / 1 (defect), "
+                f"got {type(values).__name__}: {values!r}"
+            ) from error
 
     def step(self, actions: ActionsLike):
         """PettingZoo-shaped step over the batch.
@@ -165,9 +203,16 @@ class IPDVectorEnv:
                 raise KeyError(
                     f"actions must have exactly the agents {list(AGENTS)}; missing {missing}, unknown {extra}"
                 )
-            actions = torch.stack([torch.as_tensor(actions[agent], device=self.device) for agent in AGENTS])
+            rows = [self._as_tensor(actions[agent], f"actions[{agent!r}]") for agent in AGENTS]
+            for agent, row in zip(AGENTS, rows):
+                if tuple(row.shape) != (self.num_games,):
+                    raise ValueError(
+                        f"actions[{agent!r}] must have shape [{self.num_games}] (one action per game), "
+                        f"got {tuple(row.shape)}"
+                    )
+            actions = torch.stack(rows)
         else:
-            actions = torch.as_tensor(actions, device=self.device)
+            actions = self._as_tensor(actions, "actions")
         _, rewards = self.step_indices(actions)
         done = self.done
         terminations = torch.zeros(self.num_games, dtype=torch.bool, device=self.device)
