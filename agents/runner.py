@@ -126,13 +126,18 @@ def check_resume_target(out: Union[str, Path], resume: bool) -> None:
                          f"start a new run there")
 
 
-def check_finite(trainer, metrics: dict, unit: int) -> None:
-    """Raise :class:`NonFiniteTrainingError` if a metric of ``unit`` or a value of the trainer's state is NaN or inf."""
+def check_finite(trainer, metrics: dict, unit: int, with_state: bool) -> None:
+    """Raise :class:`NonFiniteTrainingError` if a metric of ``unit`` is NaN or inf, or, with
+    ``with_state`` (before a checkpoint is written), any value of the trainer's state.
+
+    The state is scanned only before checkpoints (~8 ms for a cpu-quick A2C state on a busy
+    core, ~1% of an iteration): weights that become NaN make the next unit's losses NaN anyway.
+    """
     config = getattr(trainer, "config", None)
     for key, value in metrics.items():
         if not math.isfinite(float(value)):
             raise diverged(config, trainer.unit_name, unit, f"{key} is {float(value)}")
-    where = first_non_finite(trainer.state_dict())
+    where = first_non_finite(trainer.state_dict()) if with_state else None
     if where is not None:
         raise diverged(config, trainer.unit_name, unit, f"the trainer's state holds NaN or inf ({where})")
 
@@ -249,7 +254,8 @@ def run_unit(
                         raise
                     raise diverged(getattr(trainer, "config", None), trainer.unit_name, unit,
                                    "an optimiser step overflowed float32") from None
-                check_finite(trainer, metrics, unit)
+                saving = (unit + 1) % trainer.checkpoint_every == 0 or unit + 1 == trainer.num_units
+                check_finite(trainer, metrics, unit, with_state=saving)
             except NonFiniteTrainingError as error:
                 kept = (f"the last good checkpoint, {last_path} ({saved_units} {trainer.unit_name}s), was kept"
                         if saved_units else "no checkpoint had been written yet")
@@ -264,7 +270,7 @@ def run_unit(
             if bar is not None:
                 bar.set_postfix(_postfix(metrics), refresh=False)
                 bar.update(1)
-            if (unit + 1) % trainer.checkpoint_every == 0 or unit + 1 == trainer.num_units:
+            if saving:
                 saved_units = unit + 1
                 save_checkpoint(last_path, {"format": CHECKPOINT_FORMAT, "config": config, "history": history,
                                             "wall_time_s": row["wall_time_s"], "trainer": trainer.state_dict()})
