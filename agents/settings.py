@@ -17,13 +17,13 @@ The dataclass's ``__post_init__`` runs :func:`check_settings`, so ``--set`` over
 presets, sweeps, ``config.json`` read back and the Python API all pass the same check.
 What the annotation means:
 
-| annotation | accepted |
-|---|---|
-| ``int`` | an integer (``3``; not ``3.0``, not ``True``); numpy integers too |
-| ``float`` | a finite number (ints accepted, stored as float); NaN, inf, ``1e400`` (JSON reads it as inf) and anything beyond float32's range (``1e39``: training computes in float32) refused |
-| ``bool`` | ``True`` or ``False`` only (not ``1``, ``"true"``, ``"maybe"``) |
-| ``str`` | a string; which strings is the config's own check |
-| other | not checked here (lists such as ``payoffs``: the config's own check) |
+* ``int``: an integer (``3``; not ``3.0``, not ``True``); numpy integers too;
+* ``float``: a finite number (ints accepted, stored as float); NaN, inf, ``1e400`` (JSON
+  reads it as inf) and anything beyond float32's range (``1e39``: training computes in
+  float32) refused;
+* ``bool``: ``True`` or ``False`` only (not ``1``, ``"true"``, ``"maybe"``);
+* ``str``: a string; which strings is the config's own check;
+* anything else (lists such as ``payoffs``): the config's own check.
 
 ``Optional[X]`` also accepts None. Values are stored back as plain Python (numpy scalars
 become ``int`` / ``float`` / ``bool``), so ``config.json`` stays JSON. An error is one line
