@@ -36,7 +36,8 @@ import torch
 from ipd_env.game import START, first_person_payoffs, make_payoff_table
 
 MANIFEST = "manifest.json"
-COPLAYER_KINDS = ("tabular", "learner", "frozen", "random")
+#: Name of each ``coplayer_kind`` code, indexed by the code: agents.pool.KIND_LEARNER/TABULAR/FROZEN = 0/1/2, collect.KIND_RANDOM = 3.
+COPLAYER_KINDS = ("learner", "tabular", "frozen", "random")
 
 
 class DataSetError(ValueError):
