@@ -394,7 +394,8 @@ def command_sweep(args) -> int:
                       overrides=parse_overrides(args.set), backend=args.backend, resume=args.resume,
                       workers=args.workers, threads=args.threads, device=args.device, sort=args.sort,
                       heatmap=args.heatmap.split(",") if args.heatmap else None, progress=not args.quiet,
-                      plots=not args.no_plot, address=args.address, num_cpus=args.num_cpus)
+                      plots=not args.no_plot, address=args.address, num_cpus=args.num_cpus,
+                      gpus_per_point=args.gpus_per_point)
     print(Path(sweep["table"]).read_text(), end="")
     print(f"\nsweep:   {out / 'sweep.json'} (table: {out / 'sweep.md'})")
     if "heatmap" in sweep:
@@ -556,6 +557,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--device", default="cpu", type=torch_device, help="torch device for training (default cpu)")
     sweep.add_argument("--address", help="Ray cluster address (needs --backend ray); default: a local Ray")
     sweep.add_argument("--num-cpus", type=positive_int, help="CPUs of the local Ray (default: all of this machine)")
+    sweep.add_argument("--gpus-per-point", type=non_negative_float, default=0.0, help="Ray backend: GPUs each "
+                       "point's trial reserves, fractions allowed (e.g. 0.5 with --device cuda); default 0")
     sweep.add_argument("--no-plot", action="store_true", help="no per-point plots and no heatmaps")
     sweep.add_argument("--quiet", action="store_true", help="no progress bars")
     sweep.set_defaults(handler=command_sweep)

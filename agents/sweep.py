@@ -451,6 +451,9 @@ def run_sweep(
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if address is not None and backend != "ray":
         raise ValueError("--address needs --backend ray")
+    if backend == "ray" and str(device).startswith("cuda") and not gpus_per_point > 0:
+        # Ray hides the GPUs from a trial that reserved none (CUDA_VISIBLE_DEVICES is emptied).
+        raise ValueError(f"--device {device} on Ray needs GPUs reserved per trial: --gpus-per-point > 0 (e.g. 0.5)")
     if heatmap is not None and not 1 <= len(heatmap) <= 2:
         raise ValueError(f"--heatmap takes one or two metrics (A,B), got {len(heatmap)}: {', '.join(heatmap)}")
     grid = parse_grid(grid) if not isinstance(grid, dict) else grid

@@ -95,7 +95,8 @@ def test_bad_sweep_arguments_are_refused_before_anything_is_written(tmp_path, lo
              (dict(heatmap=["a", "b", "c"]), "--heatmap takes one or two metrics"),
              (dict(algo="dqn"), "unknown algorithm 'dqn'"),
              (dict(seeds=0), "number of seeds must be >= 1"),
-             (dict(resume=True), "nothing to resume: the sweep folder .* does not exist")]
+             (dict(resume=True), "nothing to resume: the sweep folder .* does not exist"),
+             (dict(backend="ray", device="cuda"), "--device cuda on Ray needs GPUs reserved per trial")]
     for change, message in cases:
         with pytest.raises(ValueError, match=message):
             run_sweep(out=out, **{**SWEEP, **change})
