@@ -172,7 +172,8 @@ class NonFiniteTrainingError(ValueError):
 
 
 def diverged(config, unit_name: str, unit: int, what: str) -> NonFiniteTrainingError:
-    """The error for a run that stopped being finite in ``unit`` (0-based); ``what`` says how (``"loss/policy is nan"``).
+    """The error for a run that stopped being finite in ``unit`` (0-based); ``what`` says how
+    (``"loss/policy is nan"``).
 
     Names the settings to lower: ``config.DIVERGENCE_SETTINGS`` (e.g. ``("learning_rate",
     "reward_scale")``) with their current values, or the learning rate when the config has none.

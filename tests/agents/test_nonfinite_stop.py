@@ -1,4 +1,5 @@
-"""A run whose losses or weights stop being finite stops in that unit, says what to lower, and keeps the last good checkpoint."""
+"""A run whose losses or weights stop being finite stops in that unit, says what to lower, and keeps its
+last good checkpoint."""
 import math
 
 import pytest
