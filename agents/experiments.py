@@ -29,8 +29,9 @@ from typing import Optional, Sequence
 
 from agents.pool import check_pool_mode
 
-#: Preset names every algorithm provides (an algorithm may add test-only presets).
-PRESET_NAMES = ("cpu-quick", "cpu", "paper")
+#: Preset names every algorithm provides, smallest first: ``test`` (seconds, tiny models: checks a
+#: set-up end to end, its numbers mean nothing), ``cpu-quick``, ``cpu``, ``paper``.
+PRESET_NAMES = ("test", "cpu-quick", "cpu", "paper")
 
 
 @dataclass(frozen=True)
