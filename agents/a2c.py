@@ -61,7 +61,21 @@ class A2CConfig:
     gae_lambda: float = setting(1.0, at_least=0, at_most=1)
     """lambda of TD(lambda) / GAE, in [0, 1]."""
     entropy_coef: float = setting(0.01, at_least=0)
-    """weight of the entropy bonus."""
+    """weight of the entropy bonus (Table 2); the coefficient of every iteration when
+    ``entropy_schedule`` is ``"constant"``."""
+    entropy_schedule: str = "constant"
+    """the entropy coefficient over training (**ours**; the paper keeps it constant):
+    ``"constant"`` = ``entropy_coef`` throughout; ``"linear:START,END,ITERS"`` = START at
+    iteration 0, linearly to END at iteration ITERS, END after; ``"linear:START,END,FROM,TO"``
+    = START until iteration FROM, linearly to END at TO, END after ("keep exploring, then
+    anneal"). Logged per iteration as the metric ``entropy_coef``."""
+    entropy_floor: float = setting(0.0, at_least=0)
+    """the entropy coefficient never goes below this (any schedule)."""
+    advantage_averaging: str = "mean"
+    """how the advantage-weighted policy loss and the entropy bonus are averaged:
+    ``"mean"`` = mean over all ``T * B`` (round, game) entries (ours so far; the paper does
+    not say); ``"sum_rounds"`` = sum over the rounds of an episode, mean over games (the
+    per-episode objective: T times the gradient of ``"mean"``; the value loss stays a mean)."""
     value_coef: float = setting(0.5, at_least=0)
     """weight of the squared value error."""
     reward_scale: float = setting(0.02, above=0)
@@ -84,6 +98,15 @@ class A2CConfig:
     :func:`baselines.incontext.parse_pool`."""
     checkpoint_every: int = setting(10, at_least=1)
     """write the resumable checkpoint every this many iterations."""
+    eval_every: int = setting(0, at_least=0)
+    """evaluate the learners (late-episode play against the classics and the other learner,
+    the pool set's gain) after every this many iterations; 0 = automatic, so that about 25
+    evaluations fall in a run (``max(1, num_iterations // 25)``). The last iteration is
+    always evaluated. Evaluation draws from its own generator: training is unchanged."""
+    eval_pool_size: int = setting(1024, at_least=1)
+    """co-players of the pool evaluation set (one game each), in-training and final."""
+    eval_games: int = setting(32, at_least=1)
+    """in-training evaluation games against each classic and against the other learner."""
 
     #: what to lower when training diverges (non-finite loss or weights).
     DIVERGENCE_SETTINGS = ("learning_rate", "reward_scale", "entropy_coef", "value_coef")
@@ -96,6 +119,10 @@ class A2CConfig:
             self.pool = parse_pool(self.pool, self.payoffs).spec
         except ValueError as error:
             raise ValueError(f"a2c setting pool: {error}") from None
+        parse_entropy_schedule(self.entropy_schedule)
+        if self.advantage_averaging not in ADVANTAGE_AVERAGING:
+            raise ValueError(f"advantage_averaging must be one of {', '.join(map(repr, ADVANTAGE_AVERAGING))}, "
+                             f"got {self.advantage_averaging!r}")
 
 
 #: The paper's Table 2, columns Step 1-4 (4 = mixed pool); shared: gamma, value coef, eps, clip.
@@ -114,7 +141,7 @@ TABLE2 = {
 #: ``paper`` keeps the paper's batches; its iteration counts are ours (not given in the paper).
 PRESETS = {
     "test": {step: dict(games_per_learner=32, num_iterations=3, hidden_size=16, embedding_size=8,
-                        num_rounds=10, checkpoint_every=1) for step in TABLE2},
+                        num_rounds=10, checkpoint_every=1, eval_pool_size=64) for step in TABLE2},
     # cpu-quick: B = 256, 250 iterations per condition (~0.55 s per iteration of two learners on
     # one idle CPU core; an experiment's 3 seeds in ~12 minutes with --workers 2 on 2 cores).
     "cpu-quick": {step: dict(games_per_learner=256, num_iterations=250) for step in TABLE2},
@@ -122,6 +149,52 @@ PRESETS = {
     "cpu": {step: dict(games_per_learner=1024, num_iterations=400) for step in TABLE2},
     "paper": {step: dict(num_iterations=2000) for step in TABLE2},
 }
+
+
+ADVANTAGE_AVERAGING = ("mean", "sum_rounds")
+
+
+def parse_entropy_schedule(spec: str) -> Optional[tuple]:
+    """``entropy_schedule`` as ``None`` (constant) or ``(start, end, from_iteration, to_iteration)``.
+
+    ``"linear:START,END,ITERS"`` is ``(START, END, 0, ITERS)``. Raises ``ValueError`` naming
+    the setting and the accepted forms.
+    """
+    forms = ('"constant", "linear:START,END,ITERS" or "linear:START,END,FROM,TO" (coefficients >= 0, '
+             'iterations integers with 0 <= FROM < TO)')
+    if not isinstance(spec, str):
+        raise ValueError(f"entropy_schedule must be a string: {forms}; got {spec!r}")
+    if spec == "constant":
+        return None
+    kind, _, arguments = spec.partition(":")
+    parts = arguments.split(",")
+    if kind != "linear" or len(parts) not in (3, 4):
+        raise ValueError(f"entropy_schedule must be {forms}; got {spec!r}")
+    try:
+        start, end = float(parts[0]), float(parts[1])
+        iterations = [int(part) for part in parts[2:]]
+    except ValueError:
+        raise ValueError(f"entropy_schedule must be {forms}; got {spec!r}") from None
+    first, last = (0, iterations[0]) if len(iterations) == 1 else iterations
+    if not (start >= 0 and end >= 0 and start < float("inf") and end < float("inf")) or not 0 <= first < last:
+        raise ValueError(f"entropy_schedule must be {forms}; got {spec!r}")
+    return start, end, first, last
+
+
+def entropy_coefficient(schedule: Optional[tuple], entropy_coef: float, entropy_floor: float,
+                        iteration: int) -> float:
+    """The entropy coefficient of (0-based) ``iteration``.
+
+    ``schedule`` comes from :func:`parse_entropy_schedule` (``None``: ``entropy_coef``
+    throughout); the result is never below ``entropy_floor``.
+    """
+    if schedule is None:
+        value = float(entropy_coef)
+    else:
+        start, end, first, last = schedule
+        progress = min(max((iteration - first) / (last - first), 0.0), 1.0)
+        value = start + (end - start) * progress
+    return max(value, float(entropy_floor))
 
 
 def make_config(condition, preset: str, overrides: Optional[dict] = None) -> dict:
@@ -216,6 +289,8 @@ class A2CTrainer:
         self.device = torch.device(device)
         self.num_units = self.config.num_iterations
         self.checkpoint_every = self.config.checkpoint_every
+        self.eval_every = self.config.eval_every or max(1, self.num_units // 25)
+        self._entropy_schedule = parse_entropy_schedule(self.config.entropy_schedule)
         prerequisites = prerequisites or {}
         use_identity = condition.pool_mode in IDENTITY_MODES
         initial = None
@@ -251,9 +326,13 @@ class A2CTrainer:
     def frozen_players(self) -> list:
         return list(self._frozen)
 
-    def update(self, model, optimizer, trajectory) -> dict:
-        """The A2C update of one learner on its batch (module docstring, steps 1-5)."""
+    def update(self, model, optimizer, trajectory, entropy_coef: Optional[float] = None) -> dict:
+        """The A2C update of one learner on its batch (module docstring, steps 1-5).
+
+        ``entropy_coef`` is this iteration's coefficient (default: the config's ``entropy_coef``).
+        """
         config = self.config
+        entropy_coef = config.entropy_coef if entropy_coef is None else entropy_coef
         identity = trajectory.opponent_identity if model.encoder.use_identity else None
         scaled_rewards = trajectory.rewards * config.reward_scale
         logits, values = model(trajectory.observation_index, trajectory.actions, trajectory.rewards, identity)
@@ -267,10 +346,15 @@ class A2CTrainer:
         log_probabilities = functional.log_softmax(logits, dim=-1)
         taken = log_probabilities.gather(-1, trajectory.actions.unsqueeze(-1)).squeeze(-1)
         entropy = -(log_probabilities.exp() * log_probabilities).sum(-1)
-        policy_loss = -(taken * advantages).mean()
+        if config.advantage_averaging == "sum_rounds":  # per-episode objective: sum over rounds, mean over games
+            policy_loss = -(taken * advantages).sum(dim=0).mean()
+            entropy_bonus = entropy.sum(dim=0).mean()
+        else:
+            policy_loss = -(taken * advantages).mean()
+            entropy_bonus = entropy.mean()
         value_loss = (values - returns).pow(2).mean()
-        entropy_mean = entropy.mean()
-        loss = policy_loss + config.value_coef * value_loss - config.entropy_coef * entropy_mean
+        entropy_mean = entropy.mean() if config.advantage_averaging == "sum_rounds" else entropy_bonus
+        loss = policy_loss + config.value_coef * value_loss - entropy_coef * entropy_bonus
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
@@ -279,13 +363,17 @@ class A2CTrainer:
                 "loss/entropy": entropy_mean.item(), "loss/grad_norm": grad_norm.item()}
 
     def train_unit(self, unit_index: int) -> dict:
+        config = self.config
+        entropy_coef = entropy_coefficient(self._entropy_schedule, config.entropy_coef, config.entropy_floor,
+                                           unit_index)
         trajectories, metrics = self.pool.play(self._players, self.generator, self._frozen)
         losses: dict = {}
         for model, optimizer, trajectory in zip(self.models, self.optimizers, trajectories):
-            for _ in range(self.config.updates_per_iteration):
-                for key, value in self.update(model, optimizer, trajectory).items():
+            for _ in range(config.updates_per_iteration):
+                for key, value in self.update(model, optimizer, trajectory, entropy_coef).items():
                     losses.setdefault(key, []).append(value)
         metrics.update({key: sum(values) / len(values) for key, values in losses.items()})
+        metrics["entropy_coef"] = entropy_coef
         return metrics
 
     def state_dict(self) -> dict:

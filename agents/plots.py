@@ -5,8 +5,14 @@
   (learner vs learner, learner vs tabular, learner vs frozen), one line style per
   condition, mean ± standard deviation over seeds.
 * ``plots/within_episode_<condition>.png``: the paper's Fig. 2 / Fig. 4 layout. Reward
-  and cooperation per round of the episode against AllC, AllD, TFT, WSLS, the other
-  learner and the frozen player, averaged over learners, mean ± std over seeds.
+  and cooperation per round of the episode against AllC, AllD, TFT, WSLS, Extort-2, the
+  other learner and the frozen player, averaged over learners, mean ± std over seeds.
+* ``<condition>/seed_<k>/plots/in_training.png``, one per run folder: the in-training
+  evaluation (:class:`agents.evaluation.InTrainingEvaluator`) over training units, numbered
+  1.. as everywhere: late-episode reward and cooperation against each co-player, the pool
+  set's ``gain_fraction``, and a heatmap of cooperation against TFT (training unit x
+  round of the episode), which shows whether and when the learners start to answer
+  reciprocity (cooperation that rises along the rounds against TFT, not against AllD).
 """
 from __future__ import annotations
 
@@ -16,12 +22,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
 LINE_STYLES = ("-", "--", ":", "-.")
 KIND_TITLES = {"learner": "learner vs learner", "tabular": "learner vs tabular", "frozen": "learner vs frozen"}
-OPPONENT_LABELS = {"allc": "AllC", "alld": "AllD", "tft": "TFT", "wsls": "WSLS", "learner": "other learner",
-                   "frozen": "Fixed-ICL (frozen)"}
+OPPONENT_LABELS = {"allc": "AllC", "alld": "AllD", "tft": "TFT", "wsls": "WSLS", "extort2": "Extort-2",
+                   "learner": "other learner", "frozen": "Fixed-ICL (frozen)", "pool": "pool set"}
 
 
 def _band(axis, x, curves, label, style, color=None):
@@ -92,12 +99,88 @@ def plot_within_episode(path: Path, condition: str, seeds: dict, summary: dict) 
     return path
 
 
+def _cell_edges(centres) -> np.ndarray:
+    """Edges of heatmap cells centred on (possibly unevenly spaced) ``centres``."""
+    centres = np.asarray(centres, dtype=float)
+    if centres.size == 1:
+        return np.array([centres[0] - 0.5, centres[0] + 0.5])
+    middles = (centres[1:] + centres[:-1]) / 2
+    return np.concatenate([[centres[0] - (middles[0] - centres[0])], middles,
+                           [centres[-1] + (centres[-1] - middles[-1])]])
+
+
+def plot_in_training(path: Path, run: dict, title: str) -> Path:
+    """``in_training.png`` of one run folder (see the module docstring); ``run`` as in :func:`agents.summary.load_runs`."""
+    rows, curves = run["eval_metrics"], run["eval_curves"]
+    unit_name = curves["unit_name"] if curves else "unit"
+    x = np.array([row["units_done"] for row in rows])
+    figure, axes = plt.subplots(2, 2, figsize=(12, 8))
+    opponents = [name for name in OPPONENT_LABELS if f"eval/{name}/late_reward" in rows[0]]
+    for column, quantity in enumerate(("late_reward", "late_cooperation")):
+        axis = axes[0, column]
+        for opponent in opponents:
+            axis.plot(x, [row.get(f"eval/{opponent}/{quantity}", np.nan) for row in rows], marker=".",
+                      label=OPPONENT_LABELS[opponent])
+        axis.set_ylabel(("reward per round" if quantity == "late_reward" else "cooperation rate")
+                        + " (last quarter of the episode)")
+        axis.set_xlabel(f"training {unit_name}s done")
+    axes[0, 1].set_ylim(-0.02, 1.02)
+    axes[0, 0].legend(fontsize=8, ncol=2)
+    axes[0, 0].set_title("late-episode reward per co-player")
+    axes[0, 1].set_title("late-episode cooperation per co-player")
+    axis = axes[1, 0]
+    gain = np.array([row.get("eval/pool/gain_fraction", np.nan) for row in rows], dtype=float)
+    # A cooperative beginner can sit far below 0 (the prize is small); keep 0..1 readable
+    # and mark the points below the floor with triangles on it.
+    floor = -2.0
+    axis.plot(x, np.maximum(gain, floor), marker=".", color="black", label="learners")
+    below = gain < floor
+    if below.any():
+        axis.plot(x[below], np.full(int(below.sum()), floor), "v", color="black", label=f"below {floor:g}")
+    axis.set_ylim(floor - 0.1, max(1.1, float(np.nanmax(gain)) + 0.1) if np.isfinite(gain).any() else 1.1)
+    axis.axhline(0.0, color="tab:red", linestyle="--", linewidth=1, label="always-defect (0)")
+    axis.axhline(1.0, color="tab:green", linestyle="--", linewidth=1, label="oracle reply (1)")
+    pool_title = f"pool set {curves['pool']['spec']}, {curves['pool']['size']} co-players" if curves else "pool set"
+    if "eval/pool/oracle_reward" in rows[-1]:
+        pool_title += (f"\nAllD {rows[-1]['eval/pool/alld_reward']:.3f} / oracle {rows[-1]['eval/pool/oracle_reward']:.3f}"
+                       f" per round; last: learners {rows[-1]['eval/pool/reward']:.3f}")
+    axis.set_title(f"in-context gain fraction ({pool_title})", fontsize=9)
+    axis.set_ylabel("(reward - AllD) / (oracle - AllD)")
+    axis.set_xlabel(f"training {unit_name}s done")
+    axis.legend(fontsize=8)
+    axis = axes[1, 1]
+    if curves and curves["tft_cooperation_per_round"]:
+        matrix = np.asarray(curves["tft_cooperation_per_round"], dtype=float)  # [evaluations, rounds]
+        rounds = np.arange(1, matrix.shape[1] + 1)
+        mesh = axis.pcolormesh(_cell_edges(rounds), _cell_edges(curves["units_done"]), matrix, vmin=0.0, vmax=1.0,
+                               cmap="viridis", shading="flat")
+        figure.colorbar(mesh, ax=axis, label="cooperation rate against TFT")
+    axis.set_xlabel("round of the episode")
+    axis.set_ylabel(f"training {unit_name}s done")
+    axis.set_title("cooperation against TFT: training x round")
+    for axis in axes.flat:
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[1, 1].yaxis.set_major_locator(MaxNLocator(integer=True))
+    figure.suptitle(title)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+    return path
+
+
 def plot_experiment(out, runs: dict, summary: dict) -> list:
-    """Draw every figure of an experiment folder into ``<out>/plots/``; returns the paths."""
+    """Draw every figure of an experiment folder into ``<out>/plots/`` (and each run folder's
+    ``plots/in_training.png``); returns the paths."""
     directory = Path(out) / "plots"
     directory.mkdir(parents=True, exist_ok=True)
     paths = [plot_training_curves(directory / "training_curves.png", runs, summary)]
     for condition, seeds in runs.items():
         if any(run["eval"] is not None for run in seeds.values()):
             paths.append(plot_within_episode(directory / f"within_episode_{condition}.png", condition, seeds, summary))
+        for seed, run in seeds.items():
+            if run.get("eval_metrics"):
+                title = (f"{summary['experiment']} / {condition} / seed {seed} ({summary['algo']}, preset "
+                         f"{summary['preset']}): in-training evaluation, mean over learners")
+                paths.append(plot_in_training(Path(run["directory"]) / "plots" / "in_training.png", run, title))
     return paths

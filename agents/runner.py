@@ -22,7 +22,12 @@ An algorithm is a module registered in :data:`ALGORITHMS` that provides:
     the trained learners of a finished unit folder, as players.
 
 A :class:`Trainer` does the training; the runner does files, resume, progress and
-evaluation, so an algorithm never touches the run folder.
+evaluation, so an algorithm never touches the run folder. Besides the files of
+:mod:`agents.checkpoint`, the runner writes the in-training evaluation of every
+``eval_every`` units into ``eval_metrics.csv`` (late-episode reward and cooperation per
+co-player, the pool set's ``gain_fraction``) and ``eval_curves.json`` (per-round cooperation
+against TFT); both are kept in the checkpoint (``eval_history``), so a resumed run writes
+the same series.
 """
 from __future__ import annotations
 
@@ -45,7 +50,15 @@ from agents.checkpoint import (
     save_checkpoint,
     write_json,
 )
-from agents.evaluation import evaluate_learners
+from agents.evaluation import (
+    DEFAULT_POOL_SIZE,
+    EVAL_CURVES_FILE,
+    EVAL_METRICS_FILE,
+    IN_TRAINING_GAMES_PER_COPLAYER,
+    InTrainingEvaluator,
+    evaluate_learners,
+    mean_over_learners,
+)
 from agents.experiments import get_experiment, select_conditions
 from agents.settings import NonFiniteTrainingError, diverged
 
@@ -61,6 +74,9 @@ class Trainer(Protocol):
         num_units: training units in the run (A2C: iterations; PPI: phases).
         unit_name: ``"iteration"`` or ``"phase"``, for progress bars and plots.
         checkpoint_every: write ``last.pt`` after every this many units.
+        eval_every: (optional, default 1) the runner evaluates the learners after every
+            this many units and after the last one (:class:`agents.evaluation.InTrainingEvaluator`,
+            with a generator of its own: training must not depend on it).
     """
 
     num_units: int
@@ -229,16 +245,27 @@ def run_unit(
     trainer = algorithm.make_trainer(config["hyperparameters"], spec, seed, device, prerequisites)
     if hasattr(trainer, "use_run_folder"):  # optional hook: PPI keeps its data set in <unit>/data/
         trainer.use_run_folder(directory)
-    history, elapsed = [], 0.0
+    history, eval_history, elapsed = [], [], 0.0
     if state is not None:
         trainer.load_state_dict(state["trainer"])
         history, elapsed = list(state["history"]), float(state["wall_time_s"])
+        eval_history = list(state.get("eval_history", []))
     directory.mkdir(parents=True, exist_ok=True)
     if not config_path.exists():
         write_json(config_path, config)
     metrics_log = MetricsLog(directory / "metrics.csv")
     metrics_log.rewrite(history)
-    writer = _tensorboard_writer(directory / "tb", purge_step=len(history))
+    hyper = config["hyperparameters"]  # evaluate in the run's own game (rounds, payoffs) and pool
+    evaluator = InTrainingEvaluator(spec, seed, hyper.get("num_rounds", 100), hyper.get("payoffs", "paper"),
+                                    pool=hyper.get("pool", "uniform"),
+                                    pool_size=hyper.get("eval_pool_size", DEFAULT_POOL_SIZE),
+                                    games_per_coplayer=hyper.get("eval_games", IN_TRAINING_GAMES_PER_COPLAYER),
+                                    device=device)
+    eval_every = getattr(trainer, "eval_every", 1)
+    eval_log = MetricsLog(directory / EVAL_METRICS_FILE)
+    eval_log.rewrite([_eval_row(record) for record in eval_history])
+    # TensorBoard steps count units done (1-based), as the plots do.
+    writer = _tensorboard_writer(directory / "tb", purge_step=len(history) + 1)
     start_unit = saved_units = len(history)
     started = time.perf_counter()
     bar = _progress_bar(trainer, start_unit, f"{algo} {condition} seed {seed}", progress)
@@ -266,14 +293,23 @@ def run_unit(
             metrics_log.append(row)
             if writer is not None:
                 for key, value in metrics.items():
-                    writer.add_scalar(key, float(value), unit)
+                    writer.add_scalar(key, float(value), unit + 1)
+            if (unit + 1) % eval_every == 0 or unit + 1 == trainer.num_units:
+                record = evaluator(trainer.players(), units_done=unit + 1)
+                eval_history.append(record)
+                eval_log.append(_eval_row(record))
+                write_json(directory / EVAL_CURVES_FILE, _eval_curves(eval_history, trainer, evaluator))
+                if writer is not None:
+                    for key, value in record["metrics"].items():
+                        writer.add_scalar(key, value, unit + 1)
             if bar is not None:
                 bar.set_postfix(_postfix(metrics), refresh=False)
                 bar.update(1)
             if saving:
                 saved_units = unit + 1
                 save_checkpoint(last_path, {"format": CHECKPOINT_FORMAT, "config": config, "history": history,
-                                            "wall_time_s": row["wall_time_s"], "trainer": trainer.state_dict()})
+                                            "eval_history": eval_history, "wall_time_s": row["wall_time_s"],
+                                            "trainer": trainer.state_dict()})
     finally:
         if bar is not None:
             bar.close()
@@ -282,14 +318,50 @@ def run_unit(
     wall_time = elapsed + time.perf_counter() - started
     save_checkpoint(directory / "checkpoints" / "final.pt",
                     {"format": CHECKPOINT_FORMAT, "config": config, "history": history,
-                     "wall_time_s": wall_time, "trainer": trainer.state_dict()})
-    hyper = config["hyperparameters"]  # evaluate in the run's own game (rounds, payoffs)
+                     "eval_history": eval_history, "wall_time_s": wall_time, "trainer": trainer.state_dict()})
     evaluation = evaluate_learners(trainer.players(), trainer.frozen_players(), spec, seed=seed, device=device,
-                                   num_rounds=hyper.get("num_rounds", 100), payoffs=hyper.get("payoffs", "paper"))
+                                   num_rounds=evaluator.num_rounds, payoffs=evaluator.payoffs,
+                                   pool_set=evaluator.pool_set)
     evaluation["wall_time_s"] = wall_time
     evaluation["num_units"] = trainer.num_units
+    _tensorboard_hparams(directory / "tb", config, evaluation)
     write_json(directory / "eval.json", evaluation)
     return evaluation
+
+
+def _eval_row(record: dict) -> dict:
+    """One row of ``eval_metrics.csv``: ``units_done`` and the flat ``eval/...`` scalars."""
+    return {"units_done": record["units_done"], **record["metrics"]}
+
+
+def _eval_curves(eval_history: list, trainer, evaluator) -> dict:
+    """Content of ``eval_curves.json``: the per-round cooperation against TFT of every evaluation."""
+    return {"unit_name": trainer.unit_name, "num_units": trainer.num_units,
+            "units_done": [record["units_done"] for record in eval_history],
+            "tft_cooperation_per_round": [record["tft_cooperation_per_round"] for record in eval_history],
+            "pool": {"spec": evaluator.pool_set.pool, "size": evaluator.pool_set.size}}
+
+
+def _tensorboard_hparams(directory: Path, config: dict, evaluation: dict) -> None:
+    """The run's hyperparameters and final evaluation in TensorBoard's HPARAMS tab (needs tensorboard)."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+        from torch.utils.tensorboard.summary import hparams as hparams_summary
+    except ImportError:
+        return
+    hparams = {"algo": config["algo"], "experiment": config["experiment"], "condition": config["condition"],
+               "seed": config["seed"], "preset": config["preset"]}
+    for key, value in config["hyperparameters"].items():
+        hparams[key] = value if isinstance(value, (bool, int, float, str)) else str(value)
+    final = {f"final/{opponent}/{key}": values[key]
+             for opponent, values in mean_over_learners(evaluation).items()
+             for key in ("late_reward", "late_cooperation", "gain_fraction") if key in values}
+    # What SummaryWriter.add_hparams writes, but into this run's own folder (it would open a sub-run).
+    with SummaryWriter(str(directory)) as writer:
+        for summary in hparams_summary(hparams, final):
+            writer.file_writer.add_summary(summary)
+        for key, value in final.items():
+            writer.add_scalar(key, value, evaluation["num_units"])
 
 
 def _postfix(metrics: dict) -> dict:

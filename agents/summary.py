@@ -12,6 +12,10 @@ so it works the same for local runs and for runs that Ray tasks wrote.
          "training": {"learner_vs_learner/cooperation": {"mean", "std", "values"}, ...},
          "evaluation": {opponent: {"reward": {"mean", "std", "values"}, "late_reward": ...}}}}}
 
+The opponent ``"pool"`` (the run's fixed pool evaluation set) also has ``alld_reward``,
+``oracle_reward``, ``gain_fraction``, ``top_decile_gain_share``, ``top_decile_gain_fraction``
+and ``oracle_top_decile_gain_share`` (see :mod:`agents.evaluation`).
+
 ``training`` holds, per metric, the mean over the last ``final_fraction`` of the units of
 each seed, then mean and sample standard deviation over seeds. ``evaluation`` averages
 the learners of a seed, then takes mean and standard deviation over seeds.
@@ -23,11 +27,12 @@ from pathlib import Path
 from typing import Union
 
 from agents.checkpoint import read_json, read_metrics, write_json
+from agents.evaluation import EVAL_CURVES_FILE, EVAL_METRICS_FILE, POOL_KEYS, SUMMARY_KEYS
 from agents.experiments import get_experiment
 
 FINAL_FRACTION = 0.1
-EVALUATION_KEYS = ("reward", "cooperation", "late_reward", "late_cooperation", "coplayer_reward",
-                   "coplayer_cooperation")
+#: Scalars of ``eval.json`` aggregated over seeds: every opponent's, and the pool set's gain.
+EVALUATION_KEYS = SUMMARY_KEYS + POOL_KEYS
 
 
 def mean_std(values) -> dict:
@@ -41,16 +46,25 @@ def mean_std(values) -> dict:
 
 
 def load_runs(out: Union[str, Path]) -> dict:
-    """``{condition: {seed: {"config", "metrics", "eval" (or None)}}}`` for every unit folder under ``out``."""
+    """``{condition: {seed: {...}}}`` for every unit folder under ``out``.
+
+    Each run holds ``"directory"``, ``"config"``, ``"metrics"`` (rows of ``metrics.csv``),
+    ``"eval"`` (``eval.json``, or None while unfinished), ``"eval_metrics"`` (rows of the
+    in-training evaluation, possibly empty) and ``"eval_curves"`` (``eval_curves.json`` or None).
+    """
     runs: dict = {}
     for config_path in sorted(Path(out).glob("*/seed_*/config.json")):
         directory = config_path.parent
         config = read_json(config_path)
         metrics_path, eval_path = directory / "metrics.csv", directory / "eval.json"
+        eval_metrics_path, eval_curves_path = directory / EVAL_METRICS_FILE, directory / EVAL_CURVES_FILE
         runs.setdefault(config["condition"], {})[config["seed"]] = {
+            "directory": directory,
             "config": config,
             "metrics": read_metrics(metrics_path) if metrics_path.is_file() else [],
             "eval": read_json(eval_path) if eval_path.is_file() else None,
+            "eval_metrics": read_metrics(eval_metrics_path) if eval_metrics_path.is_file() else [],
+            "eval_curves": read_json(eval_curves_path) if eval_curves_path.is_file() else None,
         }
     return runs
 
@@ -70,7 +84,8 @@ def _seed_evaluation(evaluation: dict) -> dict:
     for learner in evaluation["learners"]:
         for opponent, values in learner["opponents"].items():
             for key in EVALUATION_KEYS:
-                per_opponent.setdefault(opponent, {}).setdefault(key, []).append(values[key])
+                if key in values:
+                    per_opponent.setdefault(opponent, {}).setdefault(key, []).append(values[key])
     return {opponent: {key: sum(values) / len(values) for key, values in keys.items()}
             for opponent, keys in per_opponent.items()}
 
@@ -94,8 +109,10 @@ def summarise(out: Union[str, Path]) -> dict:
         training = {key: mean_std([values[key] for values in training_by_seed if key in values]) for key in keys}
         evaluation_by_seed = [_seed_evaluation(seeds[seed]["eval"]) for seed in complete]
         opponents = list(evaluation_by_seed[0]) if evaluation_by_seed else []
-        evaluation = {opponent: {key: mean_std([values[opponent][key] for values in evaluation_by_seed])
-                                 for key in EVALUATION_KEYS} for opponent in opponents}
+        evaluation = {opponent: {key: mean_std([values[opponent][key] for values in evaluation_by_seed
+                                                if key in values.get(opponent, {})])
+                                 for key in EVALUATION_KEYS if key in evaluation_by_seed[0][opponent]}
+                      for opponent in opponents}
         walls = [seeds[seed]["eval"]["wall_time_s"] for seed in complete]
         total_wall += sum(walls)
         conditions[name] = {

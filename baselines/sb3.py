@@ -144,7 +144,8 @@ def evaluate_sb3(model, seed: int = 0, num_games: int = 256, self_play: bool = T
                  threads: Optional[int] = 1) -> dict:
     """The A2C/PPI evaluation (:func:`agents.evaluation.evaluate_learners`) of an SB3 model.
 
-    The model plays AllC, AllD, TFT and WSLS and, with ``self_play``, a second copy of
+    The model plays AllC, AllD, TFT, WSLS, Extort-2 and the pool evaluation set (its
+    ``gain_fraction``) and, with ``self_play``, a second copy of
     itself (reported as the ``learner`` pairing), with ``threads`` torch threads (see the
     module docstring). Returns the evaluation dict.
     """

@@ -12,12 +12,17 @@ through ``gymnasium.make("ipd_env/IPDvsCoPlayer-v0")`` in a ``DummyVecEnv``; its
 ``--threads`` torch threads (default 1: on a small shared CPU, more threads per
 process than free cores slows torch down by orders of magnitude); say beside the
 numbers whether the machine was shared.
+
+A last table times ``reproduce`` at cpu-quick (fig1, mixed pool) without and with the
+default in-training evaluation (every ``eval_every`` iterations, ~25 per run), in the same
+run: the speed the evaluation costs.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from typing import Optional
 from pathlib import Path
 
 import torch
@@ -25,6 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agents.a2c import A2CTrainer, make_config  # noqa: E402
+from agents.evaluation import InTrainingEvaluator  # noqa: E402
 from agents.experiments import get_experiment  # noqa: E402
 
 
@@ -63,6 +69,63 @@ def recurrent_ppo_rate(total_timesteps: int, num_envs: int) -> float:
     return total_timesteps / (time.perf_counter() - started)
 
 
+def in_training_evaluation_cost(num_blocks: int, device: str, preset: str = "cpu-quick",
+                                overrides: Optional[dict] = None) -> dict:
+    """Seconds per iteration of ``reproduce fig1`` (mixed pool) without and with the default
+    in-training evaluation, measured in one run.
+
+    ``num_blocks`` times: train ``eval_every`` iterations (the preset's automatic value, ~25
+    evaluations per run), then the runner's :class:`~agents.evaluation.InTrainingEvaluator`
+    evaluates both learners; each part is timed on its own. Evaluation never changes
+    training (``tests/agents/test_in_training_eval.py``), so a run with it takes the training
+    time plus the evaluation time.
+    """
+    condition = get_experiment("fig1").condition("mixed")
+    config = make_config(condition, preset, overrides)
+    trainer = A2CTrainer(config, condition, seed=0, device=device)
+    evaluator = InTrainingEvaluator(condition, 0, config["num_rounds"], config["payoffs"],
+                                    pool=config.get("pool", "uniform"), pool_size=config["eval_pool_size"],
+                                    games_per_coplayer=config["eval_games"], device=device)
+
+    def timed(work) -> float:
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        started = time.perf_counter()
+        work()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        return time.perf_counter() - started
+
+    unit = 0
+    def train_block():
+        nonlocal unit
+        for _ in range(trainer.eval_every):
+            trainer.train_unit(unit)
+            unit += 1
+
+    timed(train_block), timed(lambda: evaluator(trainer.players(), unit))  # warm-up
+    training = evaluation = 0.0
+    for _ in range(num_blocks):
+        training += timed(train_block)
+        evaluation += timed(lambda: evaluator(trainer.players(), unit))
+    iterations = num_blocks * trainer.eval_every
+    return {"preset": preset, "games_per_learner": config["games_per_learner"], "eval_every": trainer.eval_every,
+            "eval_pool_size": config["eval_pool_size"], "eval_games": config["eval_games"], "iterations": iterations,
+            "training_s": training / iterations, "with_evaluation_s": (training + evaluation) / iterations,
+            "overhead": evaluation / training}
+
+
+def print_evaluation_cost(cost: dict, device: str) -> None:
+    print(f"\nreproduce fig1 mixed at {cost['preset']} (B={cost['games_per_learner']}/learner, "
+          f"{torch.get_num_threads()} thread(s), {device}): in-training evaluation every {cost['eval_every']} iterations "
+          f"(pool set {cost['eval_pool_size']}, {cost['eval_games']} games per classic), {cost['iterations']} iterations")
+    print("| run | s per iteration | relative |")
+    print("|-----|-----------------|----------|")
+    print(f"| training only (no in-training evaluation) | {cost['training_s']:15.3f} | {1:8.3f} |")
+    print(f"| training + default in-training evaluation | {cost['with_evaluation_s']:15.3f} | "
+          f"{1 + cost['overhead']:8.3f} |")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke test")
@@ -93,6 +156,10 @@ def main(argv=None):
     for name, device, threads, rate in rows:
         print(f"| {name:52s} | {device:6s} | {threads:7d} | {rate:13,.0f} | {rate / ppo:14.1f}x |")
     print(f"\nbest A2C on CPU: {best_cpu:,.0f} agent-steps/s = {best_cpu / ppo:.0f}x RecurrentPPO")
+    torch.set_num_threads(args.threads[0])
+    cost = (in_training_evaluation_cost(2, "cpu", "test", {"num_iterations": 25}) if args.quick
+            else in_training_evaluation_cost(3, "cpu"))
+    print_evaluation_cost(cost, "cpu")
     return rows
 
 

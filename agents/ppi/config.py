@@ -93,7 +93,7 @@ class PPIConfig:
     generator, so training is unchanged."""
     eval_pool_size: int = setting(1024, at_least=1)
     """co-players of the pool evaluation set (one game each), in-training and final."""
-    eval_games: int = setting(64, at_least=1)
+    eval_games: int = setting(32, at_least=1)
     """in-training evaluation games against each classic and against the other learner."""
 
     #: what to lower when training diverges (non-finite loss or weights).

@@ -95,6 +95,7 @@ class PPITrainer:
         self.device = torch.device(device)
         self.num_units = self.config.num_phases
         self.checkpoint_every = self.config.checkpoint_every
+        self.eval_every = self.config.eval_every  # the runner evaluates after every this many phases
         self.num_learners = condition.num_learners
         self.uses_identity = condition.pool_mode in IDENTITY_MODES
         self.model_config = ModelConfig(self.config.hidden_size, self.config.embedding_size, self.uses_identity)

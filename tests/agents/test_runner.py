@@ -62,7 +62,7 @@ def test_finished_folder_loads_as_players_and_summarises(tmp_path):
     assert list(summary["conditions"]) == ["step1", "step2"]
     step2 = summary["conditions"]["step2"]
     assert step2["complete_seeds"] == [0, 1]
-    assert set(step2["evaluation"]) == {"allc", "alld", "tft", "wsls", "learner", "frozen"}
+    assert set(step2["evaluation"]) == {"allc", "alld", "tft", "wsls", "extort2", "pool", "learner", "frozen"}
     assert (tmp_path / "plots" / "training_curves.png").stat().st_size > 1000
     assert (tmp_path / "plots" / "within_episode_step2.png").is_file()
     players = a2c.load_players(unit_dir(tmp_path, "step2", 1))

@@ -19,7 +19,7 @@ def load(name):
 def test_sb3_shared_ppo_example(capsys):
     pytest.importorskip("supersuit", reason="needs the [sb3] extra: pip install -e '.[sb3]'")
     rows = load("sb3_shared_ppo").main(["--timesteps", "1600", "--games", "8"])
-    assert [row["opponent"] for row in rows] == ["allc", "alld", "tft", "wsls", "learner"]
+    assert [row["opponent"] for row in rows] == ["allc", "alld", "tft", "wsls", "extort2", "pool", "learner"]
     assert "| allc |" in capsys.readouterr().out
 
 
@@ -29,7 +29,7 @@ def test_sb3_recurrent_ppo_example_mixed_pool(capsys):
                                            "--refresh-every", "1", "--games", "8"])
     out = capsys.readouterr().out
     assert "frozen copy refreshed 4 times" in out  # 800 steps / (2 envs * 100) = 4 rollouts
-    assert len(rows) == 5
+    assert len(rows) == 7
 
 
 def test_rllib_example_against_allc():

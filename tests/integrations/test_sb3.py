@@ -26,7 +26,7 @@ def test_shared_ppo_on_supersuit_is_seeded_and_learns_to_defect():
     assert policy_fingerprint(first) == policy_fingerprint(second)
     evaluation = evaluate_sb3(first, seed=0, num_games=128)
     opponents = evaluation["learners"][0]["opponents"]
-    assert set(opponents) == {"allc", "alld", "tft", "wsls", "learner"}
+    assert set(opponents) == {"allc", "alld", "tft", "wsls", "extort2", "pool", "learner"}
     for summary in opponents.values():
         assert math.isfinite(summary["reward"]) and 0.0 <= summary["cooperation"] <= 1.0
     # Self-play on the one-shot-like memory-1 policy drifts to defection (starts at 0.5).

@@ -26,7 +26,7 @@ def test_a_run_leaves_its_data_set_per_phase(tmp_path):
     for row in rows:
         assert 0.0 <= row["learner_vs_learner/cooperation"] <= 1.0
         assert row["loss/observation"] > 0
-    assert set(evaluation["learners"][0]["opponents"]) == {"allc", "alld", "tft", "wsls", "learner"}
+    assert set(evaluation["learners"][0]["opponents"]) == {"allc", "alld", "tft", "wsls", "extort2", "pool", "learner"}
 
 
 def test_resume_after_a_kill_reproduces_the_uninterrupted_run(tmp_path):
