@@ -96,7 +96,8 @@ class GameLayout:
     def total_column(self, total: float) -> int:
         """Image column of a running total on the bar scale (the zero line for 0)."""
         span = self.highest_total - self.lowest_total
-        fraction = 0.0 if span == 0 else (min(max(total, self.lowest_total), self.highest_total) - self.lowest_total) / span
+        clipped = min(max(total, self.lowest_total), self.highest_total)
+        fraction = 0.0 if span == 0 else (clipped - self.lowest_total) / span
         return _MARGIN + int(round(fraction * self.max_cycles * self.cell_width))
 
 

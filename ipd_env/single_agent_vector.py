@@ -51,6 +51,15 @@ class IPDvsCoPlayerVectorEnv(VectorEnv):
     (Gymnasium's next-step autoreset: that step ignores the actions and returns the START
     observations with reward 0). Infos carry ``"co_player_action"`` ``[N]`` int64 and
     ``"co_player_reward"`` ``[N]`` float32 with their ``"_"``-prefixed masks.
+
+    Random streams: ``reset(seed=s)`` fixes every episode of this env, but with
+    ``co_player="pool"`` they are not the episodes of ``SyncVectorEnv`` at the same seed
+    (``vectorization_mode="sync"``, where env ``i`` has its own generator seeded ``s + i``).
+    Here one generator draws all ``N`` co-players at once and all ``N`` co-player moves
+    with one call per round; following ``N`` separate streams would cost ``N`` calls per
+    round, the very cost this env exists to remove. The game and its distributions are
+    the same (tested), and against deterministic co-players (``"tft"``, ``"alld"``, ...)
+    the episodes are identical.
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
