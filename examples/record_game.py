@@ -72,7 +72,6 @@ def main(argv=None) -> dict:
     torch.set_num_threads(args.threads)
     output_format = choose_format(args.format)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     try:
         env = gymnasium.make("ipd_env/IPDvsCoPlayer-v0", co_player=args.co_player, max_cycles=args.rounds,
                              obs_type="discrete", render_mode="rgb_array")
@@ -84,6 +83,8 @@ def main(argv=None) -> dict:
         # RecordVideo renders after reset and every step itself, at metadata["render_fps"] (10).
         env = gymnasium.wrappers.RecordVideo(env, str(out), episode_trigger=lambda episode: True,
                                              name_prefix=f"{args.learner}-vs-{args.co_player}")
+    else:
+        out.mkdir(parents=True, exist_ok=True)  # RecordVideo makes its own (and warns if it exists)
     totals = play(env, args.learner, args.seed, frames.append)
     env.close()
     if output_format == "png":

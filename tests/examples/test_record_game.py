@@ -68,3 +68,9 @@ def test_bad_arguments_are_one_line_cli_errors(record_game, tmp_path, capsys, ar
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "frames.npy").exists()
+
+
+def test_video_through_record_video(record_game, tmp_path):
+    pytest.importorskip("moviepy", reason="the video needs moviepy: pip install moviepy")
+    result = record_game.main(["--rounds", "3", "--format", "video", "--out", str(tmp_path / "videos")])
+    assert result["format"] == "video" and [pathlib.Path(name).suffix for name in result["files"]] == [".mp4"]
