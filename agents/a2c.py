@@ -19,6 +19,12 @@ The update, as in the paper (COALA-PG's protocol):
 5. ``loss = -mean(log pi(a_t) A_t) + value_coef mean((V_t - G_t)^2) - entropy_coef mean(H_t)``;
    Adam (eps 1e-5), gradient norm clipped at 1.
 
+What the paper leaves open is a named setting, the paper's reading by default:
+``entropy_schedule`` / ``entropy_floor`` (the entropy coefficient per iteration, e.g.
+``"linear:0.1,0.001,100,200"`` keeps exploring for 100 iterations, then anneals) and
+``advantage_averaging`` (``"mean"`` over all rounds and games, or ``"sum_rounds"``: the
+per-episode sum, mean over games).
+
 Table 2 of the paper is :data:`TABLE2`; the presets ``cpu-quick`` / ``cpu`` / ``paper``
 scale the batch and the number of iterations (:data:`PRESETS`).
 """

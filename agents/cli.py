@@ -172,8 +172,11 @@ def format_summary(summary: dict) -> str:
                 lines.append(f"| {name} | {pairing.replace('_', ' ')} (training, end) | {cell(reward)} | "
                              f"{cell(cooperation)} |")
         for opponent, values in condition.get("evaluation", {}).items():
-            lines.append(f"| {name} | vs {opponent} (evaluation) | {cell(values.get('reward'))} | "
-                         f"{cell(values.get('cooperation'))} |")
+            label = f"vs {opponent} (evaluation)"
+            if "gain_fraction" in values:  # the pool set: how much of the in-context prize was won
+                label = (f"vs pool set (evaluation; gain fraction {cell(values['gain_fraction'])}, "
+                         f"AllD {values['alld_reward']['mean']:.3f}, oracle {values['oracle_reward']['mean']:.3f})")
+            lines.append(f"| {name} | {label} | {cell(values.get('reward'))} | {cell(values.get('cooperation'))} |")
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ import torch
 
 from agents import a2c
 from agents.checkpoint import read_metrics
+from agents.cli import format_summary
 from agents.evaluation import (
     EVALUATION_COPLAYERS,
     FINAL_GAMES_PER_COPLAYER,
@@ -142,6 +143,8 @@ def test_pool_opponent_in_eval_json_and_summary(tmp_path):
     gain = aggregated["pool"]["gain_fraction"]
     assert len(gain["values"]) == 2 and gain["mean"] == pytest.approx(np.mean(gain["values"]))
     assert "gain_fraction" not in aggregated["tft"]
+    table = format_summary(summary)
+    assert f"gain fraction {gain['mean']:.3f} ± {gain['std']:.3f}" in table
     if "plots" in summary and isinstance(summary["plots"], list):  # matplotlib installed
         assert (unit_dir(tmp_path, "step1", 1) / "plots" / "in_training.png").stat().st_size > 1000
 
