@@ -53,10 +53,13 @@ rows, cooperate green, defect red, rounds to come grey, running totals as bars; 
 ### Action Space
 
 `Discrete(2)` for both agents: `0` = cooperate (C), `1` = defect (D). Python and numpy
-integers are accepted; anything else raises a `ValueError` that names the agent and the
-value, e.g. `ValueError: action for 'player_1' must be 0 (cooperate) or 1 (defect), got 2`.
+integers are accepted; another integer raises a `ValueError` and anything else (a float,
+a bool, a string) a `TypeError`, each naming the agent and the value, e.g.
+`ValueError: action for 'player_1' must be 0 (cooperate) or 1 (defect), got 2`.
 An actions dict with an agent missing or unknown raises a `ValueError` listing both; a
-step after the last round raises a `RuntimeError` that says to call `reset()`.
+step after the last round raises a `RuntimeError` that says to call `reset()`. In the AEC
+form each action is checked at its own agent's step (a bad `player_0` action raises at
+once, not at `player_1`'s step), and a refused action changes nothing.
 
 ### Observation Space
 
@@ -111,7 +114,9 @@ rounds every agent is truncated (`truncations` all True, `terminations` always F
 
 The game has no randomness. `reset(seed=s)` seeds the agents' action and observation
 spaces (`s` for `player_0`, `s + 1` for `player_1`) so that `action_space(agent).sample()`
-is reproducible.
+is reproducible. `s` is None or a Python or numpy integer in [0, 2**63 - 1]; anything else
+(`True`, `1.5`, `"abc"`, `-1`) raises a `TypeError` or `ValueError` naming `seed`, and
+leaves the episode as it was.
 
 ### Version History
 

@@ -159,15 +159,13 @@ class IPDVectorEnv:
             actions = actions.to(self.device)
         if self.validate_actions:
             self._check(actions)
-        own, other = actions[0], actions[1]
-        # A new [2, N] buffer per step (one allocation, no copy), so that the indices handed
-        # out last step stay as they were; written in place: 1 + 2 * own + other for
-        # player_0, and with own and other swapped for player_1.
-        observation_index = torch.empty((2, self.num_games), dtype=torch.int64, device=self.device)
-        observation_0, observation_1 = observation_index[0], observation_index[1]
-        torch.add(other, own, alpha=2, out=observation_0).add_(1)
-        torch.add(own, other, alpha=2, out=observation_1).add_(1)
-        rewards = self._reward_by_observation.gather(1, observation_0.unsqueeze(0).expand(2, -1))
+        if actions.dtype != torch.int64:
+            actions = actions.long()
+        # Row i: 1 + 2 * own + other from player i's side (the flip puts the other's action
+        # under each own action). A new tensor each step, so indices handed out earlier
+        # never change; three kernels, fewer than writing both rows into a kept buffer.
+        observation_index = torch.add(actions.flip(0), actions, alpha=2).add_(1)
+        rewards = self._reward_by_observation.gather(1, observation_index[:1].expand(2, -1))
         self.observation_index = observation_index
         self.round += 1
         return observation_index, rewards
