@@ -13,9 +13,9 @@ through ``gymnasium.make("ipd_env/IPDvsCoPlayer-v0")`` in a ``DummyVecEnv``; its
 process than free cores slows torch down by orders of magnitude); say beside the
 numbers whether the machine was shared.
 
-A last table times ``reproduce`` at cpu-quick (fig1, mixed pool) without and with the
-default in-training evaluation (every ``eval_every`` iterations, ~25 per run), in the same
-run: the speed the evaluation costs.
+The last tables time ``reproduce`` at cpu-quick (fig1's mixed pool: two learners; Step 1:
+one) without and with the default in-training evaluation (every ``eval_every``
+iterations, ~25 per run), in the same run: the speed the evaluation costs.
 """
 from __future__ import annotations
 
@@ -70,8 +70,9 @@ def recurrent_ppo_rate(total_timesteps: int, num_envs: int) -> float:
 
 
 def in_training_evaluation_cost(num_blocks: int, device: str, preset: str = "cpu-quick",
-                                overrides: Optional[dict] = None) -> dict:
-    """Seconds per iteration of ``reproduce fig1`` (mixed pool) without and with the default
+                                overrides: Optional[dict] = None, experiment: str = "fig1",
+                                condition_name: str = "mixed") -> dict:
+    """Seconds per iteration of ``reproduce`` (one condition) without and with the default
     in-training evaluation, measured in one run.
 
     ``num_blocks`` times: train ``eval_every`` iterations (the preset's automatic value, ~25
@@ -80,7 +81,7 @@ def in_training_evaluation_cost(num_blocks: int, device: str, preset: str = "cpu
     training (``tests/agents/test_in_training_eval.py``), so a run with it takes the training
     time plus the evaluation time.
     """
-    condition = get_experiment("fig1").condition("mixed")
+    condition = get_experiment(experiment).condition(condition_name)
     config = make_config(condition, preset, overrides)
     trainer = A2CTrainer(config, condition, seed=0, device=device)
     evaluator = InTrainingEvaluator(condition, 0, config["num_rounds"], config["payoffs"],
@@ -109,14 +110,15 @@ def in_training_evaluation_cost(num_blocks: int, device: str, preset: str = "cpu
         training += timed(train_block)
         evaluation += timed(lambda: evaluator(trainer.players(), unit))
     iterations = num_blocks * trainer.eval_every
-    return {"preset": preset, "games_per_learner": config["games_per_learner"], "eval_every": trainer.eval_every,
+    return {"run": f"{experiment} {condition_name}", "preset": preset,
+            "games_per_learner": config["games_per_learner"], "eval_every": trainer.eval_every,
             "eval_pool_size": config["eval_pool_size"], "eval_games": config["eval_games"], "iterations": iterations,
             "training_s": training / iterations, "with_evaluation_s": (training + evaluation) / iterations,
             "overhead": evaluation / training}
 
 
 def print_evaluation_cost(cost: dict, device: str) -> None:
-    print(f"\nreproduce fig1 mixed at {cost['preset']} (B={cost['games_per_learner']}/learner, "
+    print(f"\nreproduce {cost['run']} at {cost['preset']} (B={cost['games_per_learner']}/learner, "
           f"{torch.get_num_threads()} thread(s), {device}): in-training evaluation every {cost['eval_every']} iterations "
           f"(pool set {cost['eval_pool_size']}, {cost['eval_games']} games per classic), {cost['iterations']} iterations")
     print("| run | s per iteration | relative |")
@@ -157,9 +159,11 @@ def main(argv=None):
         print(f"| {name:52s} | {device:6s} | {threads:7d} | {rate:13,.0f} | {rate / ppo:14.1f}x |")
     print(f"\nbest A2C on CPU: {best_cpu:,.0f} agent-steps/s = {best_cpu / ppo:.0f}x RecurrentPPO")
     torch.set_num_threads(args.threads[0])
-    cost = (in_training_evaluation_cost(2, "cpu", "test", {"num_iterations": 25}) if args.quick
-            else in_training_evaluation_cost(3, "cpu"))
-    print_evaluation_cost(cost, "cpu")
+    for experiment, condition in (("fig1", "mixed"), ("step1", "step1")):  # two learners; one learner
+        cost = (in_training_evaluation_cost(2, "cpu", "test", {"num_iterations": 25}, experiment, condition)
+                if args.quick else in_training_evaluation_cost(3, "cpu", experiment=experiment,
+                                                               condition_name=condition))
+        print_evaluation_cost(cost, "cpu")
     return rows
 
 
