@@ -149,11 +149,16 @@ def test_pool_opponent_in_eval_json_and_summary(tmp_path):
         assert (unit_dir(tmp_path, "step1", 1) / "plots" / "in_training.png").stat().st_size > 1000
 
 
-def test_ppi_is_evaluated_after_every_phase(tmp_path):
-    run_unit("ppi", "step1", "step1", 0, "test", tmp_path, progress=False)
-    rows = read_metrics(unit_dir(tmp_path, "step1", 0) / "eval_metrics.csv")
+def test_ppi_is_evaluated_after_every_phase_without_changing_training(tmp_path):
+    run_unit("ppi", "step1", "step1", 0, "test", tmp_path / "every", progress=False)
+    run_unit("ppi", "step1", "step1", 0, "test", tmp_path / "end", progress=False, overrides={"eval_every": 5})
+    every, end = unit_dir(tmp_path / "every", "step1", 0), unit_dir(tmp_path / "end", "step1", 0)
+    rows = read_metrics(every / "eval_metrics.csv")
     assert [row["units_done"] for row in rows] == [1, 2]
+    assert [row["units_done"] for row in read_metrics(end / "eval_metrics.csv")] == [2]
     assert all(-1.0 <= row["eval/alld/late_reward"] <= 0.0 for row in rows)
+    assert training_rows(every) == training_rows(end)
+    assert final_evaluation(every) == final_evaluation(end)
 
 
 def test_tensorboard_steps_count_units_from_1_and_hold_the_hyperparameters(tmp_path):
