@@ -7,12 +7,15 @@
 * ``plots/within_episode_<condition>.png``: the paper's Fig. 2 / Fig. 4 layout. Reward
   and cooperation per round of the episode against AllC, AllD, TFT, WSLS, Extort-2, the
   other learner and the frozen player, averaged over learners, mean ± std over seeds.
-* ``<condition>/seed_<k>/plots/in_training.png``, one per run folder: the in-training
+* ``plots/in_training_<condition>.png`` (two or more seeds) and
+  ``<condition>/seed_<k>/plots/in_training.png``, one per run folder: the in-training
   evaluation (:class:`agents.evaluation.InTrainingEvaluator`) over training units, numbered
   1.. as everywhere: late-episode reward and cooperation against each co-player, the pool
   set's ``gain_fraction``, and a heatmap of cooperation against TFT (training unit x
   round of the episode), which shows whether and when the learners start to answer
   reciprocity (cooperation that rises along the rounds against TFT, not against AllD).
+  The experiment-level figure shows the means over seeds at the evaluation points all
+  seeds reached.
 """
 from __future__ import annotations
 
@@ -183,4 +186,29 @@ def plot_experiment(out, runs: dict, summary: dict) -> list:
                 title = (f"{summary['experiment']} / {condition} / seed {seed} ({summary['algo']}, preset "
                          f"{summary['preset']}): in-training evaluation, mean over learners")
                 paths.append(plot_in_training(Path(run["directory"]) / "plots" / "in_training.png", run, title))
+        pooled = _mean_over_seeds([run for run in seeds.values() if run.get("eval_metrics") and run.get("eval_curves")])
+        if pooled is not None:
+            title = (f"{summary['experiment']} / {condition} ({summary['algo']}, preset {summary['preset']}): "
+                     f"in-training evaluation, mean over learners and {pooled['num_seeds']} seeds")
+            paths.append(plot_in_training(directory / f"in_training_{condition}.png", pooled, title))
     return paths
+
+
+def _mean_over_seeds(runs: list):
+    """A run-like dict whose in-training series are the means over ``runs`` at the points all of them
+    reached (None when fewer than two runs have the series)."""
+    if len(runs) < 2:
+        return None
+    common = sorted(set.intersection(*({row["units_done"] for row in run["eval_metrics"]} for run in runs)))
+    if not common:
+        return None
+    rows, curves = [], []
+    for units_done in common:
+        per_seed = [next(row for row in run["eval_metrics"] if row["units_done"] == units_done) for run in runs]
+        keys = set.intersection(*(set(row) for row in per_seed))
+        rows.append({key: float(np.mean([row[key] for row in per_seed])) for key in keys})
+        curves.append(np.mean([run["eval_curves"]["tft_cooperation_per_round"][
+            run["eval_curves"]["units_done"].index(units_done)] for run in runs], axis=0).tolist())
+    first = runs[0]["eval_curves"]
+    return {"eval_metrics": rows, "num_seeds": len(runs),
+            "eval_curves": {**first, "units_done": common, "tft_cooperation_per_round": curves}}

@@ -147,6 +147,7 @@ def test_pool_opponent_in_eval_json_and_summary(tmp_path):
     assert f"gain fraction {gain['mean']:.3f} ± {gain['std']:.3f}" in table
     if "plots" in summary and isinstance(summary["plots"], list):  # matplotlib installed
         assert (unit_dir(tmp_path, "step1", 1) / "plots" / "in_training.png").stat().st_size > 1000
+        assert (tmp_path / "plots" / "in_training_step1.png").stat().st_size > 1000  # mean over the 2 seeds
 
 
 def test_ppi_is_evaluated_after_every_phase_without_changing_training(tmp_path):
