@@ -264,6 +264,8 @@ def run_unit(
     eval_every = getattr(trainer, "eval_every", 1)
     eval_log = MetricsLog(directory / EVAL_METRICS_FILE)
     eval_log.rewrite([_eval_row(record) for record in eval_history])
+    if eval_history:  # drop curves written after the checkpoint: they are recomputed identically
+        write_json(directory / EVAL_CURVES_FILE, _eval_curves(eval_history, trainer, evaluator))
     # TensorBoard steps count units done (1-based), as the plots do.
     writer = _tensorboard_writer(directory / "tb", purge_step=len(history) + 1)
     start_unit = saved_units = len(history)
