@@ -16,6 +16,12 @@ numbers whether the machine was shared.
 The last tables time ``reproduce`` at cpu-quick (fig1's mixed pool: two learners; Step 1:
 one) without and with the default in-training evaluation (every ``eval_every``
 iterations, ~25 per run), in the same run: the speed the evaluation costs.
+
+A second table times the GRU alone, forward + backward over ``T = 100`` rounds (hidden
+128, input 96, the A2C/PPI trunk's sizes) at B = 256 and 2048 with 1 thread: torch's own
+kernel (``nn.GRU``, what :mod:`agents.history` runs) against the hand-written backward the
+agents used before (``benchmarks/handwritten_gru.py``), measured in the same run, wall
+and CPU time (``--gru-only`` prints just this table).
 """
 from __future__ import annotations
 
@@ -32,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from agents.a2c import A2CTrainer, make_config  # noqa: E402
 from agents.evaluation import InTrainingEvaluator  # noqa: E402
 from agents.experiments import get_experiment  # noqa: E402
+from benchmarks.handwritten_gru import gru_sequence  # noqa: E402
 
 
 def a2c_rate(games_per_learner: int, iterations: int, device: str, num_rounds: int = 100) -> float:
@@ -67,6 +74,68 @@ def recurrent_ppo_rate(total_timesteps: int, num_envs: int) -> float:
     started = time.perf_counter()
     model.learn(total_timesteps)
     return total_timesteps / (time.perf_counter() - started)
+
+
+def gru_milliseconds(batch_size: int, device: str, steps: int = 100, hidden: int = 128, inputs: int = 96,
+                     repeats: int = 3) -> dict[str, tuple[float, float]]:
+    """Best-of-``repeats`` milliseconds of one forward + backward, wall and process CPU time.
+
+    Returns ``{"nn.GRU": (wall, cpu), "hand-written": (wall, cpu)}``. With 1 thread the CPU
+    time is the steadier number on a shared machine (other processes lengthen the wall
+    time, much less the CPU time); on CUDA only the wall time means anything.
+    """
+    generator = torch.Generator().manual_seed(0)
+    gru = torch.nn.GRU(inputs, hidden).to(device)
+    x = torch.randn(steps, batch_size, inputs, generator=generator).to(device).requires_grad_()
+    initial = torch.zeros(1, batch_size, hidden, device=device)
+
+    def torch_gru():
+        return gru(x, initial)[0]
+
+    def handwritten():
+        projection = torch.nn.functional.linear(x, gru.weight_ih_l0, gru.bias_ih_l0)
+        return gru_sequence(projection, initial[0], gru.weight_hh_l0, gru.bias_hh_l0)
+
+    # Same function first: outputs and input gradients agree, so the timings compare like with like.
+    outputs = []
+    for run in (torch_gru, handwritten):
+        x.grad = None
+        output = run()
+        output.sum().backward()
+        outputs.append((output.detach(), x.grad.clone()))
+    for expected, got in zip(outputs[0], outputs[1]):
+        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
+    best = {"nn.GRU": (float("inf"), float("inf")), "hand-written": (float("inf"), float("inf"))}
+    for _ in range(repeats):  # interleaved, so a busy moment on a shared machine hits both
+        for name, run in (("nn.GRU", torch_gru), ("hand-written", handwritten)):
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            wall, cpu = time.perf_counter(), time.process_time()
+            run().sum().backward()
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            wall, cpu = 1000 * (time.perf_counter() - wall), 1000 * (time.process_time() - cpu)
+            best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
+    return best
+
+
+def print_gru_table(batch_sizes, steps: int, devices, repeats: int = 3) -> list:
+    """Time both GRUs at every batch size and device with 1 CPU thread; print and return the rows."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    rows = [(device, batch_size, gru_milliseconds(batch_size, device, steps, repeats=repeats)) for device in devices
+            for batch_size in batch_sizes]
+    torch.set_num_threads(threads)
+    print(f"\nGRU forward + backward, T={steps}, hidden 128, input 96, 1 CPU thread: ms wall (ms CPU), "
+          f"best of {repeats}")
+    print("| device | batch | nn.GRU (torch)  | hand-written    | hand-written / torch, wall (CPU) |")
+    print("|--------|-------|-----------------|-----------------|----------------------------------|")
+    for device, batch_size, times in rows:
+        (torch_wall, torch_cpu), (hand_wall, hand_cpu) = times["nn.GRU"], times["hand-written"]
+        ratio = f"{hand_wall / torch_wall:.2f}x ({hand_cpu / torch_cpu:.2f}x)"
+        print(f"| {device:6s} | {batch_size:5d} | {torch_wall:6.0f} ({torch_cpu:6.0f}) | {hand_wall:6.0f} ({hand_cpu:6.0f}) "
+              f"| {ratio:>32s} |")
+    return rows
 
 
 def in_training_evaluation_cost(num_blocks: int, device: str, preset: str = "cpu-quick",
@@ -133,13 +202,17 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke test")
     parser.add_argument("--threads", type=int, nargs="+", default=[1],
                         help="torch thread counts to measure A2C with (default 1; RecurrentPPO uses the first)")
+    parser.add_argument("--gru-only", action="store_true", help="only the nn.GRU vs hand-written GRU table")
     args = parser.parse_args(argv)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    if args.gru_only:
+        return print_gru_table([32] if args.quick else [256, 2048], 20 if args.quick else 100, devices,
+                               repeats=2 if args.quick else 5)
     if args.quick:
         a2c_cases, iterations, num_rounds, ppo_steps, ppo_envs = [64], 1, 20, 256, 2
     else:
         a2c_cases, iterations, num_rounds, ppo_steps, ppo_envs = [256, 1024, 2048], 2, 100, 8192, 8
     rows = []
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for device in devices:
         for threads in args.threads if device == "cpu" else [torch.get_num_threads()]:
             torch.set_num_threads(threads)
@@ -158,6 +231,7 @@ def main(argv=None):
     for name, device, threads, rate in rows:
         print(f"| {name:52s} | {device:6s} | {threads:7d} | {rate:13,.0f} | {rate / ppo:14.1f}x |")
     print(f"\nbest A2C on CPU: {best_cpu:,.0f} agent-steps/s = {best_cpu / ppo:.0f}x RecurrentPPO")
+    print_gru_table([32] if args.quick else [256, 2048], num_rounds, devices, repeats=2 if args.quick else 5)
     torch.set_num_threads(args.threads[0])
     for experiment, condition in (("fig1", "mixed"), ("step1", "step1")):  # two learners; one learner
         cost = (in_training_evaluation_cost(2, "cpu", "test", {"num_iterations": 25}, experiment, condition)

@@ -16,4 +16,6 @@ def test_quick_benchmark_prints_a2c_and_recurrent_ppo_rows(capsys):
     names = [row[0] for row in rows]
     assert any(name.startswith("A2C") for name in names) and any("RecurrentPPO" in name for name in names)
     assert all(rate > 0 for *_, rate in rows)
-    assert "agent-steps/s" in capsys.readouterr().out
+    output = capsys.readouterr().out
+    assert "agent-steps/s" in output
+    assert "| nn.GRU (torch)  | hand-written    | hand-written / torch, wall (CPU) |" in output

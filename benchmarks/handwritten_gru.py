@@ -1,4 +1,4 @@
-"""A GRU over a whole sequence with a hand-written backward pass (CPU speed).
+"""The GRU with a hand-written backward pass that the agents used until 2026-11: a benchmark baseline.
 
 Mathematically the GRU of ``torch.nn.GRU`` (same parameters, same gate order r, z, n)::
 
@@ -7,26 +7,16 @@ Mathematically the GRU of ``torch.nn.GRU`` (same parameters, same gate order r, 
     n = tanh(gi_n + r * gh_n)
     h' = (1 - z) * n + z * h
 
-Why: on CPU, autograd through ``nn.GRU`` records many small nodes per round and its
-backward was several times slower than the forward in our measurements. Here the input
-projection ``gi`` is computed outside (batched over all rounds, by autograd), the loop
-over rounds does one matmul per round forward and one backward, and the weight
-gradient of ``W_hh`` is one matmul over all rounds after the loop.
-``tests/agents/test_gru.py`` checks outputs and gradients against ``nn.GRU``.
+It was written for CPU speed (autograd through ``nn.GRU`` records many small nodes per
+round). Measured against torch's own kernel in ``benchmarks/train_throughput.py`` (the
+"GRU forward + backward" rows, same run, 1 thread), torch's kernel was faster at
+B = 256 and B = 2048, so :mod:`agents.history` now runs ``torch.gru`` and this file lives
+on only as the comparison row (re-run it on new hardware before bringing it back).
+The benchmark checks that both give the same outputs before timing them.
 """
 from __future__ import annotations
 
 import torch
-
-
-def gru_cell(input_projection: torch.Tensor, state: torch.Tensor, weight_hh: torch.Tensor, bias_hh: torch.Tensor):
-    """One round. ``input_projection`` ``[B, 3H]`` (= x W_ih^T + b_ih), ``state`` ``[B, H]`` -> new state ``[B, H]``."""
-    hidden = state.shape[-1]
-    gh = torch.addmm(bias_hh, state, weight_hh.t())
-    reset = torch.sigmoid(input_projection[:, :hidden] + gh[:, :hidden])
-    update = torch.sigmoid(input_projection[:, hidden:2 * hidden] + gh[:, hidden:2 * hidden])
-    candidate = torch.tanh(input_projection[:, 2 * hidden:] + reset * gh[:, 2 * hidden:])
-    return candidate + update * (state - candidate)
 
 
 class GRUSequence(torch.autograd.Function):
