@@ -29,7 +29,9 @@ def test_site_builds_strictly_with_every_page_the_env_doc_the_api_and_the_figure
     cli_page = (site / "cli" / "index.html").read_text()
     assert "usage: ipd-coop reproduce" in cli_page  # generated from argparse at build time
     reproduce_page = (site / "reproduce" / "index.html").read_text()
-    assert "Mixed pool, learner vs learner" in reproduce_page  # the README's results table, included
+    # The README's results (between its [start:results] and [end:results] markers) are included, table and all.
+    status = reproduce_page[reproduce_page.index('id="status-of-the-reproduction"'):reproduce_page.index('id="figures"')]
+    assert "<table>" in status and "--8&lt;--" not in status
     shown = set(re.findall(r'src="\.\./figures/([\w.-]+\.png)"', reproduce_page))
     assert len(shown) >= 9 and all((site / "figures" / name).is_file() for name in shown)  # A2C and PPI figures
     assert not (site / "mkdocs.yml").exists() and not (site / "hooks").exists()
