@@ -4,7 +4,10 @@ A memory-1 policy is five cooperation probabilities indexed by the first-person
 observation (``ipd_env.game``): ``(start, CC, CD, DC, DD)``. One policy for all games is a
 ``[5]`` vector; a batch of policies (one per game, as the training pool draws them) is
 ``[num_games, 5]``. Every member plays through the player interface of
-:mod:`ipd_env.player`.
+:mod:`ipd_env.player`. The memory-1 player and the pools (:class:`MemoryOnePlayer`,
+:class:`MemoryOnePool`, :class:`UniformMemoryOnePool`, :func:`sample_memory_one`, :func:`opponent_id`)
+are defined in :mod:`ipd_env.memory_one` and re-exported here; the env finds this zoo by name
+through the ``ipd_env.co_players`` entry point (:func:`make_player`).
 
 | name          | start | CC  | CD  | DC  | DD  | source                                   |
 |---------------|-------|-----|-----|-----|-----|------------------------------------------|
@@ -29,81 +32,18 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from ipd_env.game import NUM_OBSERVATIONS, PayoffSpec, check_probabilities, gtft_generosity, symmetric_payoffs
+from ipd_env.game import PayoffSpec, check_probabilities, gtft_generosity, symmetric_payoffs
+# The memory-1 player and the pools live in the env's layer (the Gymnasium envs need them); re-exported here.
+from ipd_env.memory_one import (  # noqa: F401
+    MemoryOnePlayer,
+    MemoryOnePool,
+    UniformMemoryOnePool,
+    opponent_id,
+    sample_memory_one,
+)
 
 # Extortion uses punishment P as baseline, generosity uses reward R (Press & Dyson; Stewart & Plotkin).
 ZD_BASELINES = ("extortionate", "generous")
-
-
-class MemoryOnePlayer:
-    """A memory-1 policy (or one per game) playing through the player interface.
-
-    Args:
-        cooperation_probabilities: ``[5]`` (one policy for all games) or
-            ``[num_games, 5]`` (one row per game), each in [0, 1], indexed by the
-            first-person observation (start, CC, CD, DC, DD).
-        name: shown in tables and plots.
-
-    Actions: defect (1) when a uniform draw ``u ~ U[0, 1)`` satisfies ``u >= p(C | o)``,
-    so probabilities 0 and 1 play deterministically.
-    """
-
-    memory_depth = 1
-
-    def __init__(self, cooperation_probabilities, name: Optional[str] = None):
-        if isinstance(cooperation_probabilities, torch.Tensor):
-            values = cooperation_probabilities.detach().to("cpu", torch.float64).numpy()
-        else:
-            values = np.asarray(cooperation_probabilities, dtype=np.float64)
-        check_probabilities(values)
-        if values.ndim not in (1, 2) or values.shape[-1] != NUM_OBSERVATIONS:
-            raise ValueError(
-                f"a memory-1 policy needs {NUM_OBSERVATIONS} cooperation probabilities (start, CC, CD, DC, DD), "
-                f"shape [5] or [num_games, 5]; got shape {values.shape}"
-            )
-        self.cooperation_probabilities = torch.as_tensor(values, dtype=torch.float32)
-        self.name = name or "memory-1"
-        self._table: Optional[torch.Tensor] = None
-        self._generator: Optional[torch.Generator] = None
-        self._num_games = 0
-
-    @property
-    def batched(self) -> bool:
-        return self.cooperation_probabilities.ndim == 2
-
-    def __repr__(self) -> str:
-        if self.batched:
-            return f"MemoryOnePlayer({self.name!r}, {self.cooperation_probabilities.shape[0]} policies)"
-        values = ", ".join(f"{value:.3g}" for value in self.cooperation_probabilities.tolist())
-        return f"MemoryOnePlayer({self.name!r}, [{values}])"
-
-    def reset(self, num_games: int, generator: Optional[torch.Generator] = None) -> None:
-        if self.batched and self.cooperation_probabilities.shape[0] != num_games:
-            raise ValueError(
-                f"{self.name}: this batch holds {self.cooperation_probabilities.shape[0]} policies "
-                f"but {num_games} games were requested"
-            )
-        self._num_games = num_games
-        self._generator = generator
-        self._table = None  # moved to the observation's device at the first act
-
-    def probabilities(self, observation_index: torch.Tensor) -> torch.Tensor:
-        """Cooperation probability ``[num_games]`` for observation indices ``[num_games]``."""
-        table = self._table
-        if table is None or table.device != observation_index.device:
-            table = self._table = self.cooperation_probabilities.to(observation_index.device)
-        if self.batched:
-            return table.gather(1, observation_index.unsqueeze(1)).squeeze(1)
-        return table[observation_index]
-
-    def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
-        index = observation.argmax(dim=-1)
-        cooperate = self.probabilities(index)
-        generator = self._generator
-        if generator is not None and generator.device != index.device:
-            raise ValueError(f"{self.name}: generator on {generator.device} but observations on {index.device}")
-        draw = torch.rand(index.shape[0], generator=generator, device=index.device)
-        return (draw >= cooperate).long()
 
 
 class GrimTrigger:
@@ -248,76 +188,6 @@ def make_player(name: str, payoffs: PayoffSpec = "paper"):
     if key == "grim":
         return GrimTrigger()
     return MemoryOnePlayer(named_probabilities(key, payoffs), name=key)
-
-
-def sample_memory_one(num_games: int, generator: Optional[torch.Generator] = None, device="cpu") -> torch.Tensor:
-    """Draw ``[num_games, 5]`` cooperation probabilities i.i.d. from U(0, 1): the paper's pool."""
-    return torch.rand(num_games, NUM_OBSERVATIONS, generator=generator, device=device)
-
-
-def opponent_id(cooperation_probabilities: torch.Tensor, floor: float = 1e-6) -> torch.Tensor:
-    """The "opponent ID" conditioning vector of SPEC section 3: ``log p(C | o)``, ``[..., 5]``.
-
-    Probabilities below ``floor`` are raised to it so that deterministic co-players get a
-    finite vector (log 1e-6 = -13.8).
-    """
-    return torch.log(cooperation_probabilities.clamp_min(floor))
-
-
-class MemoryOnePool:
-    """A pool of memory-1 co-players: a fresh policy per game per episode, from a distribution.
-
-    Each :meth:`reset` draws new ``[num_games, 5]`` probabilities from the generator, so
-    every episode meets fresh co-players. The current draw is :attr:`cooperation_probabilities`
-    and its identity vector :meth:`identity`.
-
-    Args:
-        distribution: what to draw from, any object with ``sample(num_games, generator,
-            device) -> [num_games, 5]`` and a ``spec`` string, e.g.
-            ``baselines.incontext.parse_pool("beta:0.5,0.5")``; ``None`` = the paper's
-            uniform pool (:func:`sample_memory_one`).
-        device: where to draw when :meth:`reset` gets no generator.
-    """
-
-    memory_depth = 1
-
-    def __init__(self, distribution=None, device="cpu"):
-        self.distribution = distribution
-        self.device = torch.device(device)
-        spec = "uniform" if distribution is None else distribution.spec
-        self.name = "uniform-memory-1" if spec == "uniform" else f"memory-1 pool {spec}"
-        self.cooperation_probabilities: Optional[torch.Tensor] = None
-        self._player: Optional[MemoryOnePlayer] = None
-
-    def reset(self, num_games: int, generator: Optional[torch.Generator] = None) -> None:
-        device = generator.device if generator is not None else self.device
-        if self.distribution is None:
-            self.cooperation_probabilities = sample_memory_one(num_games, generator, device)
-        else:
-            self.cooperation_probabilities = self.distribution.sample(num_games, generator, device)
-        self._player = MemoryOnePlayer(self.cooperation_probabilities, name=self.name)
-        self._player.cooperation_probabilities = self.cooperation_probabilities  # keep device, skip copy
-        self._player.reset(num_games, generator)
-
-    def identity(self) -> torch.Tensor:
-        """``[num_games, 5]`` log cooperation probabilities of the current co-players."""
-        if self.cooperation_probabilities is None:
-            raise RuntimeError(f"{type(self).__name__}.identity called before reset()")
-        return opponent_id(self.cooperation_probabilities)
-
-    def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
-        if self._player is None:
-            raise RuntimeError(f"{type(self).__name__}.act called before reset()")
-        return self._player.act(observation, reward)
-
-
-class UniformMemoryOnePool(MemoryOnePool):
-    """The paper's tabular pool: a fresh uniform-random memory-1 policy per game per episode."""
-
-    name = "uniform-memory-1"
-
-    def __init__(self, device="cpu"):
-        super().__init__(None, device)
 
 
 def zoo(payoffs: PayoffSpec = "paper", names: Sequence[str] = ZOO_NAMES) -> dict:

@@ -8,6 +8,8 @@ Public names::
     ipd_env.IPDVectorEnv(num_games)    # batched torch env (imported on first use)
     ipd_env.IPDvsCoPlayerEnv(...)      # Gymnasium env against a co-player (imported on first use)
     ipd_env.IPDvsCoPlayerVectorEnv(N)  # its native vector version (gymnasium.make_vec)
+    ipd_env.MemoryOnePlayer(p)         # memory-1 co-player, p: [5] or [num_games, 5] (ipd_env.memory_one)
+    ipd_env.UniformMemoryOnePool()     # the paper's pool: fresh U(0, 1)^5 policies at every reset
 
 Importing the package registers ``ipd_env/IPD-v0`` with PettingZoo (``pettingzoo.make``,
 parallel and AEC, where the installed PettingZoo has a registry) and
@@ -28,6 +30,8 @@ _LAZY_NAMES = {
     "IPDVectorEnv": "ipd_env.vector",
     "IPDvsCoPlayerEnv": "ipd_env.single_agent",
     "IPDvsCoPlayerVectorEnv": "ipd_env.single_agent_vector",
+    "MemoryOnePlayer": "ipd_env.memory_one",
+    "UniformMemoryOnePool": "ipd_env.memory_one",
     "Player": "ipd_env.player",
     "play_episodes": "ipd_env.player",
 }
@@ -76,6 +80,7 @@ __all__ = [
     "IPDVectorEnv",
     "IPDvsCoPlayerEnv",
     "IPDvsCoPlayerVectorEnv",
+    "MemoryOnePlayer",
     "PETTINGZOO_ID",
     "Player",
     "env",
@@ -83,4 +88,5 @@ __all__ = [
     "parallel_env",
     "play_episodes",
     "raw_env",
+    "UniformMemoryOnePool",
 ]

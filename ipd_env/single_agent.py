@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from baselines.tabular import MemoryOnePlayer, UniformMemoryOnePool, make_player, opponent_id, sample_memory_one
 from ipd_env.game import (
     DEFAULT_NUM_ROUNDS,
     NUM_ACTIONS,
@@ -33,12 +32,13 @@ from ipd_env.game import (
     format_round,
     make_payoff_table,
 )
+from ipd_env.memory_one import MemoryOnePlayer, UniformMemoryOnePool, named_co_player, opponent_id, sample_memory_one
 from ipd_env.render import GameLayout, render_game, total_range
 
 POOL_NAMES = ("pool", "uniform")
 CoPlayerSpec = Union[str, Any, Callable[[torch.Generator], Any]]
 
-# Lowest value of the opponent-ID vector: log of the floor that baselines.tabular.opponent_id applies.
+# Lowest value of the opponent-ID vector: log of the floor that ipd_env.memory_one.opponent_id applies.
 _OPPONENT_ID_LOW = float(opponent_id(torch.zeros(1)).item())
 
 
@@ -111,7 +111,9 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
 
     * ``co_player``: ``"pool"`` (default; also ``"uniform"``) for a fresh uniform memory-1
       policy each episode; a zoo name (``"tft"``, ``"alld"``, ``"extort2"``, ..., see
-      ``baselines.tabular.make_player``); five cooperation probabilities
+      ``baselines.tabular.make_player``; the env itself does not import the zoo: it asks
+      the makers installed under the ``ipd_env.co_players`` entry point, see
+      :func:`ipd_env.memory_one.named_co_player`); five cooperation probabilities
       (start, CC, CD, DC, DD); any object with the player interface (``reset(num_games,
       generator)``, ``act(observation [1, 5], reward [1]) -> [1]`` int64), reset every
       episode and *deep-copied when the env is made*, so that envs never share its state
@@ -198,7 +200,7 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         if isinstance(co_player, str):
             if co_player.lower() in POOL_NAMES:
                 return ("pool", None)
-            return ("player", make_player(co_player, payoffs))  # an unknown name fails here
+            return ("player", named_co_player(co_player, payoffs))  # an unknown name fails here
         if hasattr(co_player, "reset") and hasattr(co_player, "act"):
             return ("player", copy.deepcopy(co_player))  # one per env: its state is this env's alone
         if isinstance(co_player, (list, tuple, np.ndarray, torch.Tensor)):

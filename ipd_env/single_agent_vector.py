@@ -16,7 +16,6 @@ import torch
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from baselines.tabular import MemoryOnePlayer, named_probabilities, opponent_id, sample_memory_one
 from ipd_env.game import (
     DEFAULT_NUM_ROUNDS,
     NUM_ACTIONS,
@@ -32,6 +31,7 @@ from ipd_env.game import (
     first_person_payoffs,
     make_payoff_table,
 )
+from ipd_env.memory_one import MemoryOnePlayer, named_co_player, opponent_id, sample_memory_one
 from ipd_env.single_agent import POOL_NAMES, learner_observation_space
 
 
@@ -41,7 +41,8 @@ class IPDvsCoPlayerVectorEnv(VectorEnv):
     Args:
         num_envs: learners (N), each against its own co-player.
         co_player: ``"pool"`` (a fresh uniform memory-1 policy per env and episode), a
-            memory-1 zoo name (e.g. ``"tft"``), a :class:`~baselines.tabular.MemoryOnePlayer`,
+            memory-1 zoo name (e.g. ``"tft"``, resolved as in the single env), a
+            :class:`~ipd_env.memory_one.MemoryOnePlayer`,
             or cooperation probabilities ``[5]`` (all envs) or ``[N, 5]`` (one row per env).
         payoffs, max_cycles, obs_type, opponent_id: as the single env.
         render_mode: only ``None``; there is no batched rendering.
@@ -112,13 +113,15 @@ class IPDvsCoPlayerVectorEnv(VectorEnv):
         if isinstance(co_player, str):
             if co_player.lower() in POOL_NAMES:
                 return None
+            sync_hint = (f"IPDvsCoPlayerVectorEnv plays memory-1 co-players only, use "
+                         f"gymnasium.make_vec(..., vectorization_mode='sync') for {co_player!r}")
             try:
-                probabilities = named_probabilities(co_player, payoffs)
+                named = named_co_player(co_player, payoffs)
             except ValueError as error:
-                raise ValueError(
-                    f"{error}; IPDvsCoPlayerVectorEnv plays memory-1 co-players only, use "
-                    f"gymnasium.make_vec(..., vectorization_mode='sync') for {co_player!r}"
-                ) from None
+                raise ValueError(f"{error}; {sync_hint}") from None
+            if not isinstance(named, MemoryOnePlayer):
+                raise ValueError(f"{co_player} is stateful (not memory-1); {sync_hint}")
+            probabilities = named.cooperation_probabilities.numpy().astype(np.float64)
         elif isinstance(co_player, MemoryOnePlayer):
             probabilities = co_player.cooperation_probabilities.numpy().astype(np.float64)
         elif isinstance(co_player, (list, tuple, np.ndarray, torch.Tensor)):
