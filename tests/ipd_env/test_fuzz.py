@@ -111,8 +111,14 @@ BAD_ARGUMENTS += [("torch-vector", "device", value, ("device",)) for value in ("
 BAD_ARGUMENTS += [("torch-vector", "validate_actions", value, ("validate_actions",)) for value in ("yes", None)]
 
 
+def case_id(env_name, keyword, value) -> str:
+    """A test id that is the same in every process (pytest-xdist): no memory addresses."""
+    text = repr(value) if " at 0x" not in repr(value) else f"<{type(value).__name__}>"
+    return f"{env_name}-{keyword}={text}"[:60]
+
+
 @pytest.mark.parametrize("env_name, keyword, value, names", BAD_ARGUMENTS,
-                         ids=[f"{case[0]}-{case[1]}={case[2]!r}"[:60] for case in BAD_ARGUMENTS])
+                         ids=[case_id(*case[:3]) for case in BAD_ARGUMENTS])
 def test_bad_constructor_argument_is_a_clear_error(env_name, keyword, value, names):
     make, _ = CONSTRUCTORS[env_name]
     # Errors may come from the constructor or, for lazily drawn co-players, the first reset.
