@@ -39,7 +39,8 @@ import torch
 
 from baselines.incontext import parse_pool
 from baselines.tabular import MemoryOnePool, opponent_id
-from ipd_env.game import NUM_OBSERVATIONS, START
+from ipd_env.game import NUM_OBSERVATIONS
+from ipd_env.player import play_match  # noqa: F401  (moved down to the env's layer; re-exported)
 from ipd_env.vector import IPDVectorEnv
 
 KIND_LEARNER, KIND_TABULAR, KIND_FROZEN = 0, 1, 2
@@ -307,43 +308,3 @@ def pool_metrics(trajectories: Sequence[LearnerTrajectory]) -> dict:
                 total, count = sums.get(f"learner_vs_{name}/{key}", (0.0, 0))
                 sums[f"learner_vs_{name}/{key}"] = (total + float(value.sum()), count + value.numel())
     return {key: total / count for key, (total, count) in sums.items()}
-
-
-def play_match(
-    player,
-    coplayer,
-    num_games: int,
-    generator: torch.Generator,
-    num_rounds: int = 100,
-    payoffs="paper",
-    device="cpu",
-    player_identity: Optional[torch.Tensor] = None,
-    coplayer_identity: Optional[torch.Tensor] = None,
-):
-    """Play ``num_games`` episodes of ``player`` (as player_0) against ``coplayer``.
-
-    ``player_identity`` / ``coplayer_identity`` (``[num_games, 5]``), when given, are passed
-    to that player's ``reset`` as ``opponent_identity``.
-
-    Returns:
-        dict with ``actions`` and ``rewards``, each ``[2, num_rounds, num_games]``
-        (row 0 = ``player``), int64 and float32.
-    """
-    env = IPDVectorEnv(num_games, payoffs=payoffs, num_rounds=num_rounds, device=device, validate_actions=False)
-    for each, identity in ((player, player_identity), (coplayer, coplayer_identity)):
-        if identity is None:
-            each.reset(num_games, generator=generator)
-        else:
-            each.reset(num_games, generator=generator, opponent_identity=identity)
-    one_hot = torch.eye(NUM_OBSERVATIONS, device=env.device)
-    env.reset()
-    index = torch.full((2, num_games), START, dtype=torch.int64, device=env.device)
-    rewards = torch.zeros(2, num_games, device=env.device)
-    all_actions = torch.empty(2, num_rounds, num_games, dtype=torch.int64, device=env.device)
-    all_rewards = torch.empty(2, num_rounds, num_games, device=env.device)
-    for round_index in range(num_rounds):
-        joint = torch.stack([player.act(one_hot[index[0]], rewards[0]), coplayer.act(one_hot[index[1]], rewards[1])])
-        index, rewards = env.step_indices(joint)
-        all_actions[:, round_index] = joint
-        all_rewards[:, round_index] = rewards
-    return {"actions": all_actions, "rewards": all_rewards}

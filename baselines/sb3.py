@@ -17,7 +17,7 @@ Three ways to train, one way to play:
 * :class:`SB3Player`: a trained SB3 policy (MLP or recurrent) with the player interface of
   :mod:`ipd_env.player`, sampling from the policy's probabilities with the generator given
   to ``reset``; :func:`evaluate_sb3` runs the same evaluation as A2C and PPI
-  (:func:`agents.evaluation.evaluate_learners`).
+  (:func:`baselines.evaluation.evaluate_players`).
 
 Every helper takes ``threads`` (default 1): torch's CPU threads while it runs, restored
 afterwards. Why 1: these networks are small, and on a 2-core machine RecurrentPPO swung
@@ -34,6 +34,7 @@ import gymnasium
 import numpy as np
 import torch
 
+from baselines.evaluation import evaluate_players
 from baselines.optional import import_optional
 from baselines.tabular import MemoryOnePlayer, sample_memory_one
 from ipd_env.game import NUM_OBSERVATIONS
@@ -142,22 +143,18 @@ class SB3Player:
 
 def evaluate_sb3(model, seed: int = 0, num_games: int = 256, self_play: bool = True, device="cpu",
                  threads: Optional[int] = 1) -> dict:
-    """The A2C/PPI evaluation (:func:`agents.evaluation.evaluate_learners`) of an SB3 model.
+    """The A2C/PPI evaluation (:func:`baselines.evaluation.evaluate_players`) of an SB3 model.
 
     The model plays AllC, AllD, TFT, WSLS, Extort-2 and the pool evaluation set (its
     ``gain_fraction``) and, with ``self_play``, a second copy of
     itself (reported as the ``learner`` pairing), with ``threads`` torch threads (see the
     module docstring). Returns the evaluation dict.
     """
-    from agents.evaluation import evaluate_learners
-    from agents.experiments import Condition
-
-    condition = Condition("sb3", "tabular-only", paper_step=1, num_learners=2 if self_play else 1)
     learners = [SB3Player(model.policy, name="sb3")]
     if self_play:
         learners.append(SB3Player(model.policy, name="sb3 (copy)"))
     with torch_threads(threads):
-        return evaluate_learners(learners, [], condition, seed=seed, num_games=num_games, device=device)
+        return evaluate_players(learners, [], use_identity=False, seed=seed, num_games=num_games, device=device)
 
 
 # ---------------------------------------------------------------------------- parameter-shared PPO
