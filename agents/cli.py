@@ -459,7 +459,8 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--algo", default="a2c", choices=sorted(ALGORITHMS), help="learning algorithm (default a2c)")
     reproduce.add_argument("--preset", default="cpu-quick", help=f"budget: {', '.join(PRESET_NAMES)} "
                            "(default cpu-quick: minutes on a laptop; test: seconds, tiny models, to check a set-up; "
-                           "paper: the paper's scale, for a GPU)")
+                           "paper: the paper's scale, for a GPU); a2c also has cpu-mechanism: the CPU regime where the "
+                           "paper's mechanism appears, with named departures from the paper (docs/mechanism.md)")
     reproduce.add_argument("--seeds", type=positive_int, default=3, help="number of seeds, run as seeds 0..N-1 (default 3)")
     reproduce.add_argument("--conditions", help="comma-separated subset of the experiment's conditions "
                            "(prerequisites are added); default: all")
@@ -541,7 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--algo", default="a2c", type=str.lower, choices=sorted(ALGORITHMS),
                        help="learning algorithm, any case (default a2c)")
     sweep.add_argument("--preset", default="cpu-quick", help=f"budget of every point: {', '.join(PRESET_NAMES)} "
-                       "(default cpu-quick)")
+                       "(default cpu-quick; a2c also cpu-mechanism)")
     sweep.add_argument("--seeds", type=positive_int, default=3, help="seeds per point, run as 0..N-1 (default 3)")
     sweep.add_argument("--set", action="append", metavar="NAME=VALUE", help="a hyperparameter fixed for every "
                        "point (repeatable; not also in --grid)")

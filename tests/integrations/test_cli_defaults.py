@@ -32,6 +32,6 @@ def test_payoffs_default_to_the_paper_game_except_tournament_whose_help_says_why
 def test_preset_help_lists_every_preset_of_every_algorithm(command):
     help_text = _option(_subcommands()[command], "--preset").help
     presets = {name for module in ALGORITHMS.values() for name in importlib.import_module(module).PRESETS}
-    assert presets == {"test", "cpu-quick", "cpu", "paper"}
+    assert presets == {"test", "cpu-quick", "cpu", "paper", "cpu-mechanism"}
     for name in presets:
         assert name in help_text, f"--preset help of {command} does not list {name!r}: {help_text}"
