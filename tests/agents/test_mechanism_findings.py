@@ -1,0 +1,65 @@
+"""What the mechanism study (docs/mechanism.md) found, pinned at test-sized budgets.
+
+1. The entropy bonus and the reward scale set where an A2C policy settles against a
+   co-player that ignores its moves: defecting earns exactly 1 more per round in this game,
+   so the scaled advantage of cooperating is about ``-reward_scale`` and the entropy bonus
+   balances it at the cooperation logit ``z* = -reward_scale / entropy_coef``. At Table 2's
+   Step-1 ratio (0.001 / 0.2) that is deterministic always-defect: the absorbing collapse
+   the study documents (a documented behaviour, asserted here, not a failure). At the ratio
+   the study's exploration phase uses (0.1 / 0.2) about sigmoid(-2) = 12% cooperation stays.
+2. The ``cpu-mechanism`` preset departs from the paper's settings only where its comment
+   and the README say, so nobody reads a deviated run as the paper's.
+"""
+import math
+
+import pytest
+
+from agents.a2c import PRESETS, TABLE2, A2CTrainer, make_config
+from agents.experiments import EXPERIMENTS, Condition
+from baselines.tabular import make_player
+
+VS_FIXED = Condition("vs-fixed", "vs-frozen", paper_step=1, num_learners=1, frozen_from="zoo")
+SMALL = dict(hidden_size=16, embedding_size=8, num_rounds=10, games_per_learner=64)
+
+
+def cooperation_after_training(entropy_coef: float, reward_scale: float, iterations: int) -> float:
+    """Mean cooperation over the last 10 iterations of a learner trained against AllD."""
+    config = make_config(VS_FIXED, "test", {**SMALL, "num_iterations": iterations, "entropy_coef": entropy_coef,
+                                           "reward_scale": reward_scale, "learning_rate": 1e-2,
+                                           "advantage_centring": False})
+    trainer = A2CTrainer(config, VS_FIXED, seed=0, frozen_players=[make_player("alld")])
+    history = [trainer.train_unit(unit)["learner_vs_frozen/cooperation"] for unit in range(trainer.num_units)]
+    return sum(history[-10:]) / 10
+
+
+def test_table2_step1_ratio_collapses_to_always_defect():
+    # measured: 0.003 after 100 iterations (0.009 after 60), and still falling
+    assert cooperation_after_training(entropy_coef=0.001, reward_scale=0.2, iterations=100) < 0.01
+
+
+@pytest.mark.parametrize("entropy_coef", [0.05, 0.1, 0.2])
+def test_exploring_ratios_settle_near_the_predicted_equilibrium(entropy_coef):
+    # measured after 120 iterations: 0.015, 0.134, 0.278 (predicted 0.018, 0.119, 0.269)
+    predicted = 1 / (1 + math.exp(0.2 / entropy_coef))
+    measured = cooperation_after_training(entropy_coef=entropy_coef, reward_scale=0.2, iterations=120)
+    assert predicted / 2 < measured < predicted * 2, (predicted, measured)
+
+
+def test_mechanism_preset_departs_from_the_paper_only_where_documented():
+    cpu_quick, mechanism = PRESETS["cpu-quick"], PRESETS["cpu-mechanism"]
+    documented = {1: {"pool", "entropy_schedule", "num_iterations"}, 2: set(), 3: set(),
+                  4: {"pool", "num_iterations"}}
+    for step in TABLE2:
+        changed = {key for key, value in mechanism[step].items() if cpu_quick[step].get(key) != value}
+        assert changed == documented[step], (step, changed)
+    # The paper's own settings stay the defaults of the paper preset.
+    assert "pool" not in PRESETS["paper"][1] and "entropy_schedule" not in PRESETS["paper"][1]
+
+
+@pytest.mark.parametrize("experiment", ["step3", "fig1"])
+def test_mechanism_preset_makes_valid_configs_for_every_condition(experiment):
+    for condition in EXPERIMENTS[experiment].conditions:
+        config = make_config(condition, "cpu-mechanism")
+        assert config["games_per_learner"] == 256
+        if condition.paper_step == 1:
+            assert config["pool"] == "pure" and config["entropy_schedule"] == "linear:0.1,0.02,300,600"
