@@ -279,11 +279,14 @@ class A2CPlayer:
         if self.model.encoder.use_identity and opponent_identity is None:
             opponent_identity = torch.zeros(num_games, 5, device=device)
         self._identity = opponent_identity if self.model.encoder.use_identity else None
+        with torch.no_grad():  # the parameters are fixed for the episode: fold the input weights once
+            self._folded = self.model.encoder.folded_weights()
 
     @torch.no_grad()
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
         encoder = self.model.encoder
-        projection = encoder.project(observation.argmax(dim=-1), self._previous_action, reward, self._identity)
+        projection = encoder.project_with(*self._folded, observation.argmax(dim=-1), self._previous_action, reward,
+                                          self._identity)
         features, self._state = encoder.recur_step(projection, self._state)
         logits = self.model.policy_head(features)
         defect_probability = torch.sigmoid(logits[:, 1] - logits[:, 0])

@@ -135,6 +135,17 @@ class HistoryEncoder(nn.Module):
 
         ``project(...).dense()`` equals ``F.linear(self.embed(...), W_ih, b_ih)`` ``[..., 3H]``
         (same arguments as :meth:`embed`; ``identity`` ``[B, 5]`` or ``[1, B, 5]`` for a sequence).
+        Playing one round at a time, fold the weights once per episode with
+        :meth:`folded_weights` and call :meth:`project_with` every round instead.
+        """
+        weight, bias = self.folded_weights()
+        return self.project_with(weight, bias, observation_index, previous_action, previous_reward, identity)
+
+    def folded_weights(self):
+        """The embeddings and ``W_ih`` folded into one ``[3H, K]`` weight and a ``[3H]`` bias.
+
+        They change only when the parameters do: a player folds them once per episode
+        (``reset``) rather than every round.
         """
         size = self.observation_embedding.out_features
         weight_ih, bias_ih = self.gru.weight_ih_l0, self.gru.bias_ih_l0
@@ -147,15 +158,28 @@ class HistoryEncoder(nn.Module):
         # of its observation and action columns, so the 15 + 1 wide input is one GEMM.
         pair_columns = (observation_columns.unsqueeze(2) + action_columns.unsqueeze(1)).reshape(weight_ih.shape[0], -1)
         columns = [pair_columns, parts[2] @ self.reward_embedding.weight]  # [3H, 15], [3H, 1]
-        action_index = torch.where(previous_action < 0, torch.full_like(previous_action, NUM_ACTIONS), previous_action)
-        pair = observation_index * (NUM_ACTIONS + 1) + action_index
-        inputs = [functional.one_hot(pair, pair_columns.shape[1]).to(bias.dtype),
-                  previous_reward.unsqueeze(-1).to(bias.dtype)]
-        if self._check_identity(identity):
+        if self.use_identity:
             columns.append(parts[3] @ self.identity_embedding.weight)  # [3H, 5]
             bias = bias + parts[3] @ self.identity_embedding.bias
+        return torch.cat(columns, dim=1), bias
+
+    def project_with(
+        self,
+        weight: torch.Tensor,
+        bias: torch.Tensor,
+        observation_index: torch.Tensor,
+        previous_action: torch.Tensor,
+        previous_reward: torch.Tensor,
+        identity: Optional[torch.Tensor] = None,
+    ) -> GRUInput:
+        """:meth:`project` with weights from :meth:`folded_weights` (same arguments after them)."""
+        num_pairs = NUM_OBSERVATIONS * (NUM_ACTIONS + 1)
+        action_index = torch.where(previous_action < 0, torch.full_like(previous_action, NUM_ACTIONS), previous_action)
+        pair = observation_index * (NUM_ACTIONS + 1) + action_index
+        inputs = [functional.one_hot(pair, num_pairs).to(bias.dtype), previous_reward.unsqueeze(-1).to(bias.dtype)]
+        if self._check_identity(identity):
             inputs.append(identity.to(bias.dtype).expand(*pair.shape, identity.shape[-1]))
-        return GRUInput(torch.cat(inputs, dim=-1), torch.cat(columns, dim=1), bias)
+        return GRUInput(torch.cat(inputs, dim=-1), weight, bias)
 
     def initial_state(self, batch_size: int, device=None) -> torch.Tensor:
         """Zero GRU state ``[1, batch_size, hidden_size]``."""
