@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 from urllib.parse import urlparse
 
-from agents.runner import experiment_units, run_unit, unit_config, unit_dir
+from agents.runner import check_resume_target, experiment_units, run_unit, unit_config, unit_dir
 from agents.experiments import get_experiment
 from baselines.optional import import_optional
 
@@ -107,6 +107,7 @@ def run_experiment_on_ray(
     """
     from agents.summary import aggregate
 
+    check_resume_target(out, resume)  # as the local backend: --resume into a missing folder is an error
     out = Path(out).resolve()  # workers do not share the driver's working directory
     units = experiment_units(experiment, seeds, conditions)
     for condition, seed in units:  # validate every name and value before starting anything

@@ -96,7 +96,12 @@ def summarise(out: Union[str, Path]) -> dict:
     if not runs:
         raise ValueError(f"{out} holds no run folders (<condition>/seed_<k>/config.json)")
     first = next(iter(next(iter(runs.values())).values()))["config"]
-    experiment = get_experiment(first["experiment"])
+    # A folder may hold a prerequisite's runs written under another experiment's name (step1's
+    # folder reused by step2 --resume): name it after the experiment that covers the most conditions.
+    named = {config["config"]["experiment"] for seeds in runs.values() for config in seeds.values()}
+    experiment = max((get_experiment(name) for name in sorted(named)),
+                     key=lambda candidate: (sum(name in runs for name in candidate.condition_names),
+                                            -len(candidate.condition_names)))
     order = [name for name in experiment.condition_names if name in runs] + \
         sorted(name for name in runs if name not in experiment.condition_names)
     conditions, total_wall, all_seeds = {}, 0.0, set()

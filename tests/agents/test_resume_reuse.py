@@ -27,6 +27,7 @@ def test_step2_resume_reuses_the_finished_step1_of_a_step1_run(tmp_path):
     summary = run_experiment("step2", "a2c", "test", seeds=1, out=tmp_path, progress=False, resume=True)
     assert files(step1) == before  # reused as it was: not retrained, not rewritten
     assert summary["conditions"]["step2"]["complete_seeds"] == [0]
+    assert summary["experiment"] == "step2"  # named after the experiment that covers both conditions
     assert (unit_dir(tmp_path, "step2", 0) / "eval.json").is_file()
 
 
@@ -42,4 +43,13 @@ def test_resume_into_a_folder_that_does_not_exist_is_an_error(tmp_path):
     with pytest.raises(ValueError, match=f"^nothing to resume: the output folder {missing} does not exist; "
                                          "leave out --resume to start a new run there$"):
         run_experiment("step1", "a2c", "test", seeds=1, out=missing, progress=False, resume=True)
+    assert not missing.exists()
+
+
+def test_ray_backend_resume_into_a_folder_that_does_not_exist_is_an_error(tmp_path):
+    from agents.ray_backend import run_experiment_on_ray
+
+    missing = tmp_path / "mistyped"
+    with pytest.raises(ValueError, match="^nothing to resume: the output folder .* does not exist"):
+        run_experiment_on_ray("step1", "a2c", "test", seeds=1, out=missing, resume=True)
     assert not missing.exists()
