@@ -37,7 +37,7 @@ def test_step1_agent_defects_against_alld_and_exploits_allc_late_in_the_episode(
     "measured: after pretraining only (and after 10 cpu-quick phases of Step 1), pi defects "
     "against TFT late in the episode (cooperation 0.02-0.09): it locks into mutual defection before "
     "it has seen TFT answer its cooperation, and Q_C - Q_D is then about 0 under the model's "
-    "belief. The paper reaches ~0.97 after 30 phases of 20,000 episodes; see README (PPI)."))
+    "belief. The paper reaches ~0.97 after 30 phases of 20,000 episodes; see docs/mechanism.md (PPI)."))
 def test_step1_agent_cooperates_with_tft_late_in_the_episode(trained_model):
     model, _ = trained_model
     tft_cooperation, tft_reward = _late(model, "tft")
