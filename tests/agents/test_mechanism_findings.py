@@ -62,4 +62,4 @@ def test_mechanism_preset_makes_valid_configs_for_every_condition(experiment):
         config = make_config(condition, "cpu-mechanism")
         assert config["games_per_learner"] == 256
         if condition.paper_step == 1:
-            assert config["pool"] == "pure" and config["entropy_schedule"] == "linear:0.1,0.02,300,600"
+            assert config["pool"] == "pure" and config["entropy_schedule"] == "linear:0.1,0.02,300,1200"
