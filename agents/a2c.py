@@ -157,11 +157,12 @@ TABLE2 = {
 #: * Step 2 and Step 3: Table 2 at cpu-quick (the pool setting does not enter their training).
 #: * Step 4 (Fig. 1's mixed pool and ablations): ``pool="pure"`` [uniform], 600 iterations [not given].
 #:
-#: Measured (``reproduce step3 --preset cpu-mechanism --seeds 3 --workers 2``, 18 minutes on 2
-#: shared cores; docs/mechanism.md): Step 1 is an in-context learner on its pool (gain fraction
-#: 0.60 +- 0.03 on the pure pool; late cooperation 0.48 with TFT, 0.01 with AllD; AllC exploited)
-#: but not on the paper's uniform pool; Step 2 extorts it (0.82 vs -0.12 per round, the Fixed-ICL
-#: cooperating 0.51); Step 3 does NOT move to cooperation (0.006 at the end, all 3 seeds).
+#: Measured (``reproduce step3 --preset cpu-mechanism --seeds 3 --workers 2``, 21 minutes on 2
+#: shared cores; docs/mechanism.md): Step 1 is the paper's in-context learner on its pool (gain
+#: fraction 0.78 +- 0.03 on the pure pool; late reward against TFT 0.96, cooperation with AllD
+#: 0.002, AllC exploited) but not on the paper's uniform pool; Step 2 extorts it (1.13 vs 0.01 per
+#: round, the Fixed-ICL cooperating 0.75); Step 3 does NOT move to cooperation (0.011 at the end,
+#: all 3 seeds); Fig. 1's mixed pool does not cooperate (0.11, seed 0).
 #: The ``paper`` preset and the defaults keep the paper's settings.
 MECHANISM_PRESET = {
     1: dict(games_per_learner=256, num_iterations=1600, pool="pure", entropy_schedule="linear:0.1,0.02,300,1200"),
