@@ -28,11 +28,11 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-import numpy as np
 import torch
 
 from baselines.incontext import evaluation_set, gain_report, oracle_values
 from baselines.tabular import MemoryOnePlayer, named_probabilities, opponent_id
+from ipd_env.game import check_flag
 from ipd_env.player import play_match
 
 #: The memory-1 classics every evaluation plays (all in one batched match with the pool set).
@@ -167,9 +167,7 @@ def evaluate_players(
     generator.manual_seed(10_000 + seed)
     if pool_set is None and pool_size:
         pool_set = PoolEvaluationSet(pool, pool_size, seed, payoffs, num_rounds)
-    if not isinstance(use_identity, (bool, np.bool_)):
-        raise TypeError(f"use_identity must be True or False, got {use_identity!r}")
-    identity = bool(use_identity)
+    identity = check_flag(use_identity, "use_identity")
     late_from = late_from_round(num_rounds)
     results = []
     with torch.no_grad():
