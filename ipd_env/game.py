@@ -233,25 +233,34 @@ def check_action(agent: str, action) -> int:
     return int(value)
 
 
-def check_num_rounds(num_rounds) -> int:
-    """Validate the horizon: a positive integer number of rounds."""
-    if isinstance(num_rounds, bool) or not isinstance(num_rounds, (int, np.integer)) or num_rounds < 1:
-        raise ValueError(f"number of rounds (max_cycles) must be a positive integer, got {num_rounds!r}")
-    return int(num_rounds)
-
-
-def check_count(value, name: str) -> int:
+def check_count(value, name: str, wrong_type_error: type[Exception] = TypeError) -> int:
     """Return ``value`` as a Python int if it is a positive integer (Python or numpy), else raise.
 
+    Args:
+        value: the argument to check.
+        name: how the message names it, e.g. ``"num_games"``.
+        wrong_type_error: the exception for a value that is not an integer at all;
+            :func:`check_num_rounds` keeps ``ValueError`` there, the horizon's error type.
+
     Raises:
-        TypeError: not an integer (floats, bools, strings), naming ``name``.
+        TypeError (or ``wrong_type_error``): not an integer (floats, bools, strings), naming ``name``.
         ValueError: an integer below 1, naming ``name``.
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive integer, got {value!r} of type {type(value).__name__}")
+        raise wrong_type_error(f"{name} must be a positive integer, got {value!r} of type {type(value).__name__}")
     if value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value}")
     return int(value)
+
+
+def check_num_rounds(num_rounds) -> int:
+    """Validate the horizon (``max_cycles`` / ``num_rounds``): a positive integer number of rounds.
+
+    Raises:
+        ValueError: for anything else, a float or a string included (unlike
+            :func:`check_count`'s ``TypeError``: the horizon has always raised ``ValueError``).
+    """
+    return check_count(num_rounds, "number of rounds (max_cycles)", wrong_type_error=ValueError)
 
 
 def check_seed(seed, name: str = "seed") -> Optional[int]:
