@@ -8,7 +8,7 @@ Registered at ``import ipd_env`` as ``ipd_env/IPDvsCoPlayer-v0``::
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, NamedTuple, Optional, Union
 
 import gymnasium
 import numpy as np
@@ -23,6 +23,7 @@ from ipd_env.game import (
     PLAIN_INTEGER_TYPES,
     PayoffSpec,
     check_action,
+    check_flag,
     check_num_rounds,
     check_obs_type,
     check_probabilities,
@@ -37,6 +38,7 @@ from ipd_env.render import GameLayout, render_game, total_range
 
 POOL_NAMES = ("pool", "uniform")
 CoPlayerSpec = Union[str, Any, Callable[[torch.Generator], Any]]
+_SYNC_MODE = "gymnasium.make_vec(..., vectorization_mode='sync')"
 
 # Lowest value of the opponent-ID vector: log of the floor that ipd_env.memory_one.opponent_id applies.
 _OPPONENT_ID_LOW = float(opponent_id(torch.zeros(1)).item())
@@ -54,6 +56,73 @@ def learner_observation_space(obs_type: str, opponent_id: bool) -> spaces.Space:
         high = np.concatenate([np.ones(NUM_OBSERVATIONS), identity_space.high]).astype(np.float32)
         return spaces.Box(low, high, dtype=np.float32)
     return spaces.Dict({"observation": spaces.Discrete(NUM_OBSERVATIONS), "opponent_id": identity_space})
+
+
+class ResolvedCoPlayer(NamedTuple):
+    """What a ``co_player`` argument asks for (:func:`resolve_co_player`).
+
+    Attributes:
+        kind: ``"pool"`` (a fresh uniform memory-1 policy per episode), ``"probabilities"``,
+            ``"player"`` or ``"factory"``.
+        value: None for the pool; float64 cooperation probabilities (checked in [0, 1],
+            shape not checked) for ``"probabilities"``; the player (the zoo's, or the
+            caller's object deep-copied) for ``"player"``; the callable for ``"factory"``.
+    """
+
+    kind: str
+    value: Any
+
+
+def resolve_co_player(co_player: CoPlayerSpec, payoffs: PayoffSpec, memory_one_only: bool = False) -> ResolvedCoPlayer:
+    """Classify the ``co_player`` argument of the Gymnasium envs once, at construction.
+
+    Args:
+        co_player: ``"pool"`` / ``"uniform"``, a zoo name (:func:`ipd_env.memory_one.named_co_player`),
+            cooperation probabilities (list, tuple, numpy array or tensor), a player
+            (``reset``/``act``) or a callable ``generator -> player``.
+        payoffs: the env's payoffs (zoo strategies defined through them need them).
+        memory_one_only: the native vector env: refuse what is not memory-1 (a stateful
+            zoo name, any other player, a factory) and point to ``vectorization_mode='sync'``.
+
+    A player object is deep-copied, so that envs never share (and the caller never sees)
+    its state: ``make_vec(..., vectorization_mode="sync")`` gives each sub-env its own.
+
+    Raises:
+        ValueError: an unknown zoo name, probabilities outside [0, 1], a stateful zoo name
+            with ``memory_one_only``.
+        TypeError: anything else, or probabilities that are not numbers.
+    """
+    if isinstance(co_player, str):
+        if co_player.lower() in POOL_NAMES:
+            return ResolvedCoPlayer("pool", None)
+        if not memory_one_only:
+            return ResolvedCoPlayer("player", named_co_player(co_player, payoffs))  # an unknown name fails here
+        sync_hint = f"IPDvsCoPlayerVectorEnv plays memory-1 co-players only, use {_SYNC_MODE} for {co_player!r}"
+        try:
+            named = named_co_player(co_player, payoffs)
+        except ValueError as error:
+            raise ValueError(f"{error}; {sync_hint}") from None
+        if not isinstance(named, MemoryOnePlayer):
+            raise ValueError(f"{co_player} is stateful (not memory-1); {sync_hint}")
+        return ResolvedCoPlayer("player", named)
+    is_player = hasattr(co_player, "reset") and hasattr(co_player, "act")
+    if is_player and (isinstance(co_player, MemoryOnePlayer) or not memory_one_only):
+        return ResolvedCoPlayer("player", copy.deepcopy(co_player))  # one per env: its state is this env's alone
+    if isinstance(co_player, (list, tuple, np.ndarray, torch.Tensor)):
+        if isinstance(co_player, torch.Tensor):
+            co_player = co_player.detach().cpu().numpy()
+        return ResolvedCoPlayer("probabilities", check_probabilities(co_player, "co_player's cooperation probabilities"))
+    if memory_one_only:
+        raise TypeError(
+            f"IPDvsCoPlayerVectorEnv plays memory-1 co-players only ('pool', a zoo name, a MemoryOnePlayer or "
+            f"cooperation probabilities [5] or [num_envs, 5]); got {co_player!r}. Use {_SYNC_MODE} for other players"
+        )
+    if callable(co_player):
+        return ResolvedCoPlayer("factory", co_player)
+    raise TypeError(
+        f"co_player must be 'pool', a zoo name, 5 cooperation probabilities, a player (reset/act) or a "
+        f"callable generator -> player; got {co_player!r}"
+    )
 
 
 class IPDvsCoPlayerEnv(gymnasium.Env):
@@ -115,7 +184,7 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
       the makers installed under the ``ipd_env.co_players`` entry point, see
       :func:`ipd_env.memory_one.named_co_player`); five cooperation probabilities
       (start, CC, CD, DC, DD); any object with the player interface (``reset(num_games,
-      generator)``, ``act(observation [1, 5], reward [1]) -> [1]`` int64), reset every
+      generator)``, ``act(observation [1] int64 index, reward [1]) -> [1]`` int64), reset every
       episode and *deep-copied when the env is made*, so that envs never share its state
       (``gymnasium.make_vec(..., co_player=player, vectorization_mode="sync")`` gives each
       sub-env its own copy: a Grim Trigger provoked in one game stays friendly in the
@@ -133,7 +202,8 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
 
     Memory-1 co-players (the pool, zoo names other than grim, probability vectors) are
     played in numpy (defect when u >= p(C | o), u ~ U[0, 1) from ``self.np_random``);
-    any other player runs through its torch ``act`` with ``[1, 5]`` tensors.
+    any other player runs through its torch ``act`` with ``[1]`` tensors (the observation
+    as its int64 index, :mod:`ipd_env.player`).
 
     ## Infos
 
@@ -162,10 +232,8 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         self.max_cycles = check_num_rounds(max_cycles)
         self.obs_type = check_obs_type(obs_type)
         self.render_mode = check_render_mode(render_mode)
-        if not isinstance(opponent_id, (bool, np.bool_)):
-            raise TypeError(f"opponent_id must be True or False, got {opponent_id!r}")
-        self.opponent_id = bool(opponent_id)
-        self._co_player_spec = self._resolve_co_player(co_player, payoffs)
+        self.opponent_id = check_flag(opponent_id, "opponent_id")
+        self._co_player_spec = self._as_player(resolve_co_player(co_player, payoffs))
 
         own_frame = first_person_payoffs(self.payoff_table)  # [player, own, other]
         # _rewards[a0][a1] = (learner's reward, co-player's reward)
@@ -174,7 +242,6 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         self.observation_space = learner_observation_space(self.obs_type, self.opponent_id)
         identity = np.eye(NUM_OBSERVATIONS, dtype=np.float32)
         self._one_hot_rows = [identity[index].copy() for index in range(NUM_OBSERVATIONS)]
-        self._torch_one_hot = torch.eye(NUM_OBSERVATIONS, dtype=torch.float32).unsqueeze(1)  # [5, 1, 5]
 
         self._torch_generator = torch.Generator()
         self._round = 0
@@ -195,27 +262,14 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
 
     # ------------------------------------------------------------------ set-up
     @staticmethod
-    def _resolve_co_player(co_player, payoffs):
-        """Classify the co_player argument once: ("pool", None), ("player", p) or ("factory", f)."""
-        if isinstance(co_player, str):
-            if co_player.lower() in POOL_NAMES:
-                return ("pool", None)
-            return ("player", named_co_player(co_player, payoffs))  # an unknown name fails here
-        if hasattr(co_player, "reset") and hasattr(co_player, "act"):
-            return ("player", copy.deepcopy(co_player))  # one per env: its state is this env's alone
-        if isinstance(co_player, (list, tuple, np.ndarray, torch.Tensor)):
-            if not isinstance(co_player, torch.Tensor):
-                co_player = check_probabilities(co_player, "co_player's cooperation probabilities")
-            try:
-                return ("player", MemoryOnePlayer(co_player))
-            except ValueError as error:  # e.g. a wrong shape: say which argument it was
-                raise ValueError(f"co_player: {error}") from None
-        if callable(co_player):
-            return ("factory", co_player)
-        raise TypeError(
-            f"co_player must be 'pool', a zoo name, 5 cooperation probabilities, a player (reset/act) or a "
-            f"callable generator -> player; got {co_player!r}"
-        )
+    def _as_player(resolved: ResolvedCoPlayer) -> ResolvedCoPlayer:
+        """Probabilities become a :class:`MemoryOnePlayer`: ("pool", None), ("player", p) or ("factory", f)."""
+        if resolved.kind != "probabilities":
+            return resolved
+        try:
+            return ResolvedCoPlayer("player", MemoryOnePlayer(resolved.value))
+        except ValueError as error:  # e.g. a wrong shape: say which argument it was
+            raise ValueError(f"co_player: {error}") from None
 
     def _observation(self):
         index = self._observation_index
@@ -261,7 +315,7 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         probabilities = self._cooperation_probabilities
         if probabilities is not None:
             return 0 if self.np_random.random() < probabilities[index] else 1
-        observation = self._torch_one_hot[index]
+        observation = torch.tensor([index], dtype=torch.int64)
         reward = torch.tensor([self._co_player_last_reward], dtype=torch.float32)
         action = self._co_player.act(observation, reward)
         if not isinstance(action, torch.Tensor) or action.shape != (1,):

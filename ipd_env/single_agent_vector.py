@@ -23,16 +23,16 @@ from ipd_env.game import (
     START,
     PayoffSpec,
     check_count,
+    check_flag,
     check_num_rounds,
     check_obs_type,
-    check_probabilities,
     check_render_mode,
     check_seed,
     first_person_payoffs,
     make_payoff_table,
 )
-from ipd_env.memory_one import MemoryOnePlayer, named_co_player, opponent_id, sample_memory_one
-from ipd_env.single_agent import POOL_NAMES, learner_observation_space
+from ipd_env.memory_one import opponent_id, sample_memory_one
+from ipd_env.single_agent import learner_observation_space, resolve_co_player
 
 
 class IPDvsCoPlayerVectorEnv(VectorEnv):
@@ -78,15 +78,14 @@ class IPDvsCoPlayerVectorEnv(VectorEnv):
         num_envs = check_count(num_envs, "num_envs")
         if check_render_mode(render_mode) is not None:
             raise ValueError(f"IPDvsCoPlayerVectorEnv does not render; render_mode must be None, got {render_mode!r}")
-        if not isinstance(opponent_id, (bool, np.bool_)):
-            raise TypeError(f"opponent_id must be True or False, got {opponent_id!r}")
+        opponent_id = check_flag(opponent_id, "opponent_id")
         self.num_envs = num_envs
         self.render_mode = None
         self.payoff_table = make_payoff_table(payoffs)
         self.max_cycles = check_num_rounds(max_cycles)
         self.obs_type = check_obs_type(obs_type)
-        self.opponent_id = bool(opponent_id)
-        self._fixed_probabilities = self._resolve_co_player(co_player, payoffs, num_envs)
+        self.opponent_id = opponent_id
+        self._fixed_probabilities = self._fixed_co_player_probabilities(co_player, payoffs, num_envs)
 
         self.single_action_space = gymnasium.spaces.Discrete(NUM_ACTIONS)
         self.action_space = batch_space(self.single_action_space, num_envs)
@@ -108,33 +107,14 @@ class IPDvsCoPlayerVectorEnv(VectorEnv):
         self._co_player_observation_index = np.zeros(num_envs, dtype=np.int64)
 
     @staticmethod
-    def _resolve_co_player(co_player, payoffs, num_envs) -> Optional[np.ndarray]:
+    def _fixed_co_player_probabilities(co_player, payoffs, num_envs) -> Optional[np.ndarray]:
         """``[N, 5]`` fixed cooperation probabilities, or None for the per-episode pool."""
-        if isinstance(co_player, str):
-            if co_player.lower() in POOL_NAMES:
-                return None
-            sync_hint = (f"IPDvsCoPlayerVectorEnv plays memory-1 co-players only, use "
-                         f"gymnasium.make_vec(..., vectorization_mode='sync') for {co_player!r}")
-            try:
-                named = named_co_player(co_player, payoffs)
-            except ValueError as error:
-                raise ValueError(f"{error}; {sync_hint}") from None
-            if not isinstance(named, MemoryOnePlayer):
-                raise ValueError(f"{co_player} is stateful (not memory-1); {sync_hint}")
-            probabilities = named.cooperation_probabilities.numpy().astype(np.float64)
-        elif isinstance(co_player, MemoryOnePlayer):
-            probabilities = co_player.cooperation_probabilities.numpy().astype(np.float64)
-        elif isinstance(co_player, (list, tuple, np.ndarray, torch.Tensor)):
-            if isinstance(co_player, torch.Tensor):
-                co_player = co_player.detach().cpu().numpy()
-            probabilities = check_probabilities(co_player, "co_player's cooperation probabilities")
-        else:
-            raise TypeError(
-                f"IPDvsCoPlayerVectorEnv plays memory-1 co-players only ('pool', a zoo name, a MemoryOnePlayer or "
-                f"cooperation probabilities [5] or [num_envs, 5]); got {co_player!r}. Use "
-                f"gymnasium.make_vec(..., vectorization_mode='sync') for other players"
-            )
-        probabilities = np.asarray(probabilities, dtype=np.float64)
+        kind, value = resolve_co_player(co_player, payoffs, memory_one_only=True)
+        if kind == "pool":
+            return None
+        if kind == "player":  # a MemoryOnePlayer
+            value = value.cooperation_probabilities.numpy().astype(np.float64)
+        probabilities = np.asarray(value, dtype=np.float64)
         if probabilities.shape == (NUM_OBSERVATIONS,):
             probabilities = np.broadcast_to(probabilities, (num_envs, NUM_OBSERVATIONS))
         if probabilities.shape != (num_envs, NUM_OBSERVATIONS):
