@@ -289,7 +289,7 @@ class A2CPlayer:
     @torch.no_grad()
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
         encoder = self.model.encoder
-        projection = encoder.project_with(*self._folded, observation.argmax(dim=-1), self._previous_action, reward,
+        projection = encoder.project_with(*self._folded, observation, self._previous_action, reward,
                                           self._identity)
         features, self._state = encoder.recur_step(projection, self._state)
         logits = self.model.policy_head(features)

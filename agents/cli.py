@@ -301,27 +301,15 @@ def command_evaluate(args) -> int:
 
 # ---------------------------------------------------------------------------- play
 def command_play(args) -> int:
-    import numpy as np
-    import torch
-
     import ipd_env
     from agents.player_specs import resolve_player
+    from ipd_env.player import play_parallel
 
     players = [resolve_player(spec, args.payoffs, "cpu", args.rounds) for spec in (args.player_0, args.player_1)]
     env = ipd_env.parallel_env(payoffs=args.payoffs, max_cycles=args.rounds, render_mode="ansi")
-    observations, _ = env.reset(seed=args.seed)
-    rewards = {agent: 0.0 for agent in env.possible_agents}
-    for index, (_, player) in enumerate(players):
-        generator = torch.Generator().manual_seed(args.seed + index)
-        player.reset(1, generator=generator)
     print(f"player_0 = {players[0][0]}, player_1 = {players[1][0]}, {args.rounds} rounds, payoffs {args.payoffs}")
-    while env.agents:
-        actions = {}
-        for agent, (_, player) in zip(env.possible_agents, players):
-            observation = torch.as_tensor(np.asarray(observations[agent], dtype=np.float32)).reshape(1, -1)
-            actions[agent] = int(player.act(observation, torch.tensor([rewards[agent]], dtype=torch.float32))[0])
-        observations, rewards, _, _, _ = env.step(actions)
-        print(env.render())
+    play_parallel(env, [player for _, player in players], seed=args.seed,
+                  on_round=lambda actions, rewards: print(env.render()))
     env.close()
     return 0
 

@@ -40,7 +40,7 @@ import torch
 from baselines.incontext import parse_pool
 from baselines.tabular import MemoryOnePool, opponent_id
 from ipd_env.game import NUM_OBSERVATIONS
-from ipd_env.player import play_match  # noqa: F401  (moved down to the env's layer; re-exported)
+from ipd_env.player import Seat, play, play_match, reset_player  # noqa: F401  (play_match: re-exported)
 from ipd_env.vector import IPDVectorEnv
 
 KIND_LEARNER, KIND_TABULAR, KIND_FROZEN = 0, 1, 2
@@ -223,8 +223,7 @@ class TrainingPool:
         if len(frozen) != self.num_frozen:
             raise ValueError(f"this pool needs {self.num_frozen} frozen players, got {len(frozen)}")
         batch = self.games_per_learner
-        device, rounds = self.device, self.num_rounds
-        identities = [torch.zeros(batch, NUM_OBSERVATIONS, device=device) for _ in learners]
+        identities = [torch.zeros(batch, NUM_OBSERVATIONS, device=self.device) for _ in learners]
         if self.tabular is not None:
             self.tabular.reset(int(self.tabular_games.numel()), generator)
             if self.uses_identity:
@@ -233,52 +232,29 @@ class TrainingPool:
                 for learner, rows in enumerate(self._tabular_rows):
                     identities[learner][offset:offset + rows.numel()] = tabular_identity[rows]
         for learner, player in zip(range(self.num_learners), learners):
-            if self.uses_identity:
-                player.reset(batch, generator=generator, opponent_identity=identities[learner])
-            else:
-                player.reset(batch, generator=generator)
+            reset_player(player, batch, generator, identities[learner] if self.uses_identity else None)
         for player, games in zip(frozen, self.frozen_games):
             player.reset(int(games.numel()), generator=generator)
 
-        observation_index = torch.empty(self.num_learners, rounds, batch, dtype=torch.int64, device=device)
-        actions = torch.empty_like(observation_index)
-        rewards = torch.empty(self.num_learners, rounds, batch, device=device)
-        coplayer_actions = torch.empty_like(actions)
-        coplayer_rewards = torch.empty_like(rewards)
-        one_hot = torch.eye(NUM_OBSERVATIONS, device=device)
-        self.env.reset()
-        env_index = self.env.observation_index
-        env_rewards = torch.zeros(2, self.num_env_games, device=device)
-        joint = torch.empty(2, self.num_env_games, dtype=torch.int64, device=device)
-        for round_index in range(rounds):
-            for learner, player in enumerate(learners):
-                sides, games = self.learner_sides[learner], self.learner_games[learner]
-                index = env_index[sides, games]
-                observation_index[learner, round_index] = index
-                action = player.act(one_hot[index], env_rewards[sides, games])
-                actions[learner, round_index] = action
-                joint[sides, games] = action
-            if self.tabular is not None:
-                games = self.tabular_games
-                joint[1, games] = self.tabular.act(one_hot[env_index[1, games]], env_rewards[1, games])
-            for player, games in zip(frozen, self.frozen_games):
-                joint[1, games] = player.act(one_hot[env_index[1, games]], env_rewards[1, games])
-            env_index, env_rewards = self.env.step_indices(joint)
-            for learner in range(self.num_learners):
-                sides, games = self.learner_sides[learner], self.learner_games[learner]
-                rewards[learner, round_index] = env_rewards[sides, games]
-                coplayer_actions[learner, round_index] = joint[1 - sides, games]
-                coplayer_rewards[learner, round_index] = env_rewards[1 - sides, games]
+        seats = [Seat(player, sides, games)
+                 for player, sides, games in zip(learners, self.learner_sides, self.learner_games)]
+        if self.tabular is not None:
+            seats.append(Seat(self.tabular, 1, self.tabular_games))
+        seats += [Seat(player, 1, games) for player, games in zip(frozen, self.frozen_games)]
+        played = play(seats, self.env)
         trajectories = []
-        for learner in range(self.num_learners):
+        for learner, sides, games in zip(range(self.num_learners), self.learner_sides, self.learner_games):
+            def seen(key, side, games=games):  # the env's [2, T, N] -> this learner's [T, B]
+                return played[key][side, :, games].t().contiguous()
+
             trajectories.append(LearnerTrajectory(
-                observation_index=observation_index[learner],
-                actions=actions[learner],
-                rewards=rewards[learner],
+                observation_index=seen("observation_index", sides),
+                actions=seen("actions", sides),
+                rewards=seen("rewards", sides),
                 coplayer_kind=self.coplayer_kinds[learner],
                 opponent_identity=identities[learner],
-                coplayer_actions=coplayer_actions[learner],
-                coplayer_rewards=coplayer_rewards[learner],
+                coplayer_actions=seen("actions", 1 - sides),
+                coplayer_rewards=seen("rewards", 1 - sides),
             ))
         return trajectories, pool_metrics(trajectories)
 

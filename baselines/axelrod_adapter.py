@@ -112,7 +112,7 @@ class AxelrodCoPlayer:
         match_length: the number of rounds the strategy is told (Axelrod's default is to
             tell it, as in its tournaments); ``-1`` = unknown length.
 
-    ``act(observation [N, 5], reward [N]) -> [N] int64``: the observation is the strategy's
+    ``act(observation [N] int64 index, reward [N]) -> [N] int64``: the observation is the strategy's
     own first-person view (``1 + 2 * own + other``), from which both moves of the last
     round are read and appended to the histories before the strategy chooses.
     """
@@ -143,12 +143,12 @@ class AxelrodCoPlayer:
             self._opponents.append(opponent)
 
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
-        if observation.shape != (len(self._strategies), NUM_OBSERVATIONS):
+        if observation.shape != (len(self._strategies),):
             raise ValueError(
-                f"{self.name}: expected observations of shape [{len(self._strategies)}, {NUM_OBSERVATIONS}] "
+                f"{self.name}: expected observation indices of shape [{len(self._strategies)}] "
                 f"(num_games from reset), got {tuple(observation.shape)}"
             )
-        indices = observation.argmax(dim=-1).tolist()
+        indices = observation.tolist()
         actions = []
         for index, strategy, opponent in zip(indices, self._strategies, self._opponents):
             if index != START:
@@ -227,8 +227,7 @@ class IPDStrategy(axl.Player):
             own, other = self.history[-1].value, opponent.history[-1].value
             index = first_person_outcome(own, other)
             reward = float(self._reward_table()[own, other])
-        observation = torch.zeros(1, NUM_OBSERVATIONS)
-        observation[0, index] = 1.0
+        observation = torch.tensor([index], dtype=torch.int64)
         action = int(self._player.act(observation, torch.tensor([reward], dtype=torch.float32))[0])
         if action not in (0, 1):
             raise ValueError(f"{self.name} returned action {action}; must be 0 (cooperate) or 1 (defect)")

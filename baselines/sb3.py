@@ -134,7 +134,9 @@ class SB3Player:
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
         if self._episode_start is None:
             raise RuntimeError(f"{self.name}: act() called before reset()")
-        cooperate = self.cooperation_probability(observation).to(observation.device)
+        # The SB3 policy was trained on the Gymnasium env's one-hot observation: encode it here, at its boundary.
+        one_hot = torch.nn.functional.one_hot(observation, NUM_OBSERVATIONS)
+        cooperate = self.cooperation_probability(one_hot).to(observation.device)
         if self.deterministic:
             return (cooperate < 0.5).long()
         draw = torch.rand(cooperate.shape[0], generator=self._generator, device=observation.device)

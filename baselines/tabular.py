@@ -65,7 +65,7 @@ class GrimTrigger:
         self._num_games = num_games
 
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
-        index = observation.argmax(dim=-1)
+        index = observation
         if self._triggered is None or self._triggered.device != index.device:
             self._triggered = torch.zeros(index.shape[0], dtype=torch.bool, device=index.device)
         # The other defected last round: first-person outcomes CD (2) and DD (4).

@@ -48,7 +48,7 @@ def planner_rates(model_config, planner_config, num_games, repeats, device):
     model = SequenceModel(model_config).to(device).eval()
     player = PlanningPlayer(model, planner_config, num_rounds=100)
     generator = torch.Generator(device=device).manual_seed(0)
-    observation = torch.eye(5, device=device)[torch.randint(1, 5, (num_games,), device=device, generator=generator)]
+    observation = torch.randint(1, 5, (num_games,), device=device, generator=generator)
     reward = torch.zeros(num_games, device=device)
 
     def decide():

@@ -25,6 +25,7 @@ import torch
 import ipd_env
 from baselines.analytic import finite_horizon_values
 from baselines.tabular import ZOO_NAMES, canonical_name, make_player, named_probabilities
+from ipd_env.player import play_parallel
 
 
 @dataclass
@@ -57,28 +58,12 @@ def play_pairing(players, env, episodes: int, generators) -> tuple[np.ndarray, n
     Returns:
         per-episode mean reward ``[episodes, 2]`` and cooperation rate ``[episodes, 2]``.
     """
-    agents = env.possible_agents
     rewards = np.zeros((episodes, 2))
     cooperation = np.zeros((episodes, 2))
     for episode in range(episodes):
-        for player, generator in zip(players, generators):
-            player.reset(1, generator=generator)
-        observations, _ = env.reset()
-        last_rewards = {agent: 0.0 for agent in agents}
-        rounds = 0
-        while env.agents:
-            actions = {}
-            for agent, player in zip(agents, players):
-                observation = torch.from_numpy(observations[agent]).unsqueeze(0)  # [1, 5]
-                reward = torch.tensor([last_rewards[agent]], dtype=torch.float32)
-                actions[agent] = int(player.act(observation, reward)[0])
-            observations, last_rewards, _, _, _ = env.step(actions)
-            rounds += 1
-            for index, agent in enumerate(agents):
-                rewards[episode, index] += last_rewards[agent]
-                cooperation[episode, index] += actions[agent] == 0
-        rewards[episode] /= rounds
-        cooperation[episode] /= rounds
+        played = play_parallel(env, players, generators=generators)
+        rewards[episode] = played["rewards"].mean(axis=0)
+        cooperation[episode] = (played["actions"] == 0).mean(axis=0)
     return rewards, cooperation
 
 

@@ -86,7 +86,7 @@ class MemoryOnePlayer:
         return table[observation_index]
 
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
-        index = observation.argmax(dim=-1)
+        index = observation
         cooperate = self.probabilities(index)
         generator = self._generator
         if generator is not None and generator.device != index.device:

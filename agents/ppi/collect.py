@@ -22,11 +22,24 @@ from agents.pool import KIND_TABULAR, LearnerTrajectory
 from baselines.incontext import PoolDistribution, parse_pool
 from baselines.tabular import MemoryOnePlayer, opponent_id
 from ipd_env.game import NUM_OBSERVATIONS, first_person_outcome
+from ipd_env.player import Seat, play
 from ipd_env.vector import IPDVectorEnv
 
 PRETRAINING_KINDS = ("tabular", "random")
 #: ``coplayer_kind`` of random-sequence pretraining episodes (after the pool's 0..2).
 KIND_RANDOM = 3
+
+
+class RandomMoves:
+    """Uniformly random moves, whatever was observed: the ``"random"`` pretraining kind's player."""
+
+    name = "random moves"
+
+    def reset(self, num_games: int, generator: Optional[torch.Generator] = None) -> None:
+        self._generator = generator
+
+    def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
+        return torch.randint(0, 2, observation.shape, generator=self._generator, device=observation.device)
 
 
 def pretraining_episodes(
@@ -57,26 +70,23 @@ def pretraining_episodes(
     distribution = parse_pool(pool)
     num_games = num_episodes // 2
     env = IPDVectorEnv(num_games, num_rounds=num_rounds, validate_actions=False)
-    outcomes = torch.empty(2, num_rounds, num_games, dtype=torch.int64)
     if kind == "tabular":
         policies = [distribution.sample(num_games, generator) for _ in range(2)]
         players = [MemoryOnePlayer(policy) for policy in policies]
         for player in players:
             player.reset(num_games, generator)
+        seats = [Seat(players[0], 0), Seat(players[1], 1)]
         identity = torch.cat([opponent_id(policies[1]), opponent_id(policies[0])])
     else:
+        # One player for both sides: its [2N] slots are side 0's games then side 1's, as one draw [2, N].
+        player = RandomMoves()
+        player.reset(num_episodes, generator)
+        games = torch.arange(num_games)
+        seats = [Seat(player, torch.repeat_interleave(torch.arange(2), num_games), torch.cat([games, games]))]
         identity = torch.zeros(num_episodes, NUM_OBSERVATIONS)
-    one_hot = torch.eye(NUM_OBSERVATIONS)
-    env.reset()
-    index = env.observation_index
-    rewards = torch.zeros(2, num_games)
-    for round_index in range(num_rounds):
-        if kind == "tabular":
-            joint = torch.stack([player.act(one_hot[index[side]], rewards[side]) for side, player in enumerate(players)])
-        else:
-            joint = torch.randint(0, 2, (2, num_games), generator=generator)
-        index, rewards = env.step_indices(joint)
-        outcomes[:, round_index] = index
+    # Each side's outcome of every round (its observation after the round), [2, T, N].
+    own, other = play(seats, env)["actions"].unbind(0)
+    outcomes = torch.stack([first_person_outcome(own, other), first_person_outcome(other, own)])
     return {
         "outcomes": outcomes.transpose(1, 2).reshape(num_episodes, num_rounds),
         "coplayer_kind": torch.full((num_episodes,), KIND_TABULAR if kind == "tabular" else KIND_RANDOM),

@@ -200,9 +200,8 @@ class PlanningPlayer:
             self._previous_action = torch.full((observation.shape[0],), NO_ACTION, dtype=torch.int64, device=device)
             if self._identity is not None:
                 self._identity = self._identity.to(device)
-        observation_index = observation.argmax(dim=-1)
         features, self._hidden = self.model.step(
-            observation_index, self._previous_action, reward.to(features_dtype(self.model)), self._hidden, self._identity
+            observation, self._previous_action, reward.to(features_dtype(self.model)), self._hidden, self._identity
         )
         log_prior = torch.log_softmax(self.model.action_logits(features), dim=-1)
         logits = log_prior

@@ -13,7 +13,7 @@ from baselines.axelrod_adapter import (  # noqa: E402
     zoo_strategies,
 )
 from baselines.tabular import make_player, zero_determinant  # noqa: E402
-from ipd_env.player import play_episodes  # noqa: E402
+from ipd_env.player import play_episodes, play_parallel  # noqa: E402
 
 C, D = axl.Action.C, axl.Action.D
 OPPONENTS = (
@@ -153,17 +153,9 @@ def test_axelrod_co_player_in_pettingzoo_env():
     import ipd_env
 
     env = ipd_env.parallel_env(max_cycles=6)
-    observations, _ = env.reset(seed=0)
-    players = {"player_0": make_player("alld"), "player_1": AxelrodCoPlayer("Tit For Tat", match_length=6)}
-    for player in players.values():
-        player.reset(1, generator=torch.Generator().manual_seed(0))
-    rewards = {agent: 0.0 for agent in players}
-    moves = []
-    while env.agents:
-        actions = {agent: int(player.act(torch.as_tensor(observations[agent]).reshape(1, 5).float(),
-                                         torch.tensor([rewards[agent]]))[0]) for agent, player in players.items()}
-        moves.append((actions["player_0"], actions["player_1"]))
-        observations, rewards, _, _, _ = env.step(actions)
+    players = (make_player("alld"), AxelrodCoPlayer("Tit For Tat", match_length=6))
+    played = play_parallel(env, players, seed=0)
+    moves = [tuple(row) for row in played["actions"].tolist()]
     # Axelrod's TFT opens with C, then copies AllD's D.
     assert moves == [(1, 0)] + [(1, 1)] * 5
 

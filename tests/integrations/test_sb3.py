@@ -72,4 +72,4 @@ def test_sb3_player_plays_seeded_games_in_batched_env():
     assert torch.equal(actions(4), actions(4))
     assert actions(4).shape == (20, 8)
     with pytest.raises(RuntimeError, match="before reset"):
-        SB3Player(model.policy).act(torch.eye(5)[:1], torch.zeros(1))
+        SB3Player(model.policy).act(torch.zeros(1, dtype=torch.int64), torch.zeros(1))

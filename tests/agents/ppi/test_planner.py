@@ -6,7 +6,7 @@ from agents.ppi.config import PPIConfig, make_config
 from agents.ppi.planner import PlannerConfig, PlanningPlayer, rollout_values
 from agents.experiments import get_experiment
 from baselines.tabular import make_player
-from ipd_env.vector import IPDVectorEnv
+from ipd_env.player import play_match
 
 
 def test_q_prefers_defection_against_allc(trained_model):
@@ -14,16 +14,7 @@ def test_q_prefers_defection_against_allc(trained_model):
     # Feed 30 rounds against AllC through the player, then read Q at round 30.
     player = PlanningPlayer(model, PlannerConfig(beta=1.0, num_rollouts=8, horizon=15), num_rounds=100)
     coplayer = make_player("allc")
-    generator = torch.Generator().manual_seed(0)
-    player.reset(64, generator)
-    coplayer.reset(64, generator)
-    env = IPDVectorEnv(64)
-    observations = env.reset()
-    rewards = {name: torch.zeros(64) for name in observations}
-    for _ in range(30):
-        actions = {"player_0": player.act(observations["player_0"], rewards["player_0"]),
-                   "player_1": coplayer.act(observations["player_1"], rewards["player_1"])}
-        observations, rewards, _, _, _ = env.step(actions)
+    play_match(player, coplayer, 64, torch.Generator().manual_seed(0), num_rounds=30)
     q = player.last_q  # [64, 2] at round 29
     assert q.shape == (64, 2)
     # Against a co-player that always cooperates, defecting earns 2 instead of 1 each round.
@@ -56,7 +47,7 @@ def test_beta_zero_and_act_with_prior_play_the_prior(trained_model):
     for config in (PlannerConfig(beta=0.0), PlannerConfig(beta=5.0, act_with="prior")):
         player = PlanningPlayer(model, config, num_rounds=5)
         player.reset(4, torch.Generator().manual_seed(0))
-        player.act(torch.eye(5)[[0, 0, 0, 0]], torch.zeros(4))
+        player.act(torch.zeros(4, dtype=torch.int64), torch.zeros(4))
         assert player.last_q is None
         torch.testing.assert_close(player.last_policy, player.last_prior)
 
