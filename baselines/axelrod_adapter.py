@@ -129,7 +129,8 @@ class AxelrodCoPlayer:
     def __repr__(self) -> str:
         return f"AxelrodCoPlayer({self.name!r})"
 
-    def reset(self, num_games: int, generator: Optional[torch.Generator] = None) -> None:
+    def reset(self, num_games: int, generator: Optional[torch.Generator] = None,
+              opponent_identity: Optional[torch.Tensor] = None) -> None:
         device = generator.device if generator is not None else "cpu"
         seeds = torch.randint(0, 2**31 - 1, (num_games,), generator=generator, device=device).tolist()
         self._strategies, self._opponents = [], []

@@ -110,7 +110,8 @@ class SB3Player:
         self._lstm_states = None
         self._episode_start: Optional[torch.Tensor] = None
 
-    def reset(self, num_games: int, generator: Optional[torch.Generator] = None) -> None:
+    def reset(self, num_games: int, generator: Optional[torch.Generator] = None,
+              opponent_identity: Optional[torch.Tensor] = None) -> None:
         self._generator = generator
         device = self.policy.device
         if self.recurrent:

@@ -60,7 +60,8 @@ class GrimTrigger:
     def __init__(self):
         self._triggered: Optional[torch.Tensor] = None
 
-    def reset(self, num_games: int, generator: Optional[torch.Generator] = None) -> None:
+    def reset(self, num_games: int, generator: Optional[torch.Generator] = None,
+              opponent_identity: Optional[torch.Tensor] = None) -> None:
         self._triggered = None
         self._num_games = num_games
 

@@ -66,7 +66,8 @@ class MemoryOnePlayer:
         values = ", ".join(f"{value:.3g}" for value in self.cooperation_probabilities.tolist())
         return f"MemoryOnePlayer({self.name!r}, [{values}])"
 
-    def reset(self, num_games: int, generator: Optional[torch.Generator] = None) -> None:
+    def reset(self, num_games: int, generator: Optional[torch.Generator] = None,
+              opponent_identity: Optional[torch.Tensor] = None) -> None:
         if self.batched and self.cooperation_probabilities.shape[0] != num_games:
             raise ValueError(
                 f"{self.name}: this batch holds {self.cooperation_probabilities.shape[0]} policies "
@@ -135,7 +136,8 @@ class MemoryOnePool:
         self.cooperation_probabilities: Optional[torch.Tensor] = None
         self._player: Optional[MemoryOnePlayer] = None
 
-    def reset(self, num_games: int, generator: Optional[torch.Generator] = None) -> None:
+    def reset(self, num_games: int, generator: Optional[torch.Generator] = None,
+              opponent_identity: Optional[torch.Tensor] = None) -> None:
         device = generator.device if generator is not None else self.device
         if self.distribution is None:
             self.cooperation_probabilities = sample_memory_one(num_games, generator, device)

@@ -40,11 +40,13 @@ import torch
 class Player(Protocol):
     """Anything that can play a batch of IPD games (see the module docstring).
 
-    ``reset`` may also take ``opponent_identity: Optional[torch.Tensor] = None``
-    (``[num_games, 5]``); it is passed only by the opponent-ID mode.
+    ``opponent_identity`` (``[num_games, 5]``) is passed only by the opponent-ID mode; a
+    player that does not condition on it ignores it (the loops here never pass None
+    explicitly, so a third-party ``reset(num_games, generator)`` plays everywhere else).
     """
 
-    def reset(self, num_games: int, generator: Optional[torch.Generator] = None) -> None: ...
+    def reset(self, num_games: int, generator: Optional[torch.Generator] = None,
+              opponent_identity: Optional[torch.Tensor] = None) -> None: ...
 
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor: ...
 

@@ -35,7 +35,8 @@ class RandomMoves:
 
     name = "random moves"
 
-    def reset(self, num_games: int, generator: Optional[torch.Generator] = None) -> None:
+    def reset(self, num_games: int, generator: Optional[torch.Generator] = None,
+              opponent_identity: Optional[torch.Tensor] = None) -> None:
         self._generator = generator
 
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
