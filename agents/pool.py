@@ -64,6 +64,37 @@ def check_pool_mode(mode: str) -> str:
     return mode
 
 
+def split_games(mode: str, num_learners: int, games_per_learner: int, num_frozen: int = 0) -> dict:
+    """Each learner's games per co-player kind, ``{"learner" | "tabular" | "frozen": count}``.
+
+    The check of a :class:`TrainingPool`'s arguments without building one (no env, no tensors),
+    so a harness can validate a run's batch before it starts. Raises ``ValueError`` for an
+    unknown mode, too few learners or frozen players, or ``games_per_learner`` not divisible
+    as the mode needs (the message says which divisor).
+    """
+    shares = POOL_MODES[check_pool_mode(mode)]
+    if num_learners < 1:
+        raise ValueError(f"num_learners must be >= 1, got {num_learners}")
+    if "learner" in shares and num_learners < 2:
+        raise ValueError(f"pool mode {mode!r} plays learners against each other and needs num_learners >= 2")
+    if "frozen" in shares and num_frozen < 1:
+        raise ValueError(f"pool mode {mode!r} needs at least one frozen player, got num_frozen={num_frozen}")
+    if "frozen" not in shares and num_frozen:
+        raise ValueError(f"pool mode {mode!r} takes no frozen players, got num_frozen={num_frozen}")
+    counts = {}
+    for kind, share in shares.items():
+        games = games_per_learner * share
+        divisor = {"learner": num_learners - 1, "tabular": 1, "frozen": num_frozen}[kind]
+        if games != int(games) or int(games) % divisor:
+            raise ValueError(
+                f"games_per_learner={games_per_learner} does not split as pool mode {mode!r} needs: "
+                f"{share:g} of it vs {kind} co-players must be a whole number divisible by {divisor}; "
+                f"choose a multiple of {int(round(divisor / share))}"
+            )
+        counts[kind] = int(games)
+    return counts
+
+
 @dataclass
 class LearnerTrajectory:
     """One learner's games of one iteration.
@@ -120,33 +151,13 @@ class TrainingPool:
     ):
         self.mode = check_pool_mode(mode)
         self.pool_distribution = parse_pool(pool, payoffs)
-        shares = POOL_MODES[mode]
-        if num_learners < 1:
-            raise ValueError(f"num_learners must be >= 1, got {num_learners}")
-        if "learner" in shares and num_learners < 2:
-            raise ValueError(f"pool mode {mode!r} plays learners against each other and needs num_learners >= 2")
-        if "frozen" in shares and num_frozen < 1:
-            raise ValueError(f"pool mode {mode!r} needs at least one frozen player, got num_frozen={num_frozen}")
-        if "frozen" not in shares and num_frozen:
-            raise ValueError(f"pool mode {mode!r} takes no frozen players, got num_frozen={num_frozen}")
         self.num_learners = num_learners
         self.games_per_learner = games_per_learner
         self.num_frozen = num_frozen
         self.num_rounds = num_rounds
         self.device = torch.device(device)
         self.uses_identity = mode in IDENTITY_MODES
-        counts = {}
-        for kind, share in shares.items():
-            games = games_per_learner * share
-            divisor = {"learner": num_learners - 1, "tabular": 1, "frozen": num_frozen}[kind]
-            if games != int(games) or int(games) % divisor:
-                raise ValueError(
-                    f"games_per_learner={games_per_learner} does not split as pool mode {mode!r} needs: "
-                    f"{share:g} of it vs {kind} co-players must be a whole number divisible by {divisor}; "
-                    f"choose a multiple of {int(round(divisor / share))}"
-                )
-            counts[kind] = int(games)
-        self.counts = counts
+        self.counts = split_games(mode, num_learners, games_per_learner, num_frozen)
         self._build_layout()
         self.env = IPDVectorEnv(self.num_env_games, payoffs=payoffs, num_rounds=num_rounds, device=self.device,
                                 validate_actions=False)
