@@ -180,6 +180,33 @@ def first_person_payoffs(table: np.ndarray) -> np.ndarray:
     return np.stack([table[:, :, 0], table[:, :, 1].T], axis=0)
 
 
+def round_outcomes(table: np.ndarray) -> list[list[tuple[int, int, int, float, float]]]:
+    """Everything one round decides, looked up by the joint action: ``outcomes[a0][a1]``.
+
+    Each entry is ``(joint, observation_0, observation_1, reward_0, reward_1)``: the joint
+    index ``2 * a0 + a1``, each player's next observation index (:func:`first_person_outcome`
+    from its own side) and each player's reward as a Python float. The envs that step one
+    game in plain Python play a round as one lookup in it.
+
+    Args:
+        table: a payoff table ``[2, 2, 2]``, ``table[a0, a1, player]`` (:func:`make_payoff_table`).
+    """
+    own_frame = first_person_payoffs(table)  # [player, own, other]
+    return [
+        [
+            (
+                2 * a0 + a1,
+                first_person_outcome(a0, a1),
+                first_person_outcome(a1, a0),
+                float(own_frame[0, a0, a1]),
+                float(own_frame[1, a1, a0]),
+            )
+            for a1 in range(NUM_ACTIONS)
+        ]
+        for a0 in range(NUM_ACTIONS)
+    ]
+
+
 def symmetric_payoffs(payoffs: PayoffSpec) -> tuple[float, float, float, float]:
     """(R, S, T, P) of a symmetric game; raises ``ValueError`` for an asymmetric one.
 

@@ -152,9 +152,9 @@ from ipd_env.game import (  # OBS_TYPES, RENDER_MODES and the check_* names are 
     check_obs_type,
     check_render_mode,
     check_seed,
-    first_person_payoffs,
     format_round,
     make_payoff_table,
+    round_outcomes,
 )
 from ipd_env.render import GameLayout, render_game, total_range
 
@@ -201,14 +201,7 @@ class IPDParallelEnv(ParallelEnv):
         # Everything a round needs, looked up by the joint action: _outcomes[a0][a1] =
         # (joint index 2 * a0 + a1, player_0's observation, player_1's observation,
         # player_0's reward, player_1's reward).
-        own_frame = first_person_payoffs(self.payoff_table)  # [player, own, other]
-        self._outcomes = [
-            [
-                (2 * a0 + a1, 1 + 2 * a0 + a1, 1 + 2 * a1 + a0, float(own_frame[0, a0, a1]), float(own_frame[1, a1, a0]))
-                for a1 in range(NUM_ACTIONS)
-            ]
-            for a0 in range(NUM_ACTIONS)
-        ]
+        self._outcomes = round_outcomes(self.payoff_table)
         self._round = 0
         self._has_reset = False
         self._last_outcome: Optional[tuple] = None

@@ -29,9 +29,9 @@ from ipd_env.game import (
     check_probabilities,
     check_render_mode,
     check_seed,
-    first_person_payoffs,
     format_round,
     make_payoff_table,
+    round_outcomes,
 )
 from ipd_env.memory_one import MemoryOnePlayer, UniformMemoryOnePool, named_co_player, opponent_id, sample_memory_one
 from ipd_env.render import GameLayout, render_game, total_range
@@ -235,9 +235,9 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         self.opponent_id = check_flag(opponent_id, "opponent_id")
         self._co_player_spec = self._as_player(resolve_co_player(co_player, payoffs))
 
-        own_frame = first_person_payoffs(self.payoff_table)  # [player, own, other]
-        # _rewards[a0][a1] = (learner's reward, co-player's reward)
-        self._rewards = [[(float(own_frame[0, a0, a1]), float(own_frame[1, a1, a0])) for a1 in range(2)] for a0 in range(2)]
+        # _outcomes[a_learner][a_co_player] = (joint index, learner's observation, co-player's
+        # observation, learner's reward, co-player's reward): a round is one lookup.
+        self._outcomes = round_outcomes(self.payoff_table)
         self.action_space = spaces.Discrete(NUM_ACTIONS)
         self.observation_space = learner_observation_space(self.obs_type, self.opponent_id)
         identity = np.eye(NUM_OBSERVATIONS, dtype=np.float32)
@@ -367,11 +367,11 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         else:
             action = check_action("player_0", action)
         co_player_action = self._co_player_action()
-        reward, co_player_reward = self._rewards[action][co_player_action]
-        self._observation_index = 1 + 2 * action + co_player_action
-        self._co_player_observation_index = 1 + 2 * co_player_action + action
+        joint, observation, co_player_observation, reward, co_player_reward = self._outcomes[action][co_player_action]
+        self._observation_index = observation
+        self._co_player_observation_index = co_player_observation
         self._co_player_last_reward = co_player_reward
-        self._last_joint = 2 * action + co_player_action
+        self._last_joint = joint
         self._last_rewards = (reward, co_player_reward)
         self._totals[0] += reward
         self._totals[1] += co_player_reward
