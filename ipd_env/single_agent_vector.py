@@ -28,6 +28,7 @@ from ipd_env.game import (
     check_obs_type,
     check_render_mode,
     check_seed,
+    first_person_outcome,
     first_person_payoffs,
     make_payoff_table,
 )
@@ -93,9 +94,11 @@ class IPDvsCoPlayerVectorEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, num_envs)
 
         own_frame = first_person_payoffs(self.payoff_table)  # [player, own, other]
-        # by joint index 2 * a_learner + a_co_player
-        self._learner_reward = own_frame[0].reshape(4).astype(np.float32)
-        self._co_player_reward = own_frame[1].T.reshape(4).astype(np.float32)
+        # Rewards by the learner's observation 1 + 2 * a_learner + a_co_player (index 0, START, unused),
+        # so that a step looks them up with the observation it computes anyway.
+        start = np.zeros(1)
+        self._learner_reward = np.concatenate([start, own_frame[0].reshape(4)]).astype(np.float32)
+        self._co_player_reward = np.concatenate([start, own_frame[1].T.reshape(4)]).astype(np.float32)
         self._one_hot = np.eye(NUM_OBSERVATIONS, dtype=np.float32)
         self._rows = np.arange(num_envs)
         self._torch_generator = torch.Generator()
@@ -163,21 +166,21 @@ class IPDvsCoPlayerVectorEnv(VectorEnv):
             return self._observations(), np.zeros(self.num_envs, dtype=np.float32), zeros, zeros.copy(), {}
         cooperate = self._probabilities[self._rows, self._co_player_observation_index]
         co_player_actions = (self.np_random.random(self.num_envs) >= cooperate).astype(np.int64)
-        joint = 2 * actions + co_player_actions
-        self._observation_index = joint + 1
-        self._co_player_observation_index = 2 * co_player_actions + actions + 1
+        observation_index = first_person_outcome(actions, co_player_actions)
+        self._observation_index = observation_index
+        self._co_player_observation_index = first_person_outcome(co_player_actions, actions)
         self._round += 1
         done = np.full(self.num_envs, self._round >= self.max_cycles)
         mask = np.ones(self.num_envs, dtype=bool)
         infos = {
             "co_player_action": co_player_actions,
             "_co_player_action": mask,
-            "co_player_reward": self._co_player_reward[joint],
+            "co_player_reward": self._co_player_reward[observation_index],
             "_co_player_reward": mask.copy(),
         }
         return (
             self._observations(),
-            self._learner_reward[joint],
+            self._learner_reward[observation_index],
             np.zeros(self.num_envs, dtype=bool),
             done,
             infos,
