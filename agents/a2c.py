@@ -39,8 +39,8 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from agents.checkpoint import load_checkpoint, load_trained_models, read_json
-from agents.experiments import overlay_config
+from agents.harness.checkpoint import load_checkpoint, load_trained_models, read_json
+from agents.harness.experiments import overlay_config
 from agents.history import NO_ACTION, HistoryEncoder, shift_right
 from agents.pool import IDENTITY_MODES, KIND_LEARNER, TrainingPool
 from agents.settings import check_settings, setting
@@ -314,7 +314,7 @@ def advantages_and_returns(rewards, values, gamma: float, gae_lambda: float):
 
 
 class A2CTrainer:
-    """Trains the learners of one condition; see :class:`agents.runner.Trainer`."""
+    """Trains the learners of one condition; see :class:`agents.harness.runner.Trainer`."""
 
     unit_name = "iteration"
 

@@ -21,7 +21,7 @@ never touches a training random stream.
 
 This is the layer below the agents: it takes plain arguments, so the SB3 bridge
 (:func:`baselines.sb3.evaluate_sb3`) and the agents' run evaluation
-(:mod:`agents.evaluation`, which maps a run's condition to ``use_identity`` and adds the
+(:mod:`agents.harness.evaluation`, which maps a run's condition to ``use_identity`` and adds the
 in-training evaluation) share it.
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ EVALUATION_COPLAYERS = ("allc", "alld", "tft", "wsls", "extort2")
 DEFAULT_POOL_SIZE = 1024
 #: Games per classic co-player in the final evaluation.
 FINAL_GAMES_PER_COPLAYER = 256
-#: Scalars of an opponent summary that :mod:`agents.summary` aggregates over seeds.
+#: Scalars of an opponent summary that :mod:`agents.harness.summary` aggregates over seeds.
 SUMMARY_KEYS = ("reward", "cooperation", "late_reward", "late_cooperation", "coplayer_reward",
                 "coplayer_cooperation")
 #: The pool opponent's extra scalars (from :func:`baselines.incontext.gain_report`).

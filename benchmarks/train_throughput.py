@@ -36,8 +36,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agents.a2c import A2CTrainer, make_config  # noqa: E402
-from agents.evaluation import InTrainingEvaluator  # noqa: E402
-from agents.experiments import get_experiment  # noqa: E402
+from agents.harness.evaluation import InTrainingEvaluator  # noqa: E402
+from agents.harness.experiments import get_experiment  # noqa: E402
 from benchmarks.handwritten_gru import gru_sequence  # noqa: E402
 
 
@@ -145,7 +145,7 @@ def in_training_evaluation_cost(num_blocks: int, device: str, preset: str = "cpu
     in-training evaluation, measured in one run.
 
     ``num_blocks`` times: train ``eval_every`` iterations (the preset's automatic value, ~25
-    evaluations per run), then the runner's :class:`~agents.evaluation.InTrainingEvaluator`
+    evaluations per run), then the runner's :class:`~agents.harness.evaluation.InTrainingEvaluator`
     evaluates both learners; each part is timed on its own. Evaluation never changes
     training (``tests/agents/test_in_training_eval.py``), so a run with it takes the training
     time plus the evaluation time.

@@ -19,8 +19,8 @@ import tempfile
 import axelrod as axl
 import torch
 
-from agents.player_specs import load_run_players, run_folder_of
-from agents.runner import run_unit, unit_dir
+from agents.harness.player_specs import load_run_players, run_folder_of
+from agents.harness.runner import run_unit, unit_dir
 from baselines.axelrod_adapter import (
     IPDStrategy,
     axelrod_game,

@@ -6,7 +6,7 @@
 
 Experiments: fig1 (mixed pool, opponent-id, no-tabular), step1, step2, step3 (each
 step runs the steps before it into the same folder). The folder gets one sub-folder per
-condition and seed, ``summary.json`` and ``plots/``; see ``agents/runner.py``.
+condition and seed, ``summary.json`` and ``plots/``; see ``agents/harness/runner.py``.
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agents.experiments import EXPERIMENTS  # noqa: E402
-from agents.runner import ALGORITHMS, run_experiment  # noqa: E402
+from agents.harness.experiments import EXPERIMENTS  # noqa: E402
+from agents.harness.runner import ALGORITHMS, run_experiment  # noqa: E402
 
 
 def parse_overrides(items):

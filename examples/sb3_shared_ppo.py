@@ -2,7 +2,7 @@
 
 Both players are one MLP policy on the one-hot first-person observation; the trained
 policy is then evaluated against AllC, AllD, TFT, WSLS and itself with the same code as
-the A2C and PPI agents (``agents.evaluation``)::
+the A2C and PPI agents (``agents.harness.evaluation``)::
 
     pip install -e '.[sb3]'
     python examples/sb3_shared_ppo.py --timesteps 100000 --seed 0

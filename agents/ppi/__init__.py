@@ -7,9 +7,9 @@
 | ``dataset``  | the per-phase data set on disk (compressed uint8 outcomes)            |
 | ``collect``  | pretraining data D_0 and the pool's trajectories as episodes          |
 | ``config``   | hyperparameters and the ``test`` / ``cpu-quick`` / ``cpu`` / ``paper`` presets |
-| ``trainer``  | the phased loop, as a trainer of the shared runner (``agents.runner``) |
+| ``trainer``  | the phased loop, as a trainer of the shared runner (``agents.harness.runner``) |
 
-This package is registered as algorithm ``"ppi"`` in :data:`agents.runner.ALGORITHMS`
+This package is registered as algorithm ``"ppi"`` in :data:`agents.harness.runner.ALGORITHMS`
 (imported lazily), so ``examples/reproduce.py fig1 --algo ppi`` runs it.
 """
 from agents.ppi.config import PRESETS, PPIConfig, check_config, make_config

@@ -27,7 +27,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Optional
 
-from agents.experiments import overlay_config
+from agents.harness.experiments import overlay_config
 from agents.ppi.planner import ACT_WITH, PlannerConfig
 from agents.ppi.collect import PRETRAINING_KINDS
 from agents.settings import check_settings, check_value, setting

@@ -29,7 +29,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from agents.checkpoint import first_non_finite, load_trained_models
+from agents.harness.checkpoint import first_non_finite, load_trained_models
 from agents.pool import IDENTITY_MODES, TrainingPool
 from agents.ppi.collect import pretraining_episodes, trajectory_episodes
 from agents.ppi.config import PPIConfig, pretraining_kind
@@ -72,11 +72,11 @@ def fit_model(model: SequenceModel, batcher: EpisodeBatcher, config: PPIConfig, 
 
 
 class PPITrainer:
-    """Trains the PPI learners of one condition; see :class:`agents.runner.Trainer`.
+    """Trains the PPI learners of one condition; see :class:`agents.harness.runner.Trainer`.
 
     Args:
         config: :class:`PPIConfig` values (a dict, as ``config.json`` stores them).
-        condition: the :class:`agents.experiments.Condition` (pool mode, learners).
+        condition: the :class:`agents.harness.experiments.Condition` (pool mode, learners).
         seed: seeds everything.
         device: torch device of models, pool and planner.
         prerequisites: ``{"frozen_from": Path | None, "init_from": Path | None}``:
@@ -220,7 +220,7 @@ def make_trainer(config: dict, condition, seed: int, device="cpu", prerequisites
 
 
 def _read_finished(unit_dir: Path):
-    from agents.checkpoint import load_checkpoint, read_json
+    from agents.harness.checkpoint import load_checkpoint, read_json
 
     config = read_json(unit_dir / "config.json")
     if config.get("algo") != "ppi":
@@ -252,7 +252,7 @@ def load_models(unit_dir, device="cpu") -> list:
 def load_players(unit_dir, device="cpu", act_with: Optional[str] = None) -> list:
     """The learners of a finished PPI run folder as planning players (``act_with`` overrides the config's)."""
     unit_dir = Path(unit_dir)
-    from agents.checkpoint import read_json
+    from agents.harness.checkpoint import read_json
 
     hyper = PPIConfig(**read_json(unit_dir / "config.json")["hyperparameters"])
     return [PlanningPlayer(model, hyper.planner(act_with), hyper.num_rounds, name=f"ppi_{index}")

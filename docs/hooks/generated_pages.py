@@ -7,7 +7,7 @@ A page asks for generated text with a marker on a line of its own:
   env's module docstring *is* its documentation page.
 * ``<!-- cli-reference -->`` is replaced by the reference of ``ipd-coop``: every
   subcommand's one-line summary, then its ``--help`` text, from the argparse parser that the
-  command itself uses (``agents.cli.build_parser``), formatted at a fixed width.
+  command itself uses (``agents.harness.cli.build_parser``), formatted at a fixed width.
 
 An unknown module or marker fails the build with an error that names it.
 """
@@ -40,7 +40,7 @@ def cli_reference() -> str:
     """Markdown for ``ipd-coop``: a table of subcommands, then each one's ``--help`` text."""
     import argparse
 
-    from agents.cli import build_parser
+    from agents.harness.cli import build_parser
 
     previous_columns = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = str(HELP_WIDTH)  # argparse wraps help text at the terminal width

@@ -1,7 +1,7 @@
 """Griffe extension: the docstrings' Sphinx roles become links in the MkDocs site.
 
 The package's docstrings cross-reference with Sphinx roles (``:class:`ipd_env.player.Player```,
-``:func:`~agents.runner.run_unit```) and end a paragraph before a code block with ``::``;
+``:func:`~agents.harness.runner.run_unit```) and end a paragraph before a code block with ``::``;
 mkdocstrings renders docstrings as Markdown, where both would show up verbatim. This
 extension rewrites, on every loaded object:
 

@@ -3,8 +3,8 @@ import numpy as np
 import torch
 
 from agents.a2c import A2CTrainer, make_config
-from agents.evaluation import evaluate_learners
-from agents.experiments import STEP1, Condition
+from agents.harness.evaluation import evaluate_learners
+from agents.harness.experiments import STEP1, Condition
 from agents.pool import play_match
 from baselines.tabular import MemoryOnePlayer, make_player, named_probabilities
 

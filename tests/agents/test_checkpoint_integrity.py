@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from agents import a2c
-from agents.checkpoint import (
+from agents.harness.checkpoint import (
     CHECKSUM_HEADER,
     UnverifiedCheckpointWarning,
     checksummed,
@@ -19,7 +19,7 @@ from agents.checkpoint import (
     save_checkpoint,
 )
 from agents.ppi.dataset import DataSetError, EpisodeStore
-from agents.runner import run_unit, unit_dir
+from agents.harness.runner import run_unit, unit_dir
 
 TINY = {"num_iterations": 2}
 RAMP = torch.arange(1000, dtype=torch.float32)  # a tensor whose bytes are easy to find in the file

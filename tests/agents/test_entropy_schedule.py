@@ -5,7 +5,7 @@ import pytest
 
 from agents import a2c
 from agents.a2c import entropy_coefficient, parse_entropy_schedule
-from agents.experiments import get_experiment
+from agents.harness.experiments import get_experiment
 
 MIXED = get_experiment("fig1").condition("mixed")
 

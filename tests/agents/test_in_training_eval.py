@@ -11,17 +11,17 @@ import pytest
 import torch
 
 from agents import a2c
-from agents.checkpoint import read_metrics
-from agents.cli import format_summary
-from agents.evaluation import (
+from agents.harness.checkpoint import read_metrics
+from agents.harness.cli import format_summary
+from agents.harness.evaluation import (
     EVALUATION_COPLAYERS,
     FINAL_GAMES_PER_COPLAYER,
     InTrainingEvaluator,
     PoolEvaluationSet,
     evaluate_learners,
 )
-from agents.experiments import get_experiment
-from agents.runner import run_experiment, run_unit, unit_dir
+from agents.harness.experiments import get_experiment
+from agents.harness.runner import run_experiment, run_unit, unit_dir
 from baselines.tabular import MemoryOnePlayer
 
 MIXED = get_experiment("fig1").condition("mixed")

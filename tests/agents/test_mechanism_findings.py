@@ -15,7 +15,7 @@ import math
 import pytest
 
 from agents.a2c import PRESETS, TABLE2, A2CTrainer, make_config
-from agents.experiments import EXPERIMENTS, Condition
+from agents.harness.experiments import EXPERIMENTS, Condition
 from baselines.tabular import make_player
 
 VS_FIXED = Condition("vs-fixed", "vs-frozen", paper_step=1, num_learners=1, frozen_from="zoo")

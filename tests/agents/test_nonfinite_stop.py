@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from agents import a2c
-from agents.checkpoint import first_non_finite, load_checkpoint, read_metrics
-from agents.cli import main
-from agents.experiments import get_experiment
-from agents.runner import run_unit, unit_dir
+from agents.harness.checkpoint import first_non_finite, load_checkpoint, read_metrics
+from agents.harness.cli import main
+from agents.harness.experiments import get_experiment
+from agents.harness.runner import run_unit, unit_dir
 from agents.settings import NonFiniteTrainingError
 
 

@@ -3,8 +3,8 @@ import functools
 
 import pytest
 
-from agents import summary
-from agents.runner import run_experiment, run_unit, unit_dir
+from agents.harness import summary
+from agents.harness.runner import run_experiment, run_unit, unit_dir
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +47,7 @@ def test_resume_into_a_folder_that_does_not_exist_is_an_error(tmp_path):
 
 
 def test_ray_backend_resume_into_a_folder_that_does_not_exist_is_an_error(tmp_path):
-    from agents.ray_backend import run_experiment_on_ray
+    from agents.harness.ray_backend import run_experiment_on_ray
 
     missing = tmp_path / "mistyped"
     with pytest.raises(ValueError, match="^nothing to resume: the output folder .* does not exist"):

@@ -6,11 +6,11 @@ import pytest
 import torch
 
 from agents import a2c
-from agents.checkpoint import read_metrics
-from agents.experiments import get_experiment
+from agents.harness.checkpoint import read_metrics
+from agents.harness.experiments import get_experiment
 from agents.pool import play_match
-from agents.runner import get_algorithm, run_experiment, run_unit, unit_dir
-from agents.summary import aggregate
+from agents.harness.runner import get_algorithm, run_experiment, run_unit, unit_dir
+from agents.harness.summary import aggregate
 from baselines.tabular import make_player
 
 TINY = {"num_iterations": 4}

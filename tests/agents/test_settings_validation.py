@@ -15,12 +15,12 @@ import pytest
 
 from agents import a2c
 from agents.a2c import A2CConfig
-from agents.cli import parse_overrides
-from agents.experiments import get_experiment
+from agents.harness.cli import parse_overrides
+from agents.harness.experiments import get_experiment
 from agents.ppi.config import PPIConfig
-from agents.runner import unit_config
+from agents.harness.runner import unit_config
 from agents.settings import FLOAT32_MAX, describe_range, numeric_settings
-from agents.sweep import parse_grid, run_sweep
+from agents.harness.sweep import parse_grid, run_sweep
 
 CONFIGS = {"a2c": A2CConfig, "ppi": PPIConfig}
 

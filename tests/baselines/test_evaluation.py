@@ -4,8 +4,8 @@ import json
 import pytest
 import torch
 
-from agents.evaluation import evaluate_learners
-from agents.experiments import Condition
+from agents.harness.evaluation import evaluate_learners
+from agents.harness.experiments import Condition
 from baselines.evaluation import evaluate_players
 from baselines.tabular import MemoryOnePlayer, make_player
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from agents.cli import build_parser, main
+from agents.harness.cli import build_parser, main
 
 
 def run(capsys, *argv):

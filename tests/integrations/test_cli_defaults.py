@@ -4,8 +4,8 @@ import importlib
 
 import pytest
 
-from agents.cli import build_parser
-from agents.runner import ALGORITHMS
+from agents.harness.cli import build_parser
+from agents.harness.runner import ALGORITHMS
 
 
 def _subcommands():

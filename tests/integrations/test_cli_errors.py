@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from agents.cli import main
+from agents.harness.cli import main
 
 CUDA = torch.cuda.is_available()
 
@@ -78,7 +78,7 @@ def outcomes(tmp_path_factory):
                                                   "hyperparameters": {"learning_rate": 0.5, "hidden_size": 3}}))
     before = snapshot(sandbox)
     script = Path(sys.executable).parent / "ipd-coop"  # the installed console script, next to this python
-    command = [str(script)] if script.is_file() else [sys.executable, "-m", "agents.cli"]
+    command = [str(script)] if script.is_file() else [sys.executable, "-m", "agents.harness.cli"]
     environment = dict(os.environ, OMP_NUM_THREADS="1")
 
     def run(case):

@@ -26,7 +26,7 @@ def test_adapters_without_their_library(monkeypatch, module, blocked, extra):
 
 
 def test_ray_backend_without_ray(monkeypatch):
-    from agents.ray_backend import connect
+    from agents.harness.ray_backend import connect
 
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(MissingExtraError, match=r"pip install 'ipd-env\[ray\]'"):

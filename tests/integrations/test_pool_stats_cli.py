@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from agents.cli import main
+from agents.harness.cli import main
 from baselines.incontext import pool_stats
 
 

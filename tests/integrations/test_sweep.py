@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from agents import runner
-from agents.cli import main
-from agents.sweep import grid_points, parse_grid, run_sweep
+from agents.harness import runner
+from agents.harness.cli import main
+from agents.harness.sweep import grid_points, parse_grid, run_sweep
 
 #: Two values of one axis times one value of another: two points, each one step1 seed at the test preset.
 GRID = {"entropy_coef": [0.0, 0.1], "learning_rate": [0.005]}

@@ -4,7 +4,7 @@ import torch
 
 from agents.ppi.config import PPIConfig, make_config
 from agents.ppi.planner import PlannerConfig, PlanningPlayer, rollout_values
-from agents.experiments import get_experiment
+from agents.harness.experiments import get_experiment
 from baselines.tabular import make_player
 from ipd_env.player import play_match
 

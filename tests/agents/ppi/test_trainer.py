@@ -4,9 +4,9 @@ import json
 import pytest
 import torch
 
-from agents.checkpoint import load_checkpoint, read_metrics
+from agents.harness.checkpoint import load_checkpoint, read_metrics
 from agents.ppi.dataset import DataSetError
-from agents.runner import run_unit, unit_dir
+from agents.harness.runner import run_unit, unit_dir
 
 
 def _run(out, **kwargs):

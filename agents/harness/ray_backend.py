@@ -1,10 +1,10 @@
 """Run an experiment grid (conditions x seeds) as Ray tasks, locally or on a cluster (extra ``[ray]``).
 
-Each (condition, seed) unit is one Ray task calling :func:`agents.runner.run_unit`, so it
+Each (condition, seed) unit is one Ray task calling :func:`agents.harness.runner.run_unit`, so it
 writes the same run folder ``<out>/<condition>/seed_<k>/`` as the local backend; a unit
 whose condition needs another (Step 2 freezes Step 1's learner, Step 3 starts from Step 2)
 is handed that unit's task result, so Ray starts it only when its prerequisite is done.
-When every task has finished, :func:`agents.summary.aggregate` writes ``summary.json`` and
+When every task has finished, :func:`agents.harness.summary.aggregate` writes ``summary.json`` and
 ``plots/`` exactly as after a local run.
 
 * Local (default): ``ray.init(num_cpus=...)`` starts a Ray on this machine.
@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 from urllib.parse import urlparse
 
-from agents.runner import check_resume_target, experiment_units, run_unit, unit_config, unit_dir
-from agents.experiments import get_experiment
+from agents.harness.runner import check_resume_target, experiment_units, run_unit, unit_config, unit_dir
+from agents.harness.experiments import get_experiment
 from baselines.optional import import_optional
 
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
@@ -95,7 +95,7 @@ def run_experiment_on_ray(
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
     plots: bool = True,
 ) -> dict:
-    """The Ray twin of :func:`agents.runner.run_experiment`: same arguments, same folders, same summary.
+    """The Ray twin of :func:`agents.harness.runner.run_experiment`: same arguments, same folders, same summary.
 
     Args:
         address: ``None`` for a local Ray, else a cluster address (see the module docstring).
@@ -105,7 +105,7 @@ def run_experiment_on_ray(
     Returns:
         the summary written to ``<out>/summary.json``.
     """
-    from agents.summary import aggregate
+    from agents.harness.summary import aggregate
 
     check_resume_target(out, resume)  # as the local backend: --resume into a missing folder is an error
     out = Path(out).resolve()  # workers do not share the driver's working directory

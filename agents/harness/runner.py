@@ -3,10 +3,10 @@
 Three library functions, used by ``examples/reproduce.py``, the CLI and the Ray backend:
 
 * :func:`run_unit` trains one (algorithm, experiment, condition, seed) into
-  ``<out>/<condition>/seed_<k>/`` (layout in :mod:`agents.checkpoint`), resumable;
+  ``<out>/<condition>/seed_<k>/`` (layout in :mod:`agents.harness.checkpoint`), resumable;
 * :func:`run_experiment` runs every condition x seed in dependency order, then
-  :func:`agents.summary.aggregate`;
-* :func:`agents.summary.aggregate` reads a finished folder and writes ``summary.json``
+  :func:`agents.harness.summary.aggregate`;
+* :func:`agents.harness.summary.aggregate` reads a finished folder and writes ``summary.json``
   and ``plots/`` (the Ray backend calls it after its tasks finish).
 
 An algorithm is a module registered in :data:`ALGORITHMS` that provides:
@@ -23,7 +23,7 @@ An algorithm is a module registered in :data:`ALGORITHMS` that provides:
 
 A :class:`Trainer` does the training; the runner does files, resume, progress and
 evaluation, so an algorithm never touches the run folder. Besides the files of
-:mod:`agents.checkpoint`, the runner writes the in-training evaluation of every
+:mod:`agents.harness.checkpoint`, the runner writes the in-training evaluation of every
 ``eval_every`` units into ``eval_metrics.csv`` (late-episode reward and cooperation per
 co-player, the pool set's ``gain_fraction``) and ``eval_curves.json`` (per-round cooperation
 against TFT); both are kept in the checkpoint (``eval_history``), so a resumed run writes
@@ -40,7 +40,7 @@ from typing import Optional, Protocol, Sequence, Union, runtime_checkable
 import torch
 
 
-from agents.checkpoint import (
+from agents.harness.checkpoint import (
     CHECKPOINT_FORMAT,
     MetricsLog,
     config_differences,
@@ -50,7 +50,7 @@ from agents.checkpoint import (
     save_checkpoint,
     write_json,
 )
-from agents.evaluation import (
+from agents.harness.evaluation import (
     DEFAULT_POOL_SIZE,
     EVAL_CURVES_FILE,
     EVAL_METRICS_FILE,
@@ -59,7 +59,7 @@ from agents.evaluation import (
     evaluate_learners,
     mean_over_learners,
 )
-from agents.experiments import get_experiment, select_conditions
+from agents.harness.experiments import get_experiment, select_conditions
 from agents.settings import NonFiniteTrainingError, diverged
 
 #: Algorithm name -> module implementing the interface in this module's docstring.
@@ -75,7 +75,7 @@ class Trainer(Protocol):
         unit_name: ``"iteration"`` or ``"phase"``, for progress bars and plots.
         checkpoint_every: write ``last.pt`` after every this many units.
         eval_every: (optional, default 1) the runner evaluates the learners after every
-            this many units and after the last one (:class:`agents.evaluation.InTrainingEvaluator`,
+            this many units and after the last one (:class:`agents.harness.evaluation.InTrainingEvaluator`,
             with a generator of its own: training must not depend on it).
     """
 
@@ -487,7 +487,7 @@ def run_experiment(
     on a small CPU several single-threaded runs beat one multi-threaded run by far).
     Returns the summary.
     """
-    from agents.summary import aggregate
+    from agents.harness.summary import aggregate
 
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")

@@ -9,7 +9,7 @@
   other learner and the frozen player, averaged over learners, mean ± std over seeds.
 * ``plots/in_training_<condition>.png`` (two or more seeds) and
   ``<condition>/seed_<k>/plots/in_training.png``, one per run folder: the in-training
-  evaluation (:class:`agents.evaluation.InTrainingEvaluator`) over training units, numbered
+  evaluation (:class:`agents.harness.evaluation.InTrainingEvaluator`) over training units, numbered
   1.. as everywhere: late-episode reward and cooperation against each co-player, the pool
   set's ``gain_fraction``, and a heatmap of cooperation against TFT (training unit x
   round of the episode), which shows whether and when the learners start to answer
@@ -113,7 +113,7 @@ def _cell_edges(centres) -> np.ndarray:
 
 
 def plot_in_training(path: Path, run: dict, title: str) -> Path:
-    """``in_training.png`` of one run folder (see the module docstring); ``run`` as in :func:`agents.summary.load_runs`."""
+    """``in_training.png`` of one run folder (see the module docstring); ``run`` as in :func:`agents.harness.summary.load_runs`."""
     rows, curves = run["eval_metrics"], run["eval_curves"]
     unit_name = curves["unit_name"] if curves else "unit"
     x = np.array([row["units_done"] for row in rows])

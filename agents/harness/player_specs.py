@@ -10,7 +10,7 @@ Grammar of a player spec (``ipd-coop evaluate/play/tournament``):
 | ``RUN_FOLDER@1``           | learner 1 of that run                                          |
 | ``.../checkpoints/final.pt`` | the same as its run folder                                   |
 
-A run folder is recognised by its ``config.json`` (written by :mod:`agents.runner`); its
+A run folder is recognised by its ``config.json`` (written by :mod:`agents.harness.runner`); its
 ``algo`` entry picks the loader (``load_players`` of the algorithm module), so a checkpoint
 is never loaded into the wrong model. Errors say which of the three kinds was meant and
 what is wrong.
@@ -46,8 +46,8 @@ def load_run_players(path, device="cpu", expected_algo: Optional[str] = None, nu
         ValueError: not a run folder, unfinished run, another algorithm than expected,
             or a checkpoint whose tensors do not fit the algorithm's model.
     """
-    from agents.checkpoint import read_json
-    from agents.runner import get_algorithm
+    from agents.harness.checkpoint import read_json
+    from agents.harness.runner import get_algorithm
 
     folder = run_folder_of(path)
     config_path = folder / "config.json"

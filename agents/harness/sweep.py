@@ -8,7 +8,7 @@ point too::
 
     <out>/
         sweep_request.json           what was asked for (compared on --resume)
-        entropy_coef=0.01,pool=uniform/     one experiment folder per point (agents.runner layout)
+        entropy_coef=0.01,pool=uniform/     one experiment folder per point (agents.harness.runner layout)
             step1/seed_0/ ...  summary.json  plots/
         entropy_coef=0.1,pool=uniform/
         sweep.json                   per point: its settings and the summary's figures (mean, std over seeds)
@@ -18,7 +18,7 @@ point too::
 
 Backends:
 
-* ``"local"``: the units of all points go to one process pool (:func:`agents.runner.run_unit_jobs`,
+* ``"local"``: the units of all points go to one process pool (:func:`agents.harness.runner.run_unit_jobs`,
   the scheduler of ``reproduce --workers``), each run with one torch thread by default; a
   point's ``summary.json`` is written as soon as its last unit is done.
 * ``"ray"``: Ray Tune runs one trial per point (``tune.grid_search`` over the points; each
@@ -47,9 +47,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
-from agents.checkpoint import config_differences, read_json, write_json
-from agents.experiments import get_experiment
-from agents.runner import (experiment_units, get_algorithm, is_complete, run_unit_jobs, seed_list, unit_config,
+from agents.harness.checkpoint import config_differences, read_json, write_json
+from agents.harness.experiments import get_experiment
+from agents.harness.runner import (experiment_units, get_algorithm, is_complete, run_unit_jobs, seed_list, unit_config,
                            unit_dir)
 
 BACKENDS = ("local", "ray")
@@ -179,7 +179,7 @@ def _unit_jobs(request: dict, points: Sequence[SweepPoint], progress: bool) -> d
 
 def _run_local(request: dict, points: list, workers: int, threads: int, progress: bool, plots: bool) -> None:
     """All units of all unfinished points through one scheduler; a point is aggregated when its last unit is done."""
-    from agents.summary import aggregate
+    from agents.harness.summary import aggregate
 
     unfinished = [point for point in points if not point_finished(request, point)]
     jobs = _unit_jobs(request, unfinished, progress)
@@ -202,7 +202,7 @@ def _tune_trial(config: dict, request: dict, plots: bool) -> None:
     """One Ray Tune trial: the point's experiment in this process (one unit after another), then its figures."""
     from ray import tune
 
-    from agents.summary import aggregate
+    from agents.harness.summary import aggregate
 
     point = next(SweepPoint(item["name"], item["settings"]) for item in request["points"]
                  if item["name"] == config["point"])
@@ -220,7 +220,7 @@ def _tune_trial(config: dict, request: dict, plots: bool) -> None:
 
 def _run_on_tune(request: dict, progress: bool, plots: bool, address: Optional[str], num_cpus: Optional[int],
                  gpus_per_point: float) -> None:
-    from agents.ray_backend import connect
+    from agents.harness.ray_backend import connect
 
     connect(address, num_cpus)
     from ray import tune
@@ -426,7 +426,7 @@ def run_sweep(
         overrides: fixed hyperparameters of every point (``--set``), not also in the grid.
         backend: ``"local"`` (``workers`` processes, ``threads`` torch threads per run) or
             ``"ray"`` (Ray Tune, one trial per point reserving ``threads`` CPUs and
-            ``gpus_per_point`` GPUs; ``address``/``num_cpus`` as in :mod:`agents.ray_backend`).
+            ``gpus_per_point`` GPUs; ``address``/``num_cpus`` as in :mod:`agents.harness.ray_backend`).
         resume: continue the sweep in ``out`` (which must exist); without it ``out`` must be new or empty.
         sort: metric ranking the table (default: the pool's ``gain_fraction`` if present,
             else the late reward vs TFT, of the last condition).

@@ -9,7 +9,7 @@
     ipd-coop tournament tft wsls extort2 runs/.../mixed/seed_0 --classics
     ipd-coop pool-stats sharpened:3                # what knowing the co-player is worth
 
-Players are named as in :mod:`agents.player_specs` (zoo names, ``axelrod:<strategy>``,
+Players are named as in :mod:`agents.harness.player_specs` (zoo names, ``axelrod:<strategy>``,
 run folders). Every subcommand explains its flags with ``--help``. Bad input ends with a
 one-line ``ipd-coop <command>: error: ...`` and exit status 2, never a traceback: counts,
 seeds and devices are checked by the argument types below, output paths before any work
@@ -195,7 +195,7 @@ def parse_overrides(items) -> dict:
 
 
 def command_reproduce(args) -> int:
-    from agents.runner import run_experiment
+    from agents.harness.runner import run_experiment
 
     conditions = args.conditions.split(",") if args.conditions else None
     out = check_output(args.out or f"runs/{args.experiment}-{args.algo}-{args.preset}", "--out", folder=True)
@@ -203,7 +203,7 @@ def command_reproduce(args) -> int:
                   device=args.device, resume=args.resume, conditions=conditions,
                   overrides=parse_overrides(args.set))
     if args.backend == "ray":
-        from agents.ray_backend import run_experiment_on_ray
+        from agents.harness.ray_backend import run_experiment_on_ray
 
         summary = run_experiment_on_ray(address=args.address, num_cpus=args.num_cpus,
                                         gpus_per_unit=args.gpus_per_unit, cpus_per_unit=args.threads or 1, **common)
@@ -276,7 +276,7 @@ def plot_evaluation_heatmap(path: Path, player_name: str, results: dict) -> Path
 
 
 def command_evaluate(args) -> int:
-    from agents.player_specs import resolve_player, split_specs
+    from agents.harness.player_specs import resolve_player, split_specs
 
     if args.json:
         check_output(args.json, "--json", folder=False)
@@ -302,7 +302,7 @@ def command_evaluate(args) -> int:
 # ---------------------------------------------------------------------------- play
 def command_play(args) -> int:
     import ipd_env
-    from agents.player_specs import resolve_player
+    from agents.harness.player_specs import resolve_player
     from ipd_env.player import play_parallel
 
     players = [resolve_player(spec, args.payoffs, "cpu", args.rounds) for spec in (args.player_0, args.player_1)]
@@ -317,14 +317,14 @@ def command_play(args) -> int:
 # ---------------------------------------------------------------------------- tournament
 def tournament_player(spec: str, payoffs, num_rounds: int):
     """An ``axelrod.Player`` for a player spec: Axelrod strategies natively, ours wrapped."""
-    from agents.player_specs import AXELROD_PREFIX, resolve_player, run_folder_of
+    from agents.harness.player_specs import AXELROD_PREFIX, resolve_player, run_folder_of
     from baselines.axelrod_adapter import IPDStrategy, axelrod_strategy
 
     if spec.lower().startswith(AXELROD_PREFIX):
         return axelrod_strategy(spec[len(AXELROD_PREFIX):])()
     name, player = resolve_player(spec, payoffs, "cpu", num_rounds)
     if "@" in name:  # a trained learner: it observes the rewards of the game it was trained on
-        from agents.checkpoint import read_json
+        from agents.harness.checkpoint import read_json
 
         path_text = spec.rpartition("@")[0] if "@" in spec and Path(spec.rpartition("@")[0]).exists() else spec
         config = read_json(run_folder_of(path_text) / "config.json")
@@ -378,7 +378,7 @@ def command_tournament(args) -> int:
 
 # ---------------------------------------------------------------------------- sweep
 def command_sweep(args) -> int:
-    from agents.sweep import run_sweep
+    from agents.harness.sweep import run_sweep
 
     out = check_output(args.out or f"sweeps/{args.experiment}-{args.algo}-{args.preset}", "--out", folder=True)
     sweep = run_sweep(args.experiment, args.grid, algo=args.algo, preset=args.preset, seeds=args.seeds, out=out,
@@ -429,8 +429,8 @@ def command_pool_stats(args) -> int:
 
 # ---------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    from agents.experiments import EXPERIMENTS, PRESET_NAMES
-    from agents.runner import ALGORITHMS
+    from agents.harness.experiments import EXPERIMENTS, PRESET_NAMES
+    from agents.harness.runner import ALGORITHMS
 
     parser = CommandParser(prog="ipd-coop", description=(
         "Iterated Prisoner's Dilemma: reproduce arXiv 2602.16301, evaluate and watch players, run tournaments."))

@@ -14,7 +14,7 @@ so it works the same for local runs and for runs that Ray tasks wrote.
 
 The opponent ``"pool"`` (the run's fixed pool evaluation set) also has ``alld_reward``,
 ``oracle_reward``, ``gain_fraction``, ``top_decile_gain_share``, ``top_decile_gain_fraction``
-and ``oracle_top_decile_gain_share`` (see :mod:`agents.evaluation`).
+and ``oracle_top_decile_gain_share`` (see :mod:`agents.harness.evaluation`).
 
 ``training`` holds, per metric, the mean over the last ``final_fraction`` of the units of
 each seed, then mean and sample standard deviation over seeds. ``evaluation`` averages
@@ -26,9 +26,9 @@ import math
 from pathlib import Path
 from typing import Union
 
-from agents.checkpoint import read_json, read_metrics, write_json
-from agents.evaluation import EVAL_CURVES_FILE, EVAL_METRICS_FILE, POOL_KEYS, SUMMARY_KEYS
-from agents.experiments import get_experiment
+from agents.harness.checkpoint import read_json, read_metrics, write_json
+from agents.harness.evaluation import EVAL_CURVES_FILE, EVAL_METRICS_FILE, POOL_KEYS, SUMMARY_KEYS
+from agents.harness.experiments import get_experiment
 
 FINAL_FRACTION = 0.1
 #: Scalars of ``eval.json`` aggregated over seeds: every opponent's, and the pool set's gain.
@@ -136,7 +136,7 @@ def aggregate(out: Union[str, Path], plots: bool = True) -> dict:
     summary = summarise(out)
     if plots:
         try:
-            from agents.plots import plot_experiment
+            from agents.harness.plots import plot_experiment
         except ImportError as error:  # matplotlib is the optional extra [plot]
             summary["plots"] = f"not drawn: {error}; pip install 'ipd-env[plot]'"
         else:

@@ -51,7 +51,7 @@ def evaluate_learners(learners: Sequence, frozen: Sequence, condition, seed: int
                       num_games: int = FINAL_GAMES_PER_COPLAYER, **options) -> dict:
     """The final evaluation of a run (``eval.json``): :func:`baselines.evaluation.evaluate_players`.
 
-    ``condition`` (the run's :class:`agents.experiments.Condition`) decides ``use_identity``
+    ``condition`` (the run's :class:`agents.harness.experiments.Condition`) decides ``use_identity``
     (its pool mode is ``opponent-id``); ``options`` are ``evaluate_players``' (``num_rounds``,
     ``payoffs``, ``device``, ``pool``, ``pool_size``, ``pool_set``), and so is the returned dict.
     """
@@ -68,7 +68,7 @@ class InTrainingEvaluator:
     the training random streams are never touched.
 
     Args:
-        condition: the run's :class:`agents.experiments.Condition` (identity mode or not).
+        condition: the run's :class:`agents.harness.experiments.Condition` (identity mode or not).
         seed: the run's seed.
         num_rounds, payoffs: the run's game.
         pool, pool_size: the pool evaluation set (as in the final evaluation).

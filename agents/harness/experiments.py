@@ -1,7 +1,7 @@
 """The paper's experiments as named configurations, shared by A2C and PPI.
 
 An experiment is a list of *conditions*; each condition is one training run per seed,
-written to ``<out>/<condition>/seed_<k>/`` (see :mod:`agents.runner`).
+written to ``<out>/<condition>/seed_<k>/`` (see :mod:`agents.harness.runner`).
 
 | experiment | conditions (in run order)              | paper figure                         |
 |------------|----------------------------------------|--------------------------------------|
