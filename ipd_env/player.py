@@ -100,17 +100,26 @@ def _check_seating(keys, num_games: int, device) -> None:
                          f"is held {int(taken[side, game])} times")
 
 
-def _checked_actions(action, count: int, player) -> torch.Tensor:
-    name = getattr(player, "name", type(player).__name__)
+def check_player_actions(action, count: int, who: str) -> torch.Tensor:
+    """``action`` if it is what a player must return for ``count`` games, else a clear error naming ``who``.
+
+    A player returns an integer tensor ``[count]``; its values (0 = cooperate, 1 = defect)
+    are checked by the env that plays them.
+
+    Raises:
+        TypeError: not a tensor, or bool / floating / complex values; ValueError: a wrong shape.
+    """
     if not isinstance(action, torch.Tensor):
-        raise TypeError(f"player {name!r} must return a torch tensor of actions, got {type(action).__name__}")
+        raise TypeError(f"{who} must return a torch tensor of actions, got {type(action).__name__}: {action!r}")
     if action.dtype == torch.bool or action.is_floating_point() or action.is_complex():
-        raise TypeError(f"player {name!r} must return integer actions 0 (cooperate) / 1 (defect), "
-                        f"got dtype {action.dtype}")
+        raise TypeError(f"{who} must return integer actions 0 (cooperate) / 1 (defect), got {action!r}")
     if tuple(action.shape) != (count,):
-        raise ValueError(f"player {name!r} must return actions of shape [{count}] (one per game), "
-                         f"got {tuple(action.shape)}")
+        raise ValueError(f"{who} must return actions of shape [{count}] (one per game), got {tuple(action.shape)}")
     return action
+
+
+def _player_name(player) -> str:
+    return f"player {getattr(player, 'name', type(player).__name__)!r}"
 
 
 def play(seats: Sequence[Seat], env, validate: bool = False) -> dict:
@@ -149,7 +158,7 @@ def play(seats: Sequence[Seat], env, validate: bool = False) -> dict:
     for round_index in range(num_rounds):
         for player, key, count in players:
             action = player.act(index[key], rewards[key])
-            joint[key] = _checked_actions(action, count, player) if validate else action
+            joint[key] = check_player_actions(action, count, _player_name(player)) if validate else action
         all_index[:, round_index] = index
         index, rewards = env.step_indices(joint)
         all_actions[:, round_index] = joint
@@ -275,7 +284,7 @@ def play_parallel(env, players: Sequence, seed: Optional[int] = None,
         for agent, player in zip(agents, players):
             index = torch.tensor([observation_index(observations[agent])], dtype=torch.int64)
             reward = torch.tensor([last_rewards[agent]], dtype=torch.float32)
-            action = _checked_actions(player.act(index, reward), 1, player)
+            action = check_player_actions(player.act(index, reward), 1, _player_name(player))
             actions[agent] = int(action[0])
         observations, last_rewards, _, _, _ = env.step(actions)
         actions_played.append([actions[agent] for agent in agents])

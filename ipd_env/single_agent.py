@@ -34,6 +34,7 @@ from ipd_env.game import (
     round_outcomes,
 )
 from ipd_env.memory_one import MemoryOnePlayer, UniformMemoryOnePool, named_co_player, opponent_id, sample_memory_one
+from ipd_env.player import check_player_actions
 from ipd_env.render import GameLayout, render_game, total_range
 
 POOL_NAMES = ("pool", "uniform")
@@ -317,14 +318,7 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
             return 0 if self.np_random.random() < probabilities[index] else 1
         observation = torch.tensor([index], dtype=torch.int64)
         reward = torch.tensor([self._co_player_last_reward], dtype=torch.float32)
-        action = self._co_player.act(observation, reward)
-        if not isinstance(action, torch.Tensor) or action.shape != (1,):
-            raise ValueError(f"co-player {self._co_player_name!r} must return actions of shape [1], got {action!r}")
-        if action.dtype == torch.bool or action.is_floating_point() or action.is_complex():
-            raise TypeError(
-                f"co-player {self._co_player_name!r} must return integer actions 0 (cooperate) / 1 (defect), "
-                f"got {action!r}"
-            )
+        action = check_player_actions(self._co_player.act(observation, reward), 1, f"co-player {self._co_player_name!r}")
         return check_action(f"player_1 ({self._co_player_name})", int(action[0]))
 
     # ------------------------------------------------------------------ API
