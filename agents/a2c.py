@@ -26,21 +26,23 @@ What the paper leaves open is a named setting, the paper's reading by default:
 per-episode sum, mean over games).
 
 Table 2 of the paper is :data:`TABLE2`; the presets ``cpu-quick`` / ``cpu`` / ``paper``
-scale the batch and the number of iterations (:data:`PRESETS`).
+scale the batch and the number of iterations (:data:`PRESETS`). :data:`ALGORITHM` is the
+record the harness runs (``ipd-coop reproduce fig1 --algo a2c``); from Python::
+
+    config = ALGORITHM.make_config("test", paper_step=4)        # Table 2's column 4, test scale
+    trainer = A2CTrainer(config, pool_mode="mixed", num_learners=2, seed=0)
+    metrics = trainer.train_unit(0)
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Optional
 
 import torch
 from torch import nn
 from torch.nn import functional
 
-from agents.harness.checkpoint import load_checkpoint, load_trained_models, read_json
-from agents.harness.experiments import overlay_config
+from agents.algorithm import Algorithm, TrainedRun, models_from_states
 from agents.history import NO_ACTION, HistoryEncoder, shift_right
 from agents.pool import IDENTITY_MODES, KIND_LEARNER, TrainingPool
 from agents.settings import check_settings, setting
@@ -232,23 +234,10 @@ def entropy_coefficient(schedule: Optional[tuple], entropy_coef: float, entropy_
     return max(value, float(entropy_floor))
 
 
-def make_config(condition, preset: str, overrides: Optional[dict] = None) -> dict:
-    """Validated hyperparameters for ``condition`` at ``preset`` with ``overrides`` on top."""
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r} for a2c; known presets: {', '.join(PRESETS)}")
-    config = overlay_config(A2CConfig, "a2c", [TABLE2[condition.paper_step], PRESETS[preset][condition.paper_step]],
-                            overrides)
-    check_config(config, condition)
-    return dataclasses.asdict(config)
-
-
-def check_config(config: A2CConfig, condition) -> None:
-    """Raise ``ValueError`` if the batch does not split as ``condition`` needs (the settings
-    themselves were checked when ``config`` was made: :meth:`A2CConfig.__post_init__`)."""
-    # The pool checks that the batch splits as the condition needs (raises ValueError if not).
-    TrainingPool(condition.pool_mode, condition.num_learners, config.games_per_learner,
-                 num_frozen=1 if condition.frozen_from else 0, num_rounds=config.num_rounds, payoffs=config.payoffs,
-                 pool=config.pool)
+def preset_settings(preset: str, paper_step: int) -> dict:
+    """What ``preset`` sets over :class:`A2CConfig`'s defaults for column ``paper_step`` (1-4) of
+    Table 2: that column's values, then the preset's scale."""
+    return {**TABLE2[paper_step], **PRESETS[preset][paper_step]}
 
 
 class A2CModel(nn.Module):
@@ -314,47 +303,55 @@ def advantages_and_returns(rewards, values, gamma: float, gae_lambda: float):
 
 
 class A2CTrainer:
-    """Trains the learners of one condition; see :class:`agents.harness.runner.Trainer`."""
+    """Trains the learners of one run (a :class:`agents.algorithm.Trainer`).
+
+    Args:
+        config: the run's hyperparameters.
+        pool_mode: who the learners play (:data:`agents.pool.POOL_MODES`).
+        num_learners: trainable learners.
+        seed: seeds the model initialisations and every sample of the run.
+        device: torch device of models and pool.
+        frozen_from: a finished run whose learner 0 is the frozen co-player (Step 2's Fixed-ICL).
+        init_from: a finished run whose learners start this run's (Step 3 starts from Step 2).
+        frozen_players: (library use) co-players for the ``vs-frozen`` mode given directly,
+            e.g. ``[make_player("allc")]``, instead of ``frozen_from``.
+    """
 
     unit_name = "iteration"
 
-    def __init__(self, config: dict, condition, seed: int, device="cpu", prerequisites: Optional[dict] = None,
+    def __init__(self, config: A2CConfig, pool_mode: str, num_learners: int, seed: int, device="cpu",
+                 frozen_from: Optional[TrainedRun] = None, init_from: Optional[TrainedRun] = None,
                  frozen_players: Optional[list] = None):
-        """``frozen_players`` (library use): co-players for the ``vs-frozen`` mode given directly,
-        e.g. ``[make_player("allc")]``, instead of a ``frozen_from`` run folder."""
-        self.config = A2CConfig(**config)
-        self.condition = condition
+        self.config = config
         self.device = torch.device(device)
-        self.num_units = self.config.num_iterations
-        self.checkpoint_every = self.config.checkpoint_every
-        self.eval_every = self.config.eval_every or max(1, self.num_units // 25)
-        self._entropy_schedule = parse_entropy_schedule(self.config.entropy_schedule)
-        prerequisites = prerequisites or {}
-        use_identity = condition.pool_mode in IDENTITY_MODES
+        self.num_units = config.num_iterations
+        self.checkpoint_every = config.checkpoint_every
+        self.eval_every = config.eval_every or max(1, self.num_units // 25)
+        self._entropy_schedule = parse_entropy_schedule(config.entropy_schedule)
+        use_identity = pool_mode in IDENTITY_MODES
         initial = None
-        if prerequisites.get("init_from") is not None:
-            initial = load_models(prerequisites["init_from"], self.device)
-            if len(initial) < condition.num_learners:
-                raise ValueError(f"{prerequisites['init_from']} has {len(initial)} learners, "
-                                 f"{condition.num_learners} are needed")
+        if init_from is not None:
+            initial = trained_models(init_from, self.device)
+            if len(initial) < num_learners:
+                raise ValueError(f"{init_from.source} has {len(initial)} learners, {num_learners} are needed")
         self.models = []
-        for index in range(condition.num_learners):
+        for index in range(num_learners):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(1000 * seed + index)
-                model = A2CModel(self.config.hidden_size, self.config.embedding_size, use_identity)
+                model = A2CModel(config.hidden_size, config.embedding_size, use_identity)
             if initial is not None:
                 model.load_state_dict(initial[index].state_dict())
             self.models.append(model.to(self.device))
-        self.optimizers = [torch.optim.Adam(model.parameters(), lr=self.config.learning_rate,
-                                            eps=self.config.adam_eps) for model in self.models]
+        self.optimizers = [torch.optim.Adam(model.parameters(), lr=config.learning_rate,
+                                            eps=config.adam_eps) for model in self.models]
         self._players = [A2CPlayer(model, name=f"a2c_{index}") for index, model in enumerate(self.models)]
         self._frozen = list(frozen_players or [])
-        if prerequisites.get("frozen_from") is not None:
-            self._frozen = load_players(prerequisites["frozen_from"], self.device)[:1]
+        if frozen_from is not None:
+            self._frozen = trained_players(frozen_from, self.device)[:1]
             self._frozen[0].name = "fixed-icl"
-        self.pool = TrainingPool(condition.pool_mode, condition.num_learners, self.config.games_per_learner,
-                                 num_frozen=len(self._frozen), num_rounds=self.config.num_rounds,
-                                 payoffs=self.config.payoffs, device=self.device, pool=self.config.pool)
+        self.pool = TrainingPool(pool_mode, num_learners, config.games_per_learner, num_frozen=len(self._frozen),
+                                 num_rounds=config.num_rounds, payoffs=config.payoffs, device=self.device,
+                                 pool=config.pool)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(seed)
 
@@ -427,24 +424,19 @@ class A2CTrainer:
         self.generator.set_state(state["generator"].cpu())
 
 
-def make_trainer(config: dict, condition, seed: int, device="cpu", prerequisites: Optional[dict] = None):
-    return A2CTrainer(config, condition, seed, device, prerequisites)
+def trained_models(run: TrainedRun, device="cpu") -> list:
+    """The trained A2C models of a finished run (its trainer's final state), in eval mode on ``device``."""
+    use_identity = run.pool_mode in IDENTITY_MODES
+    return models_from_states(run.state["models"],
+                              lambda: A2CModel(run.config.hidden_size, run.config.embedding_size, use_identity),
+                              device, run.source)
 
 
-def load_models(unit_dir, device="cpu") -> list:
-    """The trained A2C models of a finished run folder (``checkpoints/final.pt``)."""
-    unit_dir = Path(unit_dir)
-    config = read_json(unit_dir / "config.json")
-    if config.get("algo") != "a2c":
-        raise ValueError(f"{unit_dir} holds a {config.get('algo')!r} run, not an a2c run")
-    hyper = A2CConfig(**config["hyperparameters"])
-    state = load_checkpoint(unit_dir / "checkpoints" / "final.pt", map_location=device)
-    use_identity = config["pool_mode"] in IDENTITY_MODES
-    return load_trained_models(
-        unit_dir, state["trainer"]["models"], lambda: A2CModel(hyper.hidden_size, hyper.embedding_size, use_identity),
-        device)
+def trained_players(run: TrainedRun, device="cpu") -> list:
+    """The learners of a finished A2C run as players."""
+    return [A2CPlayer(model, name=f"a2c_{index}") for index, model in enumerate(trained_models(run, device))]
 
 
-def load_players(unit_dir, device="cpu") -> list:
-    """The learners of a finished a2c run folder as players."""
-    return [A2CPlayer(model, name=f"a2c_{index}") for index, model in enumerate(load_models(unit_dir, device))]
+#: A2C as the harness sees it (:class:`agents.algorithm.Algorithm`).
+ALGORITHM = Algorithm(name="a2c", config_class=A2CConfig, presets=tuple(PRESETS), preset_settings=preset_settings,
+                      make_trainer=A2CTrainer, trained_players=trained_players)

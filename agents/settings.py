@@ -31,7 +31,8 @@ naming the setting, the value and what is accepted, e.g.
 ``a2c setting learning_rate must be a finite number > 0, got inf``.
 
 :class:`NonFiniteTrainingError` is what a run raises when its losses or weights stop
-being finite: the settings were valid but too large for the run (see :func:`diverged`).
+being finite: the settings were valid but too large for the run (see :func:`diverged`);
+:func:`first_non_finite` finds where in a model's or trainer's state that happened.
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ import typing
 from typing import Optional
 
 import numpy as np
+import torch
 
 _RANGE = "ipd_env_range"
 #: Largest float32: training computes in float32, so a larger setting is infinite there.
@@ -183,3 +185,25 @@ def diverged(config, unit_name: str, unit: int, what: str) -> NonFiniteTrainingE
                           for name in names)
     return NonFiniteTrainingError(f"training diverged in {unit_name} {unit + 1} (1-based): {what}; "
                                   f"lower {current} and train again into a new output folder", unit)
+
+
+def first_non_finite(state, prefix: str = "") -> Optional[str]:
+    """Where the first NaN or infinite value in a (nested) state is, e.g. ``"models.0.policy_head.weight"``.
+
+    Looks into dicts, lists and tuples, floating-point tensors and Python floats; None when all are finite.
+    """
+    if isinstance(state, torch.Tensor):
+        return prefix if state.is_floating_point() and not bool(torch.isfinite(state).all()) else None
+    if isinstance(state, float):
+        return prefix if not math.isfinite(state) else None
+    if isinstance(state, dict):
+        items = state.items()
+    elif isinstance(state, (list, tuple)):
+        items = enumerate(state)
+    else:
+        return None
+    for key, value in items:
+        found = first_non_finite(value, f"{prefix}.{key}" if prefix else str(key))
+        if found is not None:
+            return found
+    return None

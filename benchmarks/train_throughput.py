@@ -35,7 +35,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agents.a2c import A2CTrainer, make_config  # noqa: E402
+from agents.a2c import ALGORITHM, A2CTrainer  # noqa: E402
 from agents.harness.evaluation import InTrainingEvaluator  # noqa: E402
 from agents.harness.experiments import get_experiment  # noqa: E402
 from benchmarks.handwritten_gru import gru_sequence  # noqa: E402
@@ -43,9 +43,10 @@ from benchmarks.handwritten_gru import gru_sequence  # noqa: E402
 
 def a2c_rate(games_per_learner: int, iterations: int, device: str, num_rounds: int = 100) -> float:
     condition = get_experiment("fig1").condition("mixed")
-    config = make_config(condition, "cpu", {"games_per_learner": games_per_learner, "num_rounds": num_rounds,
-                                           "num_iterations": iterations + 1})
-    trainer = A2CTrainer(config, condition, seed=0, device=device)
+    config = ALGORITHM.make_config("cpu", condition.paper_step, {"games_per_learner": games_per_learner,
+                                                                "num_rounds": num_rounds,
+                                                                "num_iterations": iterations + 1})
+    trainer = A2CTrainer(config, condition.pool_mode, condition.num_learners, seed=0, device=device)
     trainer.train_unit(0)  # warm-up
     if device.startswith("cuda"):
         torch.cuda.synchronize()
@@ -151,11 +152,11 @@ def in_training_evaluation_cost(num_blocks: int, device: str, preset: str = "cpu
     time plus the evaluation time.
     """
     condition = get_experiment(experiment).condition(condition_name)
-    config = make_config(condition, preset, overrides)
-    trainer = A2CTrainer(config, condition, seed=0, device=device)
-    evaluator = InTrainingEvaluator(condition, 0, config["num_rounds"], config["payoffs"],
-                                    pool=config.get("pool", "uniform"), pool_size=config["eval_pool_size"],
-                                    games_per_coplayer=config["eval_games"], device=device)
+    config = ALGORITHM.make_config(preset, condition.paper_step, overrides)
+    trainer = A2CTrainer(config, condition.pool_mode, condition.num_learners, seed=0, device=device)
+    evaluator = InTrainingEvaluator(condition, 0, config.num_rounds, config.payoffs, pool=config.pool,
+                                    pool_size=config.eval_pool_size, games_per_coplayer=config.eval_games,
+                                    device=device)
 
     def timed(work) -> float:
         if device.startswith("cuda"):
@@ -180,8 +181,8 @@ def in_training_evaluation_cost(num_blocks: int, device: str, preset: str = "cpu
         evaluation += timed(lambda: evaluator(trainer.players(), unit))
     iterations = num_blocks * trainer.eval_every
     return {"run": f"{experiment} {condition_name}", "preset": preset,
-            "games_per_learner": config["games_per_learner"], "eval_every": trainer.eval_every,
-            "eval_pool_size": config["eval_pool_size"], "eval_games": config["eval_games"], "iterations": iterations,
+            "games_per_learner": config.games_per_learner, "eval_every": trainer.eval_every,
+            "eval_pool_size": config.eval_pool_size, "eval_games": config.eval_games, "iterations": iterations,
             "training_s": training / iterations, "with_evaluation_s": (training + evaluation) / iterations,
             "overhead": evaluation / training}
 

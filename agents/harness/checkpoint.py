@@ -1,4 +1,4 @@
-"""A run folder's files: config, metrics CSV, checksummed atomic checkpoints. Shared by A2C and PPI.
+"""A run folder's files: config, metrics CSV, checksummed atomic checkpoints. Shared by every algorithm.
 
 Layout of one unit of work (one algorithm x experiment condition x seed)::
 
@@ -9,6 +9,8 @@ Layout of one unit of work (one algorithm x experiment condition x seed)::
         checkpoints/last.pt    latest complete checkpoint
         checkpoints/final.pt   the trained learners' state after the last unit
         eval.json              within-episode evaluation; its presence marks the unit done
+        data/                  the data set of an algorithm that keeps one (PPI's episodes,
+                               :mod:`agents.ppi.dataset`), opened here by the runner
 
 Checkpoint files (format 2). One file holds its own checksum::
 
@@ -38,7 +40,6 @@ import csv
 import hashlib
 import io
 import json
-import math
 import os
 import pickle
 import re
@@ -48,6 +49,8 @@ from typing import Optional
 
 import torch
 
+#: Sub-folder of a unit folder that holds the algorithm's data set, if it keeps one.
+DATA_FOLDER = "data"
 #: Version of the checkpoint's content (the dict ``{"format", "config", "history", "trainer", ...}``).
 CHECKPOINT_FORMAT = 1
 #: First bytes of a checksummed checkpoint file (the file format; see the module docstring).
@@ -162,28 +165,6 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
     return state
 
 
-def first_non_finite(state, prefix: str = "") -> Optional[str]:
-    """Where the first NaN or infinite value in a (nested) state is, e.g. ``"models.0.policy_head.weight"``.
-
-    Looks into dicts, lists and tuples, floating-point tensors and Python floats; None when all are finite.
-    """
-    if isinstance(state, torch.Tensor):
-        return prefix if state.is_floating_point() and not bool(torch.isfinite(state).all()) else None
-    if isinstance(state, float):
-        return prefix if not math.isfinite(state) else None
-    if isinstance(state, dict):
-        items = state.items()
-    elif isinstance(state, (list, tuple)):
-        items = enumerate(state)
-    else:
-        return None
-    for key, value in items:
-        found = first_non_finite(value, f"{prefix}.{key}" if prefix else str(key))
-        if found is not None:
-            return found
-    return None
-
-
 def config_differences(saved: dict, requested: dict, prefix: str = "") -> list:
     """Keys whose values differ between two JSON-like dicts, as readable lines."""
     lines = []
@@ -239,25 +220,3 @@ def read_metrics(path: Path) -> list:
         for row in csv.DictReader(handle):
             rows.append({key: float(value) for key, value in row.items() if value not in ("", None)})
     return rows
-
-
-def load_trained_models(unit_dir, model_states, build_model, device="cpu") -> list:
-    """Models rebuilt by ``build_model()`` and filled from ``model_states``, in eval mode on ``device``.
-
-    Raises ``ValueError`` naming the folder when a state does not fit the model its config
-    describes or holds NaN / infinite weights (a diverged run would otherwise play as if
-    every logit comparison were false: always cooperate).
-    """
-    models = []
-    for model_state in model_states:
-        where = first_non_finite(model_state)
-        if where is not None:
-            raise ValueError(f"{unit_dir}: the trained model holds NaN or infinite weights ({where}); its training "
-                             f"diverged, so it cannot play")
-        model = build_model()
-        try:
-            model.load_state_dict(model_state)
-        except RuntimeError as error:
-            raise ValueError(f"{unit_dir}: checkpoint does not match its config's model shape: {error}") from error
-        models.append(model.to(device).eval())
-    return models

@@ -222,60 +222,8 @@ def command_reproduce(args) -> int:
 
 
 # ---------------------------------------------------------------------------- evaluate
-def evaluate_against(player, coplayers: dict, num_games: int, num_rounds: int, payoffs, seed: int, device) -> dict:
-    """Per-round reward and cooperation of ``player`` against each co-player.
-
-    Returns ``{name: {"reward", "cooperation", "coplayer_reward", "reward_per_round" [T],
-    "cooperation_per_round" [T]}}`` (means over ``num_games`` games).
-    """
-    from ipd_env.player import play_episodes
-
-    results = {}
-    for index, (name, coplayer) in enumerate(coplayers.items()):
-        played = play_episodes((player, coplayer), num_games, payoffs=payoffs, num_rounds=num_rounds,
-                               device=device, seed=seed + 2 * index)
-        rewards = played["rewards"].float().mean(dim=2)  # [2, T]
-        cooperation = (played["actions"] == 0).float().mean(dim=2)
-        results[name] = {
-            "reward": float(rewards[0].mean()), "cooperation": float(cooperation[0].mean()),
-            "coplayer_reward": float(rewards[1].mean()), "coplayer_cooperation": float(cooperation[1].mean()),
-            "reward_per_round": rewards[0].tolist(), "cooperation_per_round": cooperation[0].tolist(),
-        }
-    return results
-
-
-def plot_evaluation_heatmap(path: Path, player_name: str, results: dict) -> Path:
-    """Two heatmaps (co-players x rounds): per-round reward and cooperation rate."""
-    from baselines.optional import import_optional
-
-    matplotlib = import_optional("matplotlib", "plot", "the evaluation heatmap (or pass --no-plot)")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-    from matplotlib.ticker import MaxNLocator
-
-    names = list(results)
-    figure, axes = plt.subplots(1, 2, figsize=(12, 1.2 + 0.45 * len(names)), squeeze=False)
-    for axis, key, title, colormap in ((axes[0, 0], "reward_per_round", "reward per round", "viridis"),
-                                       (axes[0, 1], "cooperation_per_round", "cooperation rate", "RdYlGn")):
-        grid = np.array([results[name][key] for name in names])
-        image = axis.imshow(grid, aspect="auto", cmap=colormap, interpolation="nearest",
-                            extent=(0.5, grid.shape[1] + 0.5, len(names) - 0.5, -0.5),  # rounds 1..T
-                            vmin=0.0 if key.startswith("cooperation") else None,
-                            vmax=1.0 if key.startswith("cooperation") else None)
-        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axis.set_yticks(range(len(names)), names)
-        axis.set_xlabel("round")
-        axis.set_title(f"{player_name}: {title}")
-        figure.colorbar(image, ax=axis)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
-
-
 def command_evaluate(args) -> int:
+    from agents.harness.evaluation import evaluate_against
     from agents.harness.player_specs import resolve_player, split_specs
 
     if args.json:
@@ -295,6 +243,8 @@ def command_evaluate(args) -> int:
         Path(args.json).write_text(json.dumps({"player": name, "results": results}, indent=1))
         print(f"per-round curves: {args.json}")
     if not args.no_plot:
+        from agents.harness.plots import plot_evaluation_heatmap
+
         print(f"heatmap: {plot_evaluation_heatmap(Path(args.plot), name, results)}")
     return 0
 
@@ -333,26 +283,6 @@ def tournament_player(spec: str, payoffs, num_rounds: int):
     return IPDStrategy(player, name=f"ipd:{name}")
 
 
-def plot_tournament(path: Path, rows: list) -> Path:
-    from baselines.optional import import_optional
-
-    matplotlib = import_optional("matplotlib", "plot", "the tournament plot (or pass --no-plot)")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = [row["name"] for row in rows][::-1]
-    scores = [row["median_score_per_turn"] for row in rows][::-1]
-    colors = ["tab:orange" if name.startswith("ipd:") or "@" in name else "tab:blue" for name in names]
-    figure, axis = plt.subplots(figsize=(8, 0.8 + 0.3 * len(rows)))
-    axis.barh(names, scores, color=colors)
-    axis.set_xlabel("median score per turn (orange: ipd-env players)")
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
-
-
 def command_tournament(args) -> int:
     from baselines.optional import import_optional
 
@@ -372,6 +302,8 @@ def command_tournament(args) -> int:
     rows = ranked_table(tournament.play(progress_bar=not args.quiet))
     print(format_ranked_table(rows))
     if not args.no_plot:
+        from agents.harness.plots import plot_tournament
+
         print(f"plot: {plot_tournament(Path(args.plot), rows)}")
     return 0
 
@@ -430,7 +362,7 @@ def command_pool_stats(args) -> int:
 # ---------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     from agents.harness.experiments import EXPERIMENTS, PRESET_NAMES
-    from agents.harness.runner import ALGORITHMS
+    from agents.harness.algorithms import ALGORITHMS
 
     parser = CommandParser(prog="ipd-coop", description=(
         "Iterated Prisoner's Dilemma: reproduce arXiv 2602.16301, evaluate and watch players, run tournaments."))

@@ -10,7 +10,8 @@ identity vectors (the ``opponent-id`` mode), and the in-training evaluation and 
 * :class:`InTrainingEvaluator` is what the runner calls every ``eval_every`` units: fewer
   games per classic (32), the same pool set shared by the learners (each co-player played
   once per evaluation), and flat ``eval/<opponent>/<quantity>`` scalars plus the per-round
-  cooperation against TFT (the heatmap of ``plots/in_training.png``).
+  cooperation against TFT (the heatmap of ``plots/in_training.png``);
+* :func:`evaluate_against` is ``ipd-coop evaluate``'s: any player against named co-players.
 """
 from __future__ import annotations
 
@@ -57,6 +58,24 @@ def evaluate_learners(learners: Sequence, frozen: Sequence, condition, seed: int
     """
     return evaluate_players(learners, frozen, condition.pool_mode in IDENTITY_MODES, seed=seed, num_games=num_games,
                             **options)
+
+
+def evaluate_against(player, coplayers: dict, num_games: int, num_rounds: int, payoffs, seed: int, device) -> dict:
+    """``player`` against each co-player, ``num_games`` games each (``ipd-coop evaluate``).
+
+    Returns ``{name: summary}``, each :func:`baselines.evaluation.summarise_pairing`'s:
+    whole-episode and late means of reward and cooperation for both sides, and per-round
+    curves ``[num_rounds]``. The games against co-player ``i`` are seeded ``seed + 2 i``.
+    """
+    from ipd_env.player import play_episodes
+
+    late_from = late_from_round(num_rounds)
+    results = {}
+    for index, (name, coplayer) in enumerate(coplayers.items()):
+        played = play_episodes((player, coplayer), num_games, payoffs=payoffs, num_rounds=num_rounds,
+                               device=device, seed=seed + 2 * index)
+        results[name] = summarise_pairing(played["actions"], played["rewards"], late_from)
+    return results
 
 
 class InTrainingEvaluator:

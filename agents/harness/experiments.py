@@ -23,7 +23,6 @@ runs to a budget.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -125,19 +124,3 @@ def select_conditions(experiment: Experiment, names: Optional[Sequence[str]] = N
             wanted.add(name)
             pending.extend(experiment.condition(name).prerequisites)
     return [condition for condition in experiment.conditions if condition.name in wanted]
-
-
-def overlay_config(config_class, algo: str, layers: Sequence[dict], overrides: Optional[dict] = None):
-    """``config_class`` defaults, then each preset layer, then user ``overrides`` (names checked).
-
-    Raises ``ValueError`` naming an unknown hyperparameter and listing the known ones.
-    """
-    values = dataclasses.asdict(config_class())
-    for layer in layers:
-        values.update(layer)
-    known = {item.name for item in dataclasses.fields(config_class)}
-    for key, value in (overrides or {}).items():
-        if key not in known:
-            raise ValueError(f"unknown {algo} hyperparameter {key!r}; known: {', '.join(sorted(known))}")
-        values[key] = value
-    return config_class(**values)

@@ -11,9 +11,9 @@ Grammar of a player spec (``ipd-coop evaluate/play/tournament``):
 | ``.../checkpoints/final.pt`` | the same as its run folder                                   |
 
 A run folder is recognised by its ``config.json`` (written by :mod:`agents.harness.runner`); its
-``algo`` entry picks the loader (``load_players`` of the algorithm module), so a checkpoint
-is never loaded into the wrong model. Errors say which of the three kinds was meant and
-what is wrong.
+``algo`` entry picks the algorithm whose ``trained_players`` builds the learners
+(:class:`agents.algorithm.Algorithm`), so a checkpoint is never loaded into the wrong model.
+Errors say which of the three kinds was meant and what is wrong.
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def load_run_players(path, device="cpu", expected_algo: Optional[str] = None, nu
             or a checkpoint whose tensors do not fit the algorithm's model.
     """
     from agents.harness.checkpoint import read_json
-    from agents.harness.runner import get_algorithm
+    from agents.harness.runner import read_trained_run
 
     folder = run_folder_of(path)
     config_path = folder / "config.json"
@@ -61,9 +61,9 @@ def load_run_players(path, device="cpu", expected_algo: Optional[str] = None, nu
     if not (folder / "checkpoints" / "final.pt").is_file():
         raise ValueError(f"{folder} has no checkpoints/final.pt: the run is unfinished "
                          f"(continue it with ipd-coop reproduce ... --resume)")
-    algorithm = get_algorithm(algo)
     try:
-        players = algorithm.load_players(folder, device=device)
+        algorithm, run = read_trained_run(folder, device=device)
+        players = algorithm.trained_players(run, device=device)
     except (RuntimeError, KeyError, TypeError) as error:
         raise ValueError(f"the checkpoint in {folder} does not fit the {algo} model of its config.json "
                          f"(wrong algorithm or shape?): {error}") from error

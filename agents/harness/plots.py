@@ -1,4 +1,7 @@
-"""Figures of an experiment folder (needs matplotlib, extra ``[plot]``).
+"""Every figure the harness draws (needs matplotlib, extra ``[plot]``; without it each function
+raises :class:`baselines.optional.MissingExtraError` naming the extra, before writing anything).
+
+An experiment folder (:func:`plot_experiment`, called by :func:`agents.harness.summary.aggregate`):
 
 * ``plots/training_curves.png``: the paper's Fig. 1 layout. Per-round reward (top) and
   cooperation rate (bottom) against training units, one column per co-player kind
@@ -16,22 +19,44 @@
   reciprocity (cooperation that rises along the rounds against TFT, not against AllD).
   The experiment-level figure shows the means over seeds at the evaluation points all
   seeds reached.
+
+The commands' figures: :func:`plot_evaluation_heatmap` (``ipd-coop evaluate``),
+:func:`plot_tournament` (``ipd-coop tournament``) and :func:`plot_sweep_heatmaps`
+(``ipd-coop sweep``).
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Sequence
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-import numpy as np  # noqa: E402
+from baselines.optional import import_optional
 
 LINE_STYLES = ("-", "--", ":", "-.")
 KIND_TITLES = {"learner": "learner vs learner", "tabular": "learner vs tabular", "frozen": "learner vs frozen"}
 OPPONENT_LABELS = {"allc": "AllC", "alld": "AllD", "tft": "TFT", "wsls": "WSLS", "extort2": "Extort-2",
                    "learner": "other learner", "frozen": "Fixed-ICL (frozen)", "pool": "pool set"}
+
+
+def _pyplot(purpose: str):
+    """matplotlib's pyplot on the Agg backend (files only, no display), or ``MissingExtraError``
+    naming the ``[plot]`` extra and ``purpose``."""
+    matplotlib = import_optional("matplotlib", "plot", purpose)
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(plt, figure, path: Path, dpi: int) -> Path:
+    """Lay ``figure`` out, write it to ``path`` (its folder made if missing), free it; return ``path``."""
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)
+    return path
 
 
 def _band(axis, x, curves, label, style, color=None):
@@ -43,6 +68,7 @@ def _band(axis, x, curves, label, style, color=None):
 
 
 def plot_training_curves(path: Path, runs: dict, summary: dict) -> Path:
+    plt = _pyplot("the training curves")
     kinds = [kind for kind in KIND_TITLES
              if any(f"learner_vs_{kind}/reward" in (seed["metrics"][0] if seed["metrics"] else {})
                     for condition in runs.values() for seed in condition.values())]
@@ -71,13 +97,11 @@ def plot_training_curves(path: Path, runs: dict, summary: dict) -> Path:
         axes[0, column].legend(fontsize=8)
     figure.suptitle(f"{summary['experiment']} ({summary['algo']}, preset {summary['preset']}, "
                     f"{len(summary['seeds'])} seeds, mean ± std)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=90)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, path, dpi=90)
 
 
 def plot_within_episode(path: Path, condition: str, seeds: dict, summary: dict) -> Path:
+    plt = _pyplot("the within-episode plot")
     evaluations = [run["eval"] for run in seeds.values() if run["eval"] is not None]
     opponents = list(evaluations[0]["learners"][0]["opponents"])
     figure, axes = plt.subplots(2, 1, figsize=(6.5, 6), sharex=True)
@@ -96,10 +120,7 @@ def plot_within_episode(path: Path, condition: str, seeds: dict, summary: dict) 
     axes[0].legend(fontsize=8, ncol=2)
     figure.suptitle(f"{summary['experiment']} / {condition}: within-episode play ({summary['algo']}, "
                     f"{len(evaluations)} seeds)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=90)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, path, dpi=90)
 
 
 def _cell_edges(centres) -> np.ndarray:
@@ -114,6 +135,9 @@ def _cell_edges(centres) -> np.ndarray:
 
 def plot_in_training(path: Path, run: dict, title: str) -> Path:
     """``in_training.png`` of one run folder (see the module docstring); ``run`` as in :func:`agents.harness.summary.load_runs`."""
+    plt = _pyplot("the in-training evaluation plot")
+    from matplotlib.ticker import MaxNLocator
+
     rows, curves = run["eval_metrics"], run["eval_curves"]
     unit_name = curves["unit_name"] if curves else "unit"
     x = np.array([row["units_done"] for row in rows])
@@ -165,16 +189,13 @@ def plot_in_training(path: Path, run: dict, title: str) -> Path:
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[1, 1].yaxis.set_major_locator(MaxNLocator(integer=True))
     figure.suptitle(title)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=90)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, path, dpi=90)
 
 
 def plot_experiment(out, runs: dict, summary: dict) -> list:
     """Draw every figure of an experiment folder into ``<out>/plots/`` (and each run folder's
     ``plots/in_training.png``); returns the paths."""
+    _pyplot("the experiment's plots")  # before the folder is made
     directory = Path(out) / "plots"
     directory.mkdir(parents=True, exist_ok=True)
     paths = [plot_training_curves(directory / "training_curves.png", runs, summary)]
@@ -212,3 +233,80 @@ def _mean_over_seeds(runs: list):
     first = runs[0]["eval_curves"]
     return {"eval_metrics": rows, "num_seeds": len(runs),
             "eval_curves": {**first, "units_done": common, "tft_cooperation_per_round": curves}}
+
+
+def plot_evaluation_heatmap(path: Path, player_name: str, results: dict) -> Path:
+    """Two heatmaps (co-players x rounds): per-round reward and cooperation rate."""
+    plt = _pyplot("the evaluation heatmap (or pass --no-plot)")
+    from matplotlib.ticker import MaxNLocator
+
+    names = list(results)
+    figure, axes = plt.subplots(1, 2, figsize=(12, 1.2 + 0.45 * len(names)), squeeze=False)
+    for axis, key, title, colormap in ((axes[0, 0], "reward_per_round", "reward per round", "viridis"),
+                                       (axes[0, 1], "cooperation_per_round", "cooperation rate", "RdYlGn")):
+        grid = np.array([results[name][key] for name in names])
+        image = axis.imshow(grid, aspect="auto", cmap=colormap, interpolation="nearest",
+                            extent=(0.5, grid.shape[1] + 0.5, len(names) - 0.5, -0.5),  # rounds 1..T
+                            vmin=0.0 if key.startswith("cooperation") else None,
+                            vmax=1.0 if key.startswith("cooperation") else None)
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.set_yticks(range(len(names)), names)
+        axis.set_xlabel("round")
+        axis.set_title(f"{player_name}: {title}")
+        figure.colorbar(image, ax=axis)
+    return _save(plt, figure, path, dpi=120)
+
+
+def plot_tournament(path: Path, rows: list) -> Path:
+    """Bar plot of a tournament's median score per turn (``rows`` of ``baselines.axelrod_adapter.ranked_table``)."""
+    plt = _pyplot("the tournament plot (or pass --no-plot)")
+
+    names = [row["name"] for row in rows][::-1]
+    scores = [row["median_score_per_turn"] for row in rows][::-1]
+    colors = ["tab:orange" if name.startswith("ipd:") or "@" in name else "tab:blue" for name in names]
+    figure, axis = plt.subplots(figsize=(8, 0.8 + 0.3 * len(rows)))
+    axis.barh(names, scores, color=colors)
+    axis.set_xlabel("median score per turn (orange: ipd-env players)")
+    return _save(plt, figure, path, dpi=120)
+
+
+def plot_sweep_heatmaps(path: Path, sweep: dict, metrics: Sequence[str]) -> Path:
+    """One heatmap per metric over the first grid axis (x) and the second (y; one row if there is none).
+
+    ``sweep`` is the content of ``sweep.json`` (:mod:`agents.harness.sweep`); a cell is the
+    metric's mean over seeds, averaged over any further grid axes.
+    """
+    plt = _pyplot("the sweep heatmaps")
+    from agents.harness.sweep import value_text
+
+    axes_names = list(sweep["grid"])[:2]
+    x_values = sweep["grid"][axes_names[0]]
+    y_values = sweep["grid"][axes_names[1]] if len(axes_names) > 1 else [None]
+    figure, panels = plt.subplots(1, len(metrics), figsize=(1.5 + 4.5 * len(metrics), 1.8 + 0.5 * len(y_values)),
+                                  squeeze=False)
+    for panel, metric in zip(panels[0], metrics):
+        grid = np.full((len(y_values), len(x_values)), np.nan)
+        for row, y_value in enumerate(y_values):
+            for column, x_value in enumerate(x_values):
+                means = [point["metrics"][metric]["mean"] for point in sweep["points"]
+                         if point["settings"][axes_names[0]] == x_value and metric in point["metrics"]
+                         and (y_value is None or point["settings"][axes_names[1]] == y_value)]
+                means = [mean for mean in means if mean is not None and not math.isnan(mean)]
+                if means:
+                    grid[row, column] = sum(means) / len(means)
+        image = panel.imshow(grid, aspect="auto", cmap="viridis", interpolation="nearest")
+        middle = np.nanmean(grid) if np.isfinite(grid).any() else 0.0
+        for (row, column), value in np.ndenumerate(grid):
+            if not np.isnan(value):  # dark text on viridis' bright upper half
+                panel.text(column, row, f"{value:.3f}", ha="center", va="center", fontsize=8,
+                           color="black" if value > middle else "white")
+        panel.set_xticks(range(len(x_values)), [value_text(value) for value in x_values], rotation=30, ha="right")
+        panel.set_xlabel(axes_names[0])
+        if len(axes_names) > 1:
+            panel.set_yticks(range(len(y_values)), [value_text(value) for value in y_values])
+            panel.set_ylabel(axes_names[1])
+        else:
+            panel.set_yticks([])
+        panel.set_title(metric, fontsize=9)
+        figure.colorbar(image, ax=panel)
+    return _save(plt, figure, path, dpi=120)

@@ -1,6 +1,6 @@
 """Run an experiment grid (conditions x seeds) as Ray tasks, locally or on a cluster (extra ``[ray]``).
 
-Each (condition, seed) unit is one Ray task calling :func:`agents.harness.runner.run_unit`, so it
+Each (condition, seed) unit is one Ray task calling :func:`agents.harness.runner.train`, so it
 writes the same run folder ``<out>/<condition>/seed_<k>/`` as the local backend; a unit
 whose condition needs another (Step 2 freezes Step 1's learner, Step 3 starts from Step 2)
 is handed that unit's task result, so Ray starts it only when its prerequisite is done.
@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 from urllib.parse import urlparse
 
-from agents.harness.runner import check_resume_target, experiment_units, run_unit, unit_config, unit_dir
-from agents.harness.experiments import get_experiment
+from agents.harness.runner import check_resume_target, make_units, train, unit_dir
 from baselines.optional import import_optional
 
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
@@ -69,13 +68,14 @@ def connect(address: Optional[str] = None, num_cpus: Optional[int] = None,
     return ray
 
 
-def _run_unit_task(kwargs: dict, threads: int, *prerequisites_done):
+def _train_task(kwargs: dict, threads: int, *prerequisites_done):
     """Body of one Ray task: one unit, quiet (no progress bar), fixed torch threads."""
     import torch
 
     torch.set_num_threads(threads)
-    evaluation = run_unit(progress=False, **kwargs)
-    return {"condition": kwargs["condition"], "seed": kwargs["seed"], "wall_time_s": evaluation.get("wall_time_s")}
+    evaluation = train(progress=False, **kwargs)
+    unit = kwargs["unit"]
+    return {"condition": unit.condition.name, "seed": unit.seed, "wall_time_s": evaluation.get("wall_time_s")}
 
 
 def run_experiment_on_ray(
@@ -109,23 +109,20 @@ def run_experiment_on_ray(
 
     check_resume_target(out, resume)  # as the local backend: --resume into a missing folder is an error
     out = Path(out).resolve()  # workers do not share the driver's working directory
-    units = experiment_units(experiment, seeds, conditions)
-    for condition, seed in units:  # validate every name and value before starting anything
-        unit_config(algo, experiment, condition, seed, preset, overrides)
+    units = make_units(experiment, algo, preset, seeds, overrides, conditions)  # every name and value checked
+    for condition, seed in units:
         directory = unit_dir(out, condition, seed)
         if (directory / "config.json").exists() and not resume:
             raise ValueError(f"{directory} already holds a run; pass --resume to continue, or choose another --out")
     ray = connect(address, num_cpus, connect_timeout_s)
-    task = ray.remote(num_cpus=cpus_per_unit, num_gpus=gpus_per_unit)(_run_unit_task)
-    spec = get_experiment(experiment)
+    task = ray.remote(num_cpus=cpus_per_unit, num_gpus=gpus_per_unit)(_train_task)
     submitted = {}
-    for condition, seed in units:  # in prerequisite order, so prerequisites are submitted first
-        needs = [submitted[(name, seed)] for name in spec.condition(condition).prerequisites]
+    for key, unit in units.items():  # in prerequisite order, so prerequisites are submitted first
+        needs = [submitted[(name, unit.seed)] for name in unit.condition.prerequisites]
         # resume=True inside the tasks: the folders were checked above, so a folder a task
         # finds is its own from an earlier attempt (Ray retries a task whose worker died),
         # and it continues from that attempt's last checkpoint.
-        kwargs = dict(algo=algo, experiment=experiment, condition=condition, seed=seed, preset=preset,
-                      out=str(out), device=device, resume=True, overrides=overrides)
-        submitted[(condition, seed)] = task.remote(kwargs, max(1, int(cpus_per_unit)), *needs)
+        kwargs = dict(unit=unit, out=str(out), device=device, resume=True)
+        submitted[key] = task.remote(kwargs, max(1, int(cpus_per_unit)), *needs)
     ray.get(list(submitted.values()))
     return aggregate(out, plots=plots)

@@ -1,118 +1,102 @@
-"""The run loop shared by A2C and PPI: one unit of work into its folder, and whole experiments.
+"""The run loop shared by every algorithm: one unit of work into its folder, and whole experiments.
 
-Three library functions, used by ``examples/reproduce.py``, the CLI and the Ray backend:
+Library functions, used by the CLI, the sweep and the Ray backend:
 
 * :func:`run_unit` trains one (algorithm, experiment, condition, seed) into
-  ``<out>/<condition>/seed_<k>/`` (layout in :mod:`agents.harness.checkpoint`), resumable;
+  ``<out>/<condition>/seed_<k>/`` (layout in :mod:`agents.harness.checkpoint`), resumable.
+  It is :func:`make_unit` (every name and value checked, the config built once, as a
+  :class:`Unit`) followed by :func:`train`, which the schedulers call with units made up front;
 * :func:`run_experiment` runs every condition x seed in dependency order, then
-  :func:`agents.harness.summary.aggregate`;
-* :func:`agents.harness.summary.aggregate` reads a finished folder and writes ``summary.json``
-  and ``plots/`` (the Ray backend calls it after its tasks finish).
+  :func:`agents.harness.summary.aggregate` (which the Ray backend calls after its tasks);
+* :func:`read_trained_run` reads a finished unit folder as an :class:`agents.algorithm.TrainedRun`.
 
-An algorithm is a module registered in :data:`ALGORITHMS` that provides:
+An algorithm is an :class:`agents.algorithm.Algorithm` record in
+:data:`agents.harness.algorithms.ALGORITHMS`; its trainer trains, the runner does every
+file: ``config.json``, metrics, checkpoints and evaluation. A unit that builds on another
+(Step 2 freezes Step 1's learner, Step 3 starts from Step 2's learners) gets that unit's
+folder read here into a ``TrainedRun`` (with its data set for ``init_from``), and an
+algorithm that keeps a data set (PPI) gets it opened here, in ``<unit>/data/``, tied to a
+fingerprint of the unit (:func:`data_set_fingerprint`); the trainer never sees a path.
 
-``PRESETS``
-    dict of preset names (at least ``cpu-quick``, ``cpu``, ``paper``).
-``make_config(condition, preset, overrides) -> dict``
-    validated hyperparameters, JSON-able; raises ``ValueError`` for bad names/values.
-``make_trainer(config, condition, seed, device, prerequisites) -> Trainer``
-    ``prerequisites`` maps ``"frozen_from"`` / ``"init_from"`` to finished unit folders
-    (``pathlib.Path``) of the same seed, or None.
-``load_players(unit_dir, device) -> list``
-    the trained learners of a finished unit folder, as players.
-
-A :class:`Trainer` does the training; the runner does files, resume, progress and
-evaluation, so an algorithm never touches the run folder. Besides the files of
-:mod:`agents.harness.checkpoint`, the runner writes the in-training evaluation of every
-``eval_every`` units into ``eval_metrics.csv`` (late-episode reward and cooperation per
-co-player, the pool set's ``gain_fraction``) and ``eval_curves.json`` (per-round cooperation
-against TFT); both are kept in the checkpoint (``eval_history``), so a resumed run writes
-the same series.
+Besides the files of :mod:`agents.harness.checkpoint`, the runner writes the in-training
+evaluation of every ``eval_every`` units into ``eval_metrics.csv`` (late-episode reward and
+cooperation per co-player, the pool set's ``gain_fraction``) and ``eval_curves.json``
+(per-round cooperation against TFT); both are kept in the checkpoint (``eval_history``), so
+a resumed run writes the same series.
 """
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Protocol, Sequence, Union, runtime_checkable
+from typing import Any, Optional, Sequence, Union
 
 import torch
 
-
+from agents.algorithm import Algorithm, TrainedRun
+from agents.harness.algorithms import get_algorithm
 from agents.harness.checkpoint import (
     CHECKPOINT_FORMAT,
+    DATA_FOLDER,
     MetricsLog,
     config_differences,
-    first_non_finite,
     load_checkpoint,
     read_json,
     save_checkpoint,
     write_json,
 )
 from agents.harness.evaluation import (
-    DEFAULT_POOL_SIZE,
     EVAL_CURVES_FILE,
     EVAL_METRICS_FILE,
-    IN_TRAINING_GAMES_PER_COPLAYER,
     InTrainingEvaluator,
     evaluate_learners,
     mean_over_learners,
 )
-from agents.harness.experiments import get_experiment, select_conditions
-from agents.settings import NonFiniteTrainingError, diverged
-
-#: Algorithm name -> module implementing the interface in this module's docstring.
-ALGORITHMS = {"a2c": "agents.a2c", "ppi": "agents.ppi"}
+from agents.harness.experiments import Condition, get_experiment, select_conditions
+from agents.pool import split_games
+from agents.settings import NonFiniteTrainingError, diverged, first_non_finite
 
 
-@runtime_checkable
-class Trainer(Protocol):
-    """What an algorithm hands the runner.
+@dataclass(frozen=True)
+class Unit:
+    """One unit of work, checked: an algorithm's config for one condition of an experiment and one seed.
 
-    Attributes:
-        num_units: training units in the run (A2C: iterations; PPI: phases).
-        unit_name: ``"iteration"`` or ``"phase"``, for progress bars and plots.
-        checkpoint_every: write ``last.pt`` after every this many units.
-        eval_every: (optional, default 1) the runner evaluates the learners after every
-            this many units and after the last one (:class:`agents.harness.evaluation.InTrainingEvaluator`,
-            with a generator of its own: training must not depend on it).
+    Made by :func:`make_unit`; the config is built and validated there, once, and handed to
+    the trainer as it is. :meth:`record` is the unit's ``config.json``.
     """
 
-    num_units: int
-    unit_name: str
-    checkpoint_every: int
+    algorithm: Algorithm
+    experiment: str
+    condition: Condition
+    seed: int
+    preset: str
+    overrides: dict
+    config: Any
 
-    def train_unit(self, unit_index: int) -> dict:
-        """Run unit ``unit_index`` (0-based); return its metrics, ``{name: float}``.
-
-        Use the keys of :func:`agents.pool.pool_metrics` for the pool's numbers
-        (``learner_vs_learner/reward`` ...), plus any losses.
-        """
-
-    def state_dict(self) -> dict:
-        """Everything to continue exactly (models, optimisers, RNG states): tensors and plain Python."""
-
-    def load_state_dict(self, state: dict) -> None: ...
-
-    def players(self) -> list:
-        """The learners as players (``ipd_env.player``), for evaluation."""
-
-    def frozen_players(self) -> list:
-        """Frozen co-players of the run (Step 2's Fixed-ICL), or an empty list."""
+    def record(self) -> dict:
+        """The content of ``config.json`` (compared on resume, kept in every checkpoint)."""
+        return {"algo": self.algorithm.name, "experiment": self.experiment, "condition": self.condition.name,
+                "seed": self.seed, "preset": self.preset, "overrides": dict(self.overrides),
+                "pool_mode": self.condition.pool_mode, "num_learners": self.condition.num_learners,
+                "hyperparameters": dataclasses.asdict(self.config)}
 
 
-def get_algorithm(name: str):
-    """The algorithm module registered as ``name`` (imported lazily)."""
-    if name not in ALGORITHMS:
-        raise ValueError(f"unknown algorithm {name!r}; known algorithms: {', '.join(ALGORITHMS)}")
-    return importlib.import_module(ALGORITHMS[name])
+def make_unit(algo: str, experiment: str, condition: str, seed: int, preset: str,
+              overrides: Optional[dict] = None) -> Unit:
+    """The checked :class:`Unit` of one run; raises ``ValueError`` for any bad name or value.
 
-
-def check_preset(algorithm, algo_name: str, preset: str) -> str:
-    if preset not in algorithm.PRESETS:
-        raise ValueError(f"unknown preset {preset!r} for {algo_name}; known presets: {', '.join(algorithm.PRESETS)}")
-    return preset
+    The algorithm's config is its preset for the condition's Table-2 column with
+    ``overrides`` on top (:meth:`agents.algorithm.Algorithm.make_config`); its games per
+    learner must split as the condition's pool mode needs (:func:`agents.pool.split_games`).
+    """
+    algorithm = get_algorithm(algo)
+    spec = get_experiment(experiment).condition(condition)
+    overrides = dict(overrides or {})
+    config = algorithm.make_config(preset, spec.paper_step, overrides)
+    split_games(spec.pool_mode, spec.num_learners, config.games_per_learner, num_frozen=1 if spec.frozen_from else 0)
+    return Unit(algorithm, experiment, spec, int(seed), preset, overrides, config)
 
 
 def unit_dir(out: Union[str, Path], condition: str, seed: int) -> Path:
@@ -149,28 +133,64 @@ def check_finite(trainer, metrics: dict, unit: int, with_state: bool) -> None:
     The state is scanned only before checkpoints (~8 ms for a cpu-quick A2C state on a busy
     core, ~1% of an iteration): weights that become NaN make the next unit's losses NaN anyway.
     """
-    config = getattr(trainer, "config", None)
     for key, value in metrics.items():
         if not math.isfinite(float(value)):
-            raise diverged(config, trainer.unit_name, unit, f"{key} is {float(value)}")
+            raise diverged(trainer.config, trainer.unit_name, unit, f"{key} is {float(value)}")
     where = first_non_finite(trainer.state_dict()) if with_state else None
     if where is not None:
-        raise diverged(config, trainer.unit_name, unit, f"the trainer's state holds NaN or inf ({where})")
+        raise diverged(trainer.config, trainer.unit_name, unit, f"the trainer's state holds NaN or inf ({where})")
 
 
-def unit_config(algo: str, experiment: str, condition: str, seed: int, preset: str,
-                overrides: Optional[dict] = None) -> dict:
-    """The validated ``config.json`` of one unit (raises ``ValueError`` for any bad name or value)."""
-    algorithm = get_algorithm(algo)
-    spec = get_experiment(experiment).condition(condition)
-    check_preset(algorithm, algo, preset)
-    overrides = dict(overrides or {})
-    hyperparameters = algorithm.make_config(spec, preset, overrides)
-    return {
-        "algo": algo, "experiment": experiment, "condition": condition, "seed": int(seed),
-        "preset": preset, "overrides": overrides, "pool_mode": spec.pool_mode,
-        "num_learners": spec.num_learners, "hyperparameters": hyperparameters,
-    }
+def read_trained_run(folder: Union[str, Path], device="cpu", with_data_set: bool = False) -> tuple:
+    """``(algorithm, run)``: a finished unit folder's algorithm record and its :class:`TrainedRun`.
+
+    Reads ``config.json`` and ``checkpoints/final.pt`` (checksum checked, no code run); with
+    ``with_data_set`` also reopens the data set of an algorithm that keeps one, as it was made.
+
+    Raises:
+        ValueError: unreadable ``config.json``, an unknown algorithm, a damaged checkpoint.
+        FileNotFoundError: no ``checkpoints/final.pt`` (the run is unfinished).
+    """
+    folder = Path(folder)
+    config = read_json(folder / "config.json")
+    algorithm = get_algorithm(config.get("algo"))
+    hyperparameters = algorithm.config_class(**config["hyperparameters"])
+    state = load_checkpoint(folder / "checkpoints" / "final.pt", map_location=device)
+    data_set = None
+    if with_data_set and algorithm.data_set is not None:
+        data_set = algorithm.data_set(str(folder / DATA_FOLDER), None)
+    return algorithm, TrainedRun(config=hyperparameters, pool_mode=config["pool_mode"],
+                                 num_learners=config["num_learners"], state=state["trainer"], data_set=data_set,
+                                 source=str(folder))
+
+
+def _prerequisites(unit: Unit, out: Union[str, Path], device) -> dict:
+    """``{"frozen_from": TrainedRun | None, "init_from": TrainedRun | None}`` of ``unit``, read from
+    the finished units of the same seed under ``out`` (``init_from`` with its data set)."""
+    prerequisites = {}
+    for role in ("frozen_from", "init_from"):
+        source = getattr(unit.condition, role)
+        prerequisites[role] = None
+        if source is None:
+            continue
+        folder = unit_dir(out, source, unit.seed)
+        if not is_complete(folder):
+            raise ValueError(f"condition {unit.condition.name!r} needs the finished {source!r} run of seed "
+                             f"{unit.seed} at {folder}; run the experiment's conditions in order")
+        algorithm, run = read_trained_run(folder, device, with_data_set=role == "init_from")
+        if algorithm.name != unit.algorithm.name:
+            raise ValueError(f"{folder} holds a {algorithm.name!r} run, not {unit.algorithm.name!r}")
+        prerequisites[role] = run
+    return prerequisites
+
+
+def data_set_fingerprint(unit: Unit, out: Union[str, Path]) -> dict:
+    """Everything that decides the data a unit stores; its data set is tied to it (PPI's manifest)."""
+    init_from = unit.condition.init_from
+    return {"condition": unit.condition.name, "pool_mode": unit.condition.pool_mode, "seed": unit.seed,
+            "num_learners": unit.condition.num_learners,
+            "init_from": None if init_from is None else str(unit_dir(out, init_from, unit.seed)),
+            "hyperparameters": dataclasses.asdict(unit.config)}
 
 
 def run_unit(
@@ -185,7 +205,7 @@ def run_unit(
     overrides: Optional[dict] = None,
     progress: bool = True,
     stop_after: Optional[int] = None,
-) -> dict:
+) -> Optional[dict]:
     """Train one condition for one seed into ``<out>/<condition>/seed_<seed>/``.
 
     Args:
@@ -208,10 +228,16 @@ def run_unit(
         NonFiniteTrainingError: (a ``ValueError``) a loss, metric or weight became NaN or
             infinite; the diverged unit is not written and the last good checkpoint stays.
     """
-    config = unit_config(algo, experiment, condition, seed, preset, overrides)
-    algorithm = get_algorithm(algo)
-    spec = get_experiment(experiment).condition(condition)
-    directory = unit_dir(out, condition, seed)
+    return train(make_unit(algo, experiment, condition, seed, preset, overrides), out, device=device, resume=resume,
+                 progress=progress, stop_after=stop_after)
+
+
+def train(unit: Unit, out: Union[str, Path], device: str = "cpu", resume: bool = False, progress: bool = True,
+          stop_after: Optional[int] = None) -> Optional[dict]:
+    """:func:`run_unit` for a :class:`Unit` already made (same arguments, returns and errors)."""
+    config = unit.record()
+    condition, seed = unit.condition, unit.seed
+    directory = unit_dir(out, condition.name, seed)
     config_path = directory / "config.json"
     last_path = directory / "checkpoints" / "last.pt"
     if config_path.exists():
@@ -226,13 +252,7 @@ def run_unit(
             return read_json(directory / "eval.json")
     elif directory.exists() and any(directory.iterdir()):
         raise ValueError(f"{directory} is not empty but has no config.json; refusing to write into it")
-    prerequisites = {}
-    for role in ("frozen_from", "init_from"):
-        source = getattr(spec, role)
-        prerequisites[role] = None if source is None else unit_dir(out, source, seed)
-        if source is not None and not is_complete(prerequisites[role]):
-            raise ValueError(f"condition {condition!r} needs the finished {source!r} run of seed {seed} at "
-                             f"{prerequisites[role]}; run the experiment's conditions in order")
+    prerequisites = _prerequisites(unit, out, device)
     state = None
     if resume and last_path.exists():
         state = load_checkpoint(last_path)
@@ -242,9 +262,12 @@ def run_unit(
     elif resume and (directory / "metrics.csv").is_file() and (directory / "metrics.csv").stat().st_size > 0:
         raise ValueError(f"cannot resume {directory}: metrics.csv has rows but the checkpoint {last_path} is "
                          f"missing; move the folder away to start over")
-    trainer = algorithm.make_trainer(config["hyperparameters"], spec, seed, device, prerequisites)
-    if hasattr(trainer, "use_run_folder"):  # optional hook: PPI keeps its data set in <unit>/data/
-        trainer.use_run_folder(directory)
+    extra = {}
+    if unit.algorithm.data_set is not None:  # opening writes nothing; the trainer's first save does
+        extra["data_set"] = unit.algorithm.data_set(str(directory / DATA_FOLDER), data_set_fingerprint(unit, out))
+    trainer = unit.algorithm.make_trainer(unit.config, pool_mode=condition.pool_mode,
+                                          num_learners=condition.num_learners, seed=seed, device=device,
+                                          **prerequisites, **extra)
     history, eval_history, elapsed = [], [], 0.0
     if state is not None:
         trainer.load_state_dict(state["trainer"])
@@ -255,13 +278,11 @@ def run_unit(
         write_json(config_path, config)
     metrics_log = MetricsLog(directory / "metrics.csv")
     metrics_log.rewrite(history)
-    hyper = config["hyperparameters"]  # evaluate in the run's own game (rounds, payoffs) and pool
-    evaluator = InTrainingEvaluator(spec, seed, hyper.get("num_rounds", 100), hyper.get("payoffs", "paper"),
-                                    pool=hyper.get("pool", "uniform"),
-                                    pool_size=hyper.get("eval_pool_size", DEFAULT_POOL_SIZE),
-                                    games_per_coplayer=hyper.get("eval_games", IN_TRAINING_GAMES_PER_COPLAYER),
+    hyper = unit.config  # evaluate in the run's own game (rounds, payoffs) and pool
+    evaluator = InTrainingEvaluator(condition, seed, hyper.num_rounds, hyper.payoffs, pool=hyper.pool,
+                                    pool_size=hyper.eval_pool_size, games_per_coplayer=hyper.eval_games,
                                     device=device)
-    eval_every = getattr(trainer, "eval_every", 1)
+    eval_every = trainer.eval_every
     eval_log = MetricsLog(directory / EVAL_METRICS_FILE)
     eval_log.rewrite([_eval_row(record) for record in eval_history])
     if eval_history:  # drop curves written after the checkpoint: they are recomputed identically
@@ -270,45 +291,45 @@ def run_unit(
     writer = _tensorboard_writer(directory / "tb", purge_step=len(history) + 1)
     start_unit = saved_units = len(history)
     started = time.perf_counter()
-    bar = _progress_bar(trainer, start_unit, f"{algo} {condition} seed {seed}", progress)
+    bar = _progress_bar(trainer, start_unit, f"{unit.algorithm.name} {condition.name} seed {seed}", progress)
     try:
-        for unit in range(start_unit, trainer.num_units):
-            if stop_after is not None and unit >= stop_after:
+        for index in range(start_unit, trainer.num_units):
+            if stop_after is not None and index >= stop_after:
                 return None
             try:  # a diverged unit writes nothing: no metrics row, no checkpoint
                 try:
-                    metrics = trainer.train_unit(unit)
+                    metrics = trainer.train_unit(index)
                 except RuntimeError as error:  # torch's optimisers refuse a step beyond float32
                     if "overflow" not in str(error):
                         raise
-                    raise diverged(getattr(trainer, "config", None), trainer.unit_name, unit,
+                    raise diverged(trainer.config, trainer.unit_name, index,
                                    "an optimiser step overflowed float32") from None
-                saving = (unit + 1) % trainer.checkpoint_every == 0 or unit + 1 == trainer.num_units
-                check_finite(trainer, metrics, unit, with_state=saving)
+                saving = (index + 1) % trainer.checkpoint_every == 0 or index + 1 == trainer.num_units
+                check_finite(trainer, metrics, index, with_state=saving)
             except NonFiniteTrainingError as error:
                 kept = (f"the last good checkpoint, {last_path} ({saved_units} {trainer.unit_name}s), was kept"
                         if saved_units else "no checkpoint had been written yet")
-                raise NonFiniteTrainingError(f"{directory}: {error}; {kept}", unit) from None
-            row = {"unit": unit, **{key: float(value) for key, value in metrics.items()},
+                raise NonFiniteTrainingError(f"{directory}: {error}; {kept}", index) from None
+            row = {"unit": index, **{key: float(value) for key, value in metrics.items()},
                    "wall_time_s": elapsed + time.perf_counter() - started}
             history.append(row)
             metrics_log.append(row)
             if writer is not None:
                 for key, value in metrics.items():
-                    writer.add_scalar(key, float(value), unit + 1)
-            if (unit + 1) % eval_every == 0 or unit + 1 == trainer.num_units:
-                record = evaluator(trainer.players(), units_done=unit + 1)
+                    writer.add_scalar(key, float(value), index + 1)
+            if (index + 1) % eval_every == 0 or index + 1 == trainer.num_units:
+                record = evaluator(trainer.players(), units_done=index + 1)
                 eval_history.append(record)
                 eval_log.append(_eval_row(record))
                 write_json(directory / EVAL_CURVES_FILE, _eval_curves(eval_history, trainer, evaluator))
                 if writer is not None:
                     for key, value in record["metrics"].items():
-                        writer.add_scalar(key, value, unit + 1)
+                        writer.add_scalar(key, value, index + 1)
             if bar is not None:
                 bar.set_postfix(_postfix(metrics), refresh=False)
                 bar.update(1)
             if saving:
-                saved_units = unit + 1
+                saved_units = index + 1
                 save_checkpoint(last_path, {"format": CHECKPOINT_FORMAT, "config": config, "history": history,
                                             "eval_history": eval_history, "wall_time_s": row["wall_time_s"],
                                             "trainer": trainer.state_dict()})
@@ -321,7 +342,7 @@ def run_unit(
     save_checkpoint(directory / "checkpoints" / "final.pt",
                     {"format": CHECKPOINT_FORMAT, "config": config, "history": history,
                      "eval_history": eval_history, "wall_time_s": wall_time, "trainer": trainer.state_dict()})
-    evaluation = evaluate_learners(trainer.players(), trainer.frozen_players(), spec, seed=seed, device=device,
+    evaluation = evaluate_learners(trainer.players(), trainer.frozen_players(), condition, seed=seed, device=device,
                                    num_rounds=evaluator.num_rounds, payoffs=evaluator.payoffs,
                                    pool_set=evaluator.pool_set)
     evaluation["wall_time_s"] = wall_time
@@ -408,21 +429,35 @@ def experiment_units(experiment: str, seeds, conditions: Optional[Sequence[str]]
     return [(condition.name, seed) for condition in selected for seed in seed_list(seeds)]
 
 
+def make_units(experiment: str, algo: str, preset: str, seeds, overrides: Optional[dict] = None,
+               conditions: Optional[Sequence[str]] = None) -> dict:
+    """``{(condition, seed): Unit}`` of an experiment, prerequisites first; every unit checked
+    (:func:`make_unit`) before anything runs."""
+    return {(condition, seed): make_unit(algo, experiment, condition, seed, preset, overrides)
+            for condition, seed in experiment_units(experiment, seeds, conditions)}
+
+
+def unit_job(unit: Unit, out: Union[str, Path], **options) -> tuple:
+    """A job of :func:`run_unit_jobs`: ``(train keyword arguments, keys of the jobs it needs)``, the keys
+    being ``(condition, seed)`` of the unit's prerequisites (``options``: :func:`train`'s)."""
+    return dict(unit=unit, out=out, **options), [(name, unit.seed) for name in unit.condition.prerequisites]
+
+
 def _worker_init(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _run_unit_in_worker(kwargs: dict) -> None:
-    run_unit(**kwargs)
+def _train_in_worker(kwargs: dict) -> None:
+    train(**kwargs)
 
 
 def run_unit_jobs(jobs: dict, workers: int = 1, threads_per_worker: Optional[int] = None,
                   on_done=None) -> None:
-    """Run :func:`run_unit` for every job, each once the jobs it needs are done.
+    """Run :func:`train` for every job, each once the jobs it needs are done.
 
     Args:
-        jobs: ``{key: (run_unit keyword arguments, keys of the jobs it needs)}``, ordered so
-            that a job comes after the jobs it needs (keys are any hashables).
+        jobs: ``{key: (train keyword arguments, keys of the jobs it needs)}`` (see :func:`unit_job`),
+            ordered so that a job comes after the jobs it needs (keys are any hashables).
         workers: 1 runs the jobs one after another in this process; more runs them in that
             many spawned processes.
         threads_per_worker: torch threads of each run (in-process default: torch's own,
@@ -437,7 +472,7 @@ def run_unit_jobs(jobs: dict, workers: int = 1, threads_per_worker: Optional[int
             torch.set_num_threads(threads_per_worker)
         try:
             for key, (kwargs, _) in jobs.items():
-                run_unit(**kwargs)
+                train(**kwargs)
                 if on_done is not None:
                     on_done(key)
         finally:
@@ -455,7 +490,7 @@ def run_unit_jobs(jobs: dict, workers: int = 1, threads_per_worker: Optional[int
                 kwargs, needs = jobs[key]
                 if all(need in done for need in needs) and len(running) < workers:
                     pending.remove(key)
-                    running[executor.submit(_run_unit_in_worker, kwargs)] = key
+                    running[executor.submit(_train_in_worker, kwargs)] = key
             finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
             for future in finished:
                 future.result()  # re-raises a worker's exception here
@@ -491,19 +526,12 @@ def run_experiment(
 
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    units = experiment_units(experiment, seeds, conditions)
-    for condition, seed in units:  # validate everything up front
-        unit_config(algo, experiment, condition, seed, preset, overrides)
+    units = make_units(experiment, algo, preset, seeds, overrides, conditions)
     check_resume_target(out, resume)
     for condition, seed in units:
         directory = unit_dir(out, condition, seed)
         if (directory / "config.json").exists() and not resume:
             raise ValueError(f"{directory} already holds a run; pass --resume to continue, or choose another --out")
-    spec = get_experiment(experiment)
-    arguments = {unit: dict(algo=algo, experiment=experiment, condition=unit[0], seed=unit[1], preset=preset,
-                            out=out, device=device, resume=resume, overrides=overrides, progress=progress)
-                 for unit in units}
-    jobs = {unit: (arguments[unit], [(name, unit[1]) for name in spec.condition(unit[0]).prerequisites])
-            for unit in units}
+    jobs = {key: unit_job(unit, out, device=device, resume=resume, progress=progress) for key, unit in units.items()}
     run_unit_jobs(jobs, workers, threads_per_worker)
     return aggregate(out)

@@ -29,6 +29,7 @@ from typing import Union
 from agents.harness.checkpoint import read_json, read_metrics, write_json
 from agents.harness.evaluation import EVAL_CURVES_FILE, EVAL_METRICS_FILE, POOL_KEYS, SUMMARY_KEYS
 from agents.harness.experiments import get_experiment
+from baselines.optional import MissingExtraError
 
 FINAL_FRACTION = 0.1
 #: Scalars of ``eval.json`` aggregated over seeds: every opponent's, and the pool set's gain.
@@ -135,11 +136,11 @@ def aggregate(out: Union[str, Path], plots: bool = True) -> dict:
     """Write ``<out>/summary.json`` and (with matplotlib installed) ``<out>/plots/``; return the summary."""
     summary = summarise(out)
     if plots:
+        from agents.harness.plots import plot_experiment
+
         try:
-            from agents.harness.plots import plot_experiment
-        except ImportError as error:  # matplotlib is the optional extra [plot]
-            summary["plots"] = f"not drawn: {error}; pip install 'ipd-env[plot]'"
-        else:
             summary["plots"] = [str(path) for path in plot_experiment(out, load_runs(out), summary)]
+        except MissingExtraError as error:  # matplotlib is the optional extra [plot]; the message names it
+            summary["plots"] = f"not drawn: {error}"
     write_json(Path(out) / "summary.json", summary)
     return summary

@@ -48,9 +48,8 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 
 from agents.harness.checkpoint import config_differences, read_json, write_json
-from agents.harness.experiments import get_experiment
-from agents.harness.runner import (experiment_units, get_algorithm, is_complete, run_unit_jobs, seed_list, unit_config,
-                           unit_dir)
+from agents.harness.algorithms import get_algorithm
+from agents.harness.runner import experiment_units, is_complete, make_unit, run_unit_jobs, seed_list, unit_dir, unit_job
 
 BACKENDS = ("local", "ray")
 REQUEST_FILE = "sweep_request.json"
@@ -159,30 +158,29 @@ def point_finished(request: dict, point: SweepPoint) -> bool:
         is_complete(unit_dir(folder, condition, seed)) for condition, seed in _point_units(request))
 
 
-def _unit_jobs(request: dict, points: Sequence[SweepPoint], progress: bool) -> dict:
-    """``{(point, condition, seed): (run_unit kwargs, needed keys)}`` for the units still to run."""
-    spec = get_experiment(request["experiment"])
+def _unit_jobs(request: dict, units: dict, points: Sequence[SweepPoint], progress: bool) -> dict:
+    """``{(point, condition, seed): (train kwargs, needed keys)}`` for the units of ``points`` still to run
+    (``units``: ``{point name: {(condition, seed): Unit}}``)."""
     jobs = {}
     for point in points:
         folder = Path(request["out"]) / point.name
-        for condition, seed in _point_units(request):
+        for (condition, seed), unit in units[point.name].items():
             if is_complete(unit_dir(folder, condition, seed)):
                 continue
-            needs = [(point.name, name, seed) for name in spec.condition(condition).prerequisites
-                     if (point.name, name, seed) in jobs]
-            kwargs = dict(algo=request["algo"], experiment=request["experiment"], condition=condition, seed=seed,
-                          preset=request["preset"], out=str(folder), device=request["device"],
-                          resume=request["resume"], overrides=_point_overrides(request, point), progress=progress)
-            jobs[(point.name, condition, seed)] = (kwargs, needs)
+            kwargs, needs = unit_job(unit, str(folder), device=request["device"], resume=request["resume"],
+                                     progress=progress)
+            jobs[(point.name, condition, seed)] = (kwargs, [(point.name, *need) for need in needs
+                                                            if (point.name, *need) in jobs])
     return jobs
 
 
-def _run_local(request: dict, points: list, workers: int, threads: int, progress: bool, plots: bool) -> None:
+def _run_local(request: dict, units: dict, points: list, workers: int, threads: int, progress: bool,
+               plots: bool) -> None:
     """All units of all unfinished points through one scheduler; a point is aggregated when its last unit is done."""
     from agents.harness.summary import aggregate
 
     unfinished = [point for point in points if not point_finished(request, point)]
-    jobs = _unit_jobs(request, unfinished, progress)
+    jobs = _unit_jobs(request, units, unfinished, progress)
     remaining = {point.name: sum(1 for key in jobs if key[0] == point.name) for point in unfinished}
     for name, count in remaining.items():
         if count == 0:  # units done before a kill, summary not yet written
@@ -198,7 +196,7 @@ def _run_local(request: dict, points: list, workers: int, threads: int, progress
     run_unit_jobs(jobs, workers, threads, on_done=on_done)
 
 
-def _tune_trial(config: dict, request: dict, plots: bool) -> None:
+def _tune_trial(config: dict, request: dict, units: dict, plots: bool) -> None:
     """One Ray Tune trial: the point's experiment in this process (one unit after another), then its figures."""
     from ray import tune
 
@@ -212,20 +210,20 @@ def _tune_trial(config: dict, request: dict, plots: bool) -> None:
     else:
         # Trials continue what a killed attempt left (units resume from their last checkpoint):
         # the sweep folder was checked for foreign runs before Tune started.
-        run_unit_jobs(_unit_jobs({**request, "resume": True}, [point], progress=False), 1, request["threads"])
+        run_unit_jobs(_unit_jobs({**request, "resume": True}, units, [point], progress=False), 1, request["threads"])
         summary = aggregate(folder, plots=plots)
     figures = {name: entry["mean"] for name, entry in summary_metrics(summary).items()}
     tune.report({"point": point.name, **figures})
 
 
-def _run_on_tune(request: dict, progress: bool, plots: bool, address: Optional[str], num_cpus: Optional[int],
-                 gpus_per_point: float) -> None:
+def _run_on_tune(request: dict, units: dict, progress: bool, plots: bool, address: Optional[str],
+                 num_cpus: Optional[int], gpus_per_point: float) -> None:
     from agents.harness.ray_backend import connect
 
     connect(address, num_cpus)
     from ray import tune
 
-    trainable = tune.with_resources(tune.with_parameters(_tune_trial, request=request, plots=plots),
+    trainable = tune.with_resources(tune.with_parameters(_tune_trial, request=request, units=units, plots=plots),
                                     {"cpu": request["threads"], "gpu": gpus_per_point})
     storage = Path(request["out"]) / "tune"
     experiment_path = storage / "sweep"
@@ -313,54 +311,6 @@ def format_sweep_table(sweep: dict, sort_metric: Optional[str], columns: Sequenc
     return "\n".join(lines)
 
 
-def plot_sweep_heatmaps(path: Path, sweep: dict, metrics: Sequence[str]) -> Path:
-    """One heatmap per metric over the first grid axis (x) and the second (y; one row if there is none).
-
-    A cell is the metric's mean over seeds, averaged over any further grid axes.
-    """
-    from baselines.optional import import_optional
-
-    matplotlib = import_optional("matplotlib", "plot", "the sweep heatmaps")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    axes_names = list(sweep["grid"])[:2]
-    x_values = sweep["grid"][axes_names[0]]
-    y_values = sweep["grid"][axes_names[1]] if len(axes_names) > 1 else [None]
-    figure, panels = plt.subplots(1, len(metrics), figsize=(1.5 + 4.5 * len(metrics), 1.8 + 0.5 * len(y_values)),
-                                  squeeze=False)
-    for panel, metric in zip(panels[0], metrics):
-        grid = np.full((len(y_values), len(x_values)), np.nan)
-        for row, y_value in enumerate(y_values):
-            for column, x_value in enumerate(x_values):
-                means = [point["metrics"][metric]["mean"] for point in sweep["points"]
-                         if point["settings"][axes_names[0]] == x_value and metric in point["metrics"]
-                         and (y_value is None or point["settings"][axes_names[1]] == y_value)]
-                means = [mean for mean in means if mean is not None and not math.isnan(mean)]
-                if means:
-                    grid[row, column] = sum(means) / len(means)
-        image = panel.imshow(grid, aspect="auto", cmap="viridis", interpolation="nearest")
-        middle = np.nanmean(grid) if np.isfinite(grid).any() else 0.0
-        for (row, column), value in np.ndenumerate(grid):
-            if not np.isnan(value):  # dark text on viridis' bright upper half
-                panel.text(column, row, f"{value:.3f}", ha="center", va="center", fontsize=8,
-                           color="black" if value > middle else "white")
-        panel.set_xticks(range(len(x_values)), [value_text(value) for value in x_values], rotation=30, ha="right")
-        panel.set_xlabel(axes_names[0])
-        if len(axes_names) > 1:
-            panel.set_yticks(range(len(y_values)), [value_text(value) for value in y_values])
-            panel.set_ylabel(axes_names[1])
-        else:
-            panel.set_yticks([])
-        panel.set_title(metric, fontsize=9)
-        figure.colorbar(image, ax=panel)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
-
-
 def collect_sweep(request: dict) -> dict:
     """The ``sweep.json`` content: request, metric names, and per point its settings and figures."""
     points, metric_names = [], {}
@@ -378,21 +328,22 @@ def collect_sweep(request: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------- the sweep
-def _check_request(request: dict, points: list) -> None:
-    """Validate every point's config for every condition before anything is written."""
-    units = _point_units(request)
-    first_seed = units[0][1]
-    conditions = list(dict.fromkeys(condition for condition, _ in units))
+def _make_units(request: dict, points: list) -> dict:
+    """``{point name: {(condition, seed): Unit}}``: every unit of every point, checked before anything is written."""
     clashes = sorted(set(request["grid"]) & set(request["overrides"]))
     if clashes:
         raise ValueError(f"{', '.join(clashes)} given both as --grid and as --set; keep one")
+    units = {}
     for point in points:
-        for condition in conditions:
+        units[point.name] = {}
+        for condition, seed in _point_units(request):
             try:
-                unit_config(request["algo"], request["experiment"], condition, first_seed, request["preset"],
-                            _point_overrides(request, point))
+                units[point.name][(condition, seed)] = make_unit(request["algo"], request["experiment"], condition,
+                                                                 seed, request["preset"],
+                                                                 _point_overrides(request, point))
             except (ValueError, TypeError) as error:
                 raise ValueError(f"grid point {point.name} (condition {condition}): {error}") from None
+    return units
 
 
 def run_sweep(
@@ -463,7 +414,7 @@ def run_sweep(
                "grid": grid, "overrides": dict(overrides or {}), "backend": backend, "out": str(out),
                "device": device, "resume": resume, "threads": threads,
                "points": [{"name": point.name, "settings": point.settings} for point in points]}
-    _check_request(request, points)
+    units = _make_units(request, points)
     compared = ("experiment", "algo", "preset", "seeds", "grid", "overrides")
     if resume and not out.is_dir():  # a mistyped --out must not start a new sweep silently
         raise ValueError(f"nothing to resume: the sweep folder {out} does not exist; leave out --resume to start it")
@@ -477,9 +428,9 @@ def run_sweep(
         raise ValueError(f"{out} is not empty; pass --resume to continue the sweep there, or choose another --out")
     write_json(out / REQUEST_FILE, {key: request[key] for key in compared + ("points",)})
     if backend == "local":
-        _run_local(request, points, workers, threads, progress, plots)
+        _run_local(request, units, points, workers, threads, progress, plots)
     else:
-        _run_on_tune(request, progress, plots, address, num_cpus, gpus_per_point)
+        _run_on_tune(request, units, progress, plots, address, num_cpus, gpus_per_point)
     return write_sweep_report(request, sort, heatmap, plots)
 
 
@@ -500,6 +451,8 @@ def write_sweep_report(request: dict, sort: Optional[str], heatmap: Optional[Seq
     (out / "sweep.md").write_text(table + "\n")
     sweep["table"] = str(out / "sweep.md")
     if plots and heat_metrics:
+        from agents.harness.plots import plot_sweep_heatmaps
+
         labels = heatmap if heatmap else [metric.split("/", 1)[1].removeprefix("evaluation/") for metric in heat_metrics]
         path = out / ("sweep_" + "_".join(_UNSAFE.sub("-", label) for label in labels) + ".png")
         try:

@@ -7,17 +7,25 @@
 | ``dataset``  | the per-phase data set on disk (compressed uint8 outcomes)            |
 | ``collect``  | pretraining data D_0 and the pool's trajectories as episodes          |
 | ``config``   | hyperparameters and the ``test`` / ``cpu-quick`` / ``cpu`` / ``paper`` presets |
-| ``trainer``  | the phased loop, as a trainer of the shared runner (``agents.harness.runner``) |
+| ``trainer``  | the phased loop, as a trainer of the shared harness (``agents.harness.runner``) |
 
-This package is registered as algorithm ``"ppi"`` in :data:`agents.harness.runner.ALGORITHMS`
-(imported lazily), so ``examples/reproduce.py fig1 --algo ppi`` runs it.
+:data:`ALGORITHM` is PPI's record for the harness (listed in
+:data:`agents.harness.algorithms.ALGORITHMS`), so ``ipd-coop reproduce fig1 --algo ppi``
+runs it. PPI keeps a data set across phases: the record names its store class, which the
+harness opens in each run folder and hands to :class:`PPITrainer`.
 """
-from agents.ppi.config import PRESETS, PPIConfig, check_config, make_config
+from agents.algorithm import Algorithm
+from agents.ppi.config import PRESETS, PPIConfig, preset_settings
+from agents.ppi.dataset import EpisodeStore
 from agents.ppi.model import ModelConfig, SequenceModel
 from agents.ppi.planner import PlannerConfig, PlanningPlayer, rollout_values
-from agents.ppi.trainer import PPITrainer, fit_model, load_models, load_players, make_trainer
+from agents.ppi.trainer import PPITrainer, fit_model, trained_models, trained_players
+
+#: PPI as the harness sees it (:class:`agents.algorithm.Algorithm`).
+ALGORITHM = Algorithm(name="ppi", config_class=PPIConfig, presets=tuple(PRESETS), preset_settings=preset_settings,
+                      make_trainer=PPITrainer, trained_players=trained_players, data_set=EpisodeStore)
 
 __all__ = [
-    "PRESETS", "PPIConfig", "check_config", "make_config", "ModelConfig", "SequenceModel", "PlannerConfig",
-    "PlanningPlayer", "rollout_values", "PPITrainer", "fit_model", "load_models", "load_players", "make_trainer",
+    "ALGORITHM", "PRESETS", "PPIConfig", "EpisodeStore", "ModelConfig", "SequenceModel", "PlannerConfig",
+    "PlanningPlayer", "rollout_values", "PPITrainer", "fit_model", "trained_models", "trained_players",
 ]

@@ -23,11 +23,9 @@ The CPU presets shrink what costs time on 2 cores and say so:
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Optional
 
-from agents.harness.experiments import overlay_config
 from agents.ppi.planner import ACT_WITH, PlannerConfig
 from agents.ppi.collect import PRETRAINING_KINDS
 from agents.settings import check_settings, check_value, setting
@@ -121,6 +119,11 @@ class PPIConfig:
         except ValueError as error:
             raise ValueError(f"ppi setting pool: {error}") from None
 
+    @property
+    def games_per_learner(self) -> int:
+        """The pool's games per learner and unit (phase): ``episodes_per_phase``."""
+        return self.episodes_per_phase
+
     def planner(self, act_with: Optional[str] = None) -> PlannerConfig:
         return PlannerConfig(beta=self.beta, num_rollouts=self.num_rollouts, horizon=self.horizon,
                              discount=self.discount, act_with=act_with or self.act_with)
@@ -144,25 +147,10 @@ PRESETS = {
 }
 
 
-def make_config(condition, preset: str, overrides: Optional[dict] = None) -> dict:
-    """Validated hyperparameters for ``condition`` at ``preset`` with ``overrides`` on top."""
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r} for ppi; known presets: {', '.join(PRESETS)}")
-    config = overlay_config(PPIConfig, "ppi", [PRESETS[preset]], overrides)
-    check_config(config, condition)
-    return dataclasses.asdict(config)
-
-
-def check_config(config: PPIConfig, condition=None) -> None:
-    """Raise ``ValueError`` if the episodes do not split as ``condition`` needs (the settings
-    themselves were checked when ``config`` was made: :meth:`PPIConfig.__post_init__`)."""
-    if condition is not None:
-        from agents.pool import TrainingPool
-
-        # The pool checks that the episodes split as the condition needs (raises ValueError if not).
-        TrainingPool(condition.pool_mode, condition.num_learners, config.episodes_per_phase,
-                     num_frozen=1 if condition.frozen_from else 0, num_rounds=config.num_rounds,
-                     payoffs=config.payoffs, pool=config.pool)
+def preset_settings(preset: str, paper_step: int) -> dict:
+    """What ``preset`` sets over :class:`PPIConfig`'s defaults; the same for every column of Table 2
+    (``paper_step``: the paper gives PPI one set of hyperparameters)."""
+    return dict(PRESETS[preset])
 
 
 def pretraining_kind(config: PPIConfig, pool_mode: str) -> str:

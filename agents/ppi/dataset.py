@@ -64,24 +64,30 @@ def _sha256(path: str) -> str:
 class EpisodeStore:
     """Per-learner, per-phase episode files under one folder, tied to one config.
 
+    Nothing is written until the first phase is saved (then the folder and its manifest
+    appear), so opening a store has no effect on disk.
+
     Args:
-        folder: the data folder (created if missing).
+        folder: the data folder.
         config: JSON-serialisable dict of everything that decides the data (condition,
             seed, payoffs, rounds, episode counts, ...). Reopening the folder with a
             different config raises :class:`DataSetError` listing the differing keys.
+            None reopens a stored folder with the config it was made with (a finished
+            run's data, to read), and raises :class:`DataSetError` if it has no manifest.
     """
 
-    def __init__(self, folder: str, config: dict):
+    def __init__(self, folder: str, config: Optional[dict] = None):
         self.folder = folder
-        self.config = json.loads(json.dumps(config))  # normalise tuples -> lists
-        os.makedirs(folder, exist_ok=True)
         self._manifest_path = os.path.join(folder, MANIFEST)
-        if os.path.exists(self._manifest_path):
-            try:
-                with open(self._manifest_path) as handle:
-                    manifest = json.load(handle)
-            except (OSError, json.JSONDecodeError) as error:
-                raise DataSetError(f"PPI data manifest {self._manifest_path} is unreadable: {error}") from error
+        manifest = self._read_manifest() if os.path.exists(self._manifest_path) else None
+        if config is None:
+            if manifest is None or "config" not in manifest:
+                raise DataSetError(f"PPI data folder {folder} has no readable {MANIFEST}, so its data cannot be "
+                                   f"reopened")
+            config = manifest["config"]
+        self.config = json.loads(json.dumps(config))  # normalise tuples -> lists
+        self._files = {}
+        if manifest is not None:
             stored = manifest.get("config")
             if stored != self.config:
                 keys = sorted(set(stored or {}) | set(self.config))
@@ -92,19 +98,13 @@ class EpisodeStore:
                     "use another --out folder or the original settings (nothing was changed)"
                 )
             self._files = manifest.get("files", {})
-        else:
-            self._files = {}
-            self._write_manifest()
 
-    @staticmethod
-    def read_config(folder: str) -> dict:
-        """The config a data folder was made with (to reopen a finished run's data as is)."""
-        path = os.path.join(folder, MANIFEST)
+    def _read_manifest(self) -> dict:
         try:
-            with open(path) as handle:
-                return json.load(handle)["config"]
-        except (OSError, json.JSONDecodeError, KeyError) as error:
-            raise DataSetError(f"PPI data folder {folder} has no readable {MANIFEST}: {error}") from error
+            with open(self._manifest_path) as handle:
+                return json.load(handle)
+        except (OSError, json.JSONDecodeError) as error:
+            raise DataSetError(f"PPI data manifest {self._manifest_path} is unreadable: {error}") from error
 
     def _write_manifest(self) -> None:
         payload = json.dumps({"config": self.config, "files": self._files}, indent=1, sort_keys=True)

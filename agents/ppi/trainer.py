@@ -1,6 +1,6 @@
-"""PPI's phased training loop (SPEC section 4), plugged into the shared runner.
+"""PPI's phased training loop (SPEC section 4), as a trainer of the shared harness.
 
-One *phase* (the runner's unit of work), for every learner::
+One *phase* (the harness's unit of work), for every learner::
 
     model  <- a freshly initialised SequenceModel              (reinitialise=True, the paper)
     fit model on D_0 + D_1 + ... + D_k  (epochs x all data, AdamW, batch 256, clip 1)
@@ -9,10 +9,12 @@ One *phase* (the runner's unit of work), for every learner::
 
 D_0 is pretraining data (tabular-vs-tabular games, or coin-flip action sequences for
 the no-tabular ablation; Step 3 starts from the Step-2 learners' whole data sets). Every
-D_k is written to ``<run folder>/data/`` (:mod:`agents.ppi.dataset`) before the phase
-ends, and the checkpoint holds the models and RNG states, so a resumed run trains on
-exactly the data it would have had. The runner hands the run folder over through
-:meth:`PPITrainer.use_run_folder`.
+D_k is saved to the trainer's data set (an :class:`agents.ppi.dataset.EpisodeStore`)
+before the phase ends, and the checkpoint holds the models and RNG states, so a resumed
+run trains on exactly the data it would have had. The trainer does not choose where the
+data set lives: the harness opens it in the run folder (``<unit>/data/``), tied to a
+fingerprint of the run, and hands it over as ``data_set``; likewise a finished run to
+build on arrives as a :class:`agents.algorithm.TrainedRun` (its config, state and data set).
 
 Randomness: a CPU generator seeded from the run seed draws model initialisations and
 minibatch orders; a generator on the device drives the pool (tabular draws, rollouts,
@@ -21,24 +23,20 @@ reused as is.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
-from pathlib import Path
 from typing import Optional
 
 import torch
 from torch import nn
 
-from agents.harness.checkpoint import first_non_finite, load_trained_models
+from agents.algorithm import TrainedRun, models_from_states
 from agents.pool import IDENTITY_MODES, TrainingPool
 from agents.ppi.collect import pretraining_episodes, trajectory_episodes
 from agents.ppi.config import PPIConfig, pretraining_kind
 from agents.ppi.dataset import EpisodeBatcher, EpisodeStore
 from agents.ppi.model import ModelConfig, SequenceModel
 from agents.ppi.planner import PlanningPlayer
-from agents.settings import diverged
-
-DATA_FOLDER = "data"
+from agents.settings import diverged, first_non_finite
 
 
 def fit_model(model: SequenceModel, batcher: EpisodeBatcher, config: PPIConfig, generator: torch.Generator) -> dict:
@@ -72,72 +70,58 @@ def fit_model(model: SequenceModel, batcher: EpisodeBatcher, config: PPIConfig, 
 
 
 class PPITrainer:
-    """Trains the PPI learners of one condition; see :class:`agents.harness.runner.Trainer`.
+    """Trains the PPI learners of one run (a :class:`agents.algorithm.Trainer`).
 
     Args:
-        config: :class:`PPIConfig` values (a dict, as ``config.json`` stores them).
-        condition: the :class:`agents.harness.experiments.Condition` (pool mode, learners).
+        config: the run's hyperparameters.
+        pool_mode: who the learners play (:data:`agents.pool.POOL_MODES`).
+        num_learners: trainable learners.
         seed: seeds everything.
         device: torch device of models, pool and planner.
-        prerequisites: ``{"frozen_from": Path | None, "init_from": Path | None}``:
-            finished run folders of the same seed (Step 2's Fixed-ICL, Step 3's start).
-        run_folder: where ``data/`` goes (set later by the runner through
-            :meth:`use_run_folder` when not given here).
+        frozen_from: a finished run whose learner 0 is the frozen co-player (Step 2's
+            Fixed-ICL), acting as ``config.fixed_icl_act_with`` says.
+        init_from: a finished run (with its data set) whose learners' whole data sets are
+            this run's D_0 (Step 3 starts from Step 2's).
+        data_set: where the phases' episodes are kept, an :class:`EpisodeStore` (the harness
+            opens ``<unit>/data/``); needed from the first :meth:`train_unit` on.
     """
 
     unit_name = "phase"
 
-    def __init__(self, config: dict, condition, seed: int, device="cpu", prerequisites: Optional[dict] = None,
-                 run_folder=None):
-        self.config = PPIConfig(**config)
-        self.condition = condition
+    def __init__(self, config: PPIConfig, pool_mode: str, num_learners: int, seed: int, device="cpu",
+                 frozen_from: Optional[TrainedRun] = None, init_from: Optional[TrainedRun] = None,
+                 data_set: Optional[EpisodeStore] = None):
+        self.config = config
+        self.pool_mode = pool_mode
         self.seed = int(seed)
         self.device = torch.device(device)
-        self.num_units = self.config.num_phases
-        self.checkpoint_every = self.config.checkpoint_every
-        self.eval_every = self.config.eval_every  # the runner evaluates after every this many phases
-        self.num_learners = condition.num_learners
-        self.uses_identity = condition.pool_mode in IDENTITY_MODES
-        self.model_config = ModelConfig(self.config.hidden_size, self.config.embedding_size, self.uses_identity)
-        prerequisites = prerequisites or {}
-        self.init_from = prerequisites.get("init_from")
+        self.num_units = config.num_phases
+        self.checkpoint_every = config.checkpoint_every
+        self.eval_every = config.eval_every  # the harness evaluates after every this many phases
+        self.num_learners = num_learners
+        self.uses_identity = pool_mode in IDENTITY_MODES
+        self.model_config = ModelConfig(config.hidden_size, config.embedding_size, self.uses_identity)
+        self.init_from = init_from
         self._frozen = []
-        if prerequisites.get("frozen_from") is not None:
-            self._frozen = load_players(prerequisites["frozen_from"], self.device,
-                                        act_with=self.config.fixed_icl_act_with)[:1]
+        if frozen_from is not None:
+            self._frozen = trained_players(frozen_from, self.device, act_with=config.fixed_icl_act_with)[:1]
             self._frozen[0].name = "fixed-icl"
-        self.pool = TrainingPool(condition.pool_mode, self.num_learners, self.config.episodes_per_phase,
-                                 num_frozen=len(self._frozen), num_rounds=self.config.num_rounds,
-                                 payoffs=self.config.payoffs, device=self.device, pool=self.config.pool)
+        self.pool = TrainingPool(pool_mode, num_learners, config.episodes_per_phase, num_frozen=len(self._frozen),
+                                 num_rounds=config.num_rounds, payoffs=config.payoffs, device=self.device,
+                                 pool=config.pool)
         self.cpu_generator = torch.Generator().manual_seed(self.seed)
         self.pool_generator = torch.Generator(device=self.device)
         self.pool_generator.manual_seed(self.seed + 1)
         self.phases_done = 0
         self.models = [self._new_model() for _ in range(self.num_learners)]
-        self._store: Optional[EpisodeStore] = None
-        self.run_folder = None
-        if run_folder is not None:
-            self.use_run_folder(run_folder)
-
-    # -- files ------------------------------------------------------------------------
-    def use_run_folder(self, folder) -> None:
-        """Keep the data set under ``<folder>/data`` (called by the runner)."""
-        self.run_folder = Path(folder)
-
-    def data_config(self) -> dict:
-        """Everything that decides the stored episodes; a data folder is tied to it."""
-        return {"condition": self.condition.name, "pool_mode": self.condition.pool_mode, "seed": self.seed,
-                "num_learners": self.num_learners, "init_from": None if self.init_from is None else str(self.init_from),
-                "hyperparameters": dataclasses.asdict(self.config)}
+        self.data_set = data_set
 
     @property
     def store(self) -> EpisodeStore:
-        if self._store is None:
-            if self.run_folder is None:
-                raise RuntimeError("PPITrainer needs a run folder for its data set: pass run_folder= or call "
-                                   "use_run_folder() before training")
-            self._store = EpisodeStore(str(self.run_folder / DATA_FOLDER), self.data_config())
-        return self._store
+        if self.data_set is None:
+            raise RuntimeError("PPITrainer keeps its episodes in a data set: pass data_set=EpisodeStore(folder, "
+                               "fingerprint) (the harness opens <unit>/data/)")
+        return self.data_set
 
     # -- the phase --------------------------------------------------------------------
     def _new_model(self) -> SequenceModel:
@@ -153,13 +137,17 @@ class PPITrainer:
         if all(store.has_phase(learner, 0) for learner in range(self.num_learners)):
             return
         if self.init_from is not None:
-            initial = _load_finished_data(Path(self.init_from))
+            if self.init_from.data_set is None:
+                raise ValueError(f"{self.init_from.source}: PPI starts from a run's data set, and none was given")
+            phases = int(self.init_from.state["phases_done"]) + 1  # D_0 and every phase's collection
+            initial = [self.init_from.data_set.load(learner, phases) for learner in range(self.init_from.num_learners)]
             if len(initial) < self.num_learners:
-                raise ValueError(f"{self.init_from} has data of {len(initial)} learners, {self.num_learners} needed")
+                raise ValueError(f"{self.init_from.source} has data of {len(initial)} learners, "
+                                 f"{self.num_learners} needed")
             for learner in range(self.num_learners):
                 store.save_phase(learner, 0, initial[learner])
             return
-        kind = pretraining_kind(self.config, self.condition.pool_mode)
+        kind = pretraining_kind(self.config, self.pool_mode)
         generator = torch.Generator().manual_seed(1_000_003 * (self.seed + 1))
         for learner in range(self.num_learners):
             episodes = pretraining_episodes(self.config.pretraining_episodes, kind, self.config.num_rounds, generator,
@@ -215,45 +203,13 @@ class PPITrainer:
         self.pool_generator.set_state(state["pool_generator"].cpu())
 
 
-def make_trainer(config: dict, condition, seed: int, device="cpu", prerequisites: Optional[dict] = None) -> PPITrainer:
-    return PPITrainer(config, condition, seed, device, prerequisites)
+def trained_models(run: TrainedRun, device="cpu") -> list:
+    """The trained sequence models of a finished PPI run (its trainer's final state), in eval mode."""
+    model_config = ModelConfig(run.config.hidden_size, run.config.embedding_size, run.pool_mode in IDENTITY_MODES)
+    return models_from_states(run.state["models"], lambda: SequenceModel(model_config), device, run.source)
 
 
-def _read_finished(unit_dir: Path):
-    from agents.harness.checkpoint import load_checkpoint, read_json
-
-    config = read_json(unit_dir / "config.json")
-    if config.get("algo") != "ppi":
-        raise ValueError(f"{unit_dir} holds a {config.get('algo')!r} run, not a ppi run")
-    state = load_checkpoint(unit_dir / "checkpoints" / "final.pt")
-    return config, state
-
-
-def _load_finished_data(unit_dir: Path) -> list:
-    """Every learner's whole data set of a finished PPI run folder (Step 3 starts from Step 2's)."""
-    config, state = _read_finished(unit_dir)
-    trainer_state = state["trainer"]
-    store_folder = unit_dir / DATA_FOLDER
-    manifest = EpisodeStore.read_config(str(store_folder))
-    store = EpisodeStore(str(store_folder), manifest)
-    phases = int(trainer_state["phases_done"]) + 1
-    return [store.load(learner, phases) for learner in range(config["num_learners"])]
-
-
-def load_models(unit_dir, device="cpu") -> list:
-    """The trained sequence models of a finished PPI run folder (``checkpoints/final.pt``)."""
-    unit_dir = Path(unit_dir)
-    config, state = _read_finished(unit_dir)
-    hyper = PPIConfig(**config["hyperparameters"])
-    model_config = ModelConfig(hyper.hidden_size, hyper.embedding_size, config["pool_mode"] in IDENTITY_MODES)
-    return load_trained_models(unit_dir, state["trainer"]["models"], lambda: SequenceModel(model_config), device)
-
-
-def load_players(unit_dir, device="cpu", act_with: Optional[str] = None) -> list:
-    """The learners of a finished PPI run folder as planning players (``act_with`` overrides the config's)."""
-    unit_dir = Path(unit_dir)
-    from agents.harness.checkpoint import read_json
-
-    hyper = PPIConfig(**read_json(unit_dir / "config.json")["hyperparameters"])
-    return [PlanningPlayer(model, hyper.planner(act_with), hyper.num_rounds, name=f"ppi_{index}")
-            for index, model in enumerate(load_models(unit_dir, device))]
+def trained_players(run: TrainedRun, device="cpu", act_with: Optional[str] = None) -> list:
+    """The learners of a finished PPI run as planning players (``act_with`` overrides the run's config)."""
+    return [PlanningPlayer(model, run.config.planner(act_with), run.config.num_rounds, name=f"ppi_{index}")
+            for index, model in enumerate(trained_models(run, device))]

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from agents.a2c import A2CTrainer, make_config
+from agents.a2c import ALGORITHM, A2CTrainer
 from agents.harness.evaluation import evaluate_learners
 from agents.harness.experiments import STEP1, Condition
 from agents.pool import play_match
@@ -13,8 +13,8 @@ SMALL = dict(hidden_size=32, embedding_size=16, num_rounds=20, games_per_learner
 
 
 def train_against(name, iterations, seed=0, **overrides):
-    config = make_config(VS_FIXED, "test", {**SMALL, "num_iterations": iterations, **overrides})
-    trainer = A2CTrainer(config, VS_FIXED, seed, frozen_players=[make_player(name)])
+    config = ALGORITHM.make_config("test", VS_FIXED.paper_step, {**SMALL, "num_iterations": iterations, **overrides})
+    trainer = A2CTrainer(config, VS_FIXED.pool_mode, VS_FIXED.num_learners, seed, frozen_players=[make_player(name)])
     for unit in range(trainer.num_units):
         metrics = trainer.train_unit(unit)
     return trainer, metrics
@@ -45,9 +45,10 @@ def test_step1_style_agent_adapts_within_the_episode():
     games = 128
     pool_rows = torch.tensor(np.stack([named_probabilities("alld"), named_probabilities("tft")]), dtype=torch.float32)
     coplayers = MemoryOnePlayer(pool_rows.repeat(games // 2, 1), name="alld-or-tft")
-    config = make_config(VS_FIXED, "test", {**SMALL, "num_iterations": 60, "games_per_learner": games,
-                                           "learning_rate": 1e-2, "reward_scale": 0.5})
-    trainer = A2CTrainer(config, VS_FIXED, seed=0, frozen_players=[coplayers])
+    config = ALGORITHM.make_config("test", VS_FIXED.paper_step, {**SMALL, "num_iterations": 60,
+                                                                "games_per_learner": games, "learning_rate": 1e-2,
+                                                                "reward_scale": 0.5})
+    trainer = A2CTrainer(config, VS_FIXED.pool_mode, VS_FIXED.num_learners, seed=0, frozen_players=[coplayers])
     for unit in range(trainer.num_units):
         trainer.train_unit(unit)
     player = trainer.players()[0]

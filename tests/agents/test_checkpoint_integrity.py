@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from agents import a2c
 from agents.harness.checkpoint import (
     CHECKSUM_HEADER,
     UnverifiedCheckpointWarning,
@@ -18,8 +17,9 @@ from agents.harness.checkpoint import (
     read_json,
     save_checkpoint,
 )
-from agents.ppi.dataset import DataSetError, EpisodeStore
+from agents.harness.player_specs import load_run_players
 from agents.harness.runner import run_unit, unit_dir
+from agents.ppi.dataset import DataSetError, EpisodeStore
 
 TINY = {"num_iterations": 2}
 RAMP = torch.arange(1000, dtype=torch.float32)  # a tensor whose bytes are easy to find in the file
@@ -137,7 +137,7 @@ def test_a_truncated_config_json_is_named(tmp_path):
     with pytest.raises(ValueError, match=expected):
         run_unit("a2c", "step1", "step1", 0, "test", tmp_path, overrides=TINY, progress=False, resume=True)
     with pytest.raises(ValueError, match=expected):
-        a2c.load_players(directory)
+        load_run_players(directory)
 
 
 def test_non_finite_weights_in_a_finished_run_are_refused_before_playing(tmp_path):
@@ -148,7 +148,7 @@ def test_non_finite_weights_in_a_finished_run_are_refused_before_playing(tmp_pat
     state["trainer"]["models"][0]["policy_head.bias"][0] = float("nan")  # what a diverged run used to save
     save_checkpoint(final, state)
     with pytest.raises(ValueError, match=r"holds NaN or infinite weights \(policy_head.bias\); its training diverged"):
-        a2c.load_players(directory)
+        load_run_players(directory)
 
 
 def test_an_object_array_in_a_ppi_phase_file_names_the_file(tmp_path):

@@ -41,14 +41,15 @@ def test_floor_bounds_every_schedule_from_below():
                                       "linear:0.1,0.0,0", "linear:inf,0,10", "Constant", ""])
 def test_bad_schedules_are_refused_when_the_config_is_made(schedule):
     with pytest.raises(ValueError, match="entropy_schedule must be"):
-        a2c.make_config(MIXED, "test", {"entropy_schedule": schedule})
+        a2c.ALGORITHM.make_config("test", MIXED.paper_step, {"entropy_schedule": schedule})
 
 
 def test_the_coefficient_of_each_iteration_is_logged_and_used():
-    config = a2c.make_config(MIXED, "test", {"entropy_schedule": "linear:0.3,0.0,2"})
-    trainer = a2c.A2CTrainer(config, MIXED, seed=0)
+    config = a2c.ALGORITHM.make_config("test", MIXED.paper_step, {"entropy_schedule": "linear:0.3,0.0,2"})
+    trainer = a2c.A2CTrainer(config, MIXED.pool_mode, MIXED.num_learners, seed=0)
     assert [trainer.train_unit(unit)["entropy_coef"] for unit in range(3)] == pytest.approx([0.3, 0.15, 0.0])
-    constant = a2c.A2CTrainer(a2c.make_config(MIXED, "test", {}), MIXED, seed=0)
+    constant = a2c.A2CTrainer(a2c.ALGORITHM.make_config("test", MIXED.paper_step), MIXED.pool_mode,
+                              MIXED.num_learners, seed=0)
     assert constant.train_unit(0)["entropy_coef"] == a2c.TABLE2[4]["entropy_coef"]
 
 
@@ -56,11 +57,11 @@ def test_sum_over_rounds_is_num_rounds_times_the_mean():
     """Same batch, same model: "sum_rounds" sums the T rounds of an episode where "mean" averages them."""
     losses = {}
     for averaging in ("mean", "sum_rounds"):
-        config = a2c.make_config(MIXED, "test", {"advantage_averaging": averaging})
-        trainer = a2c.A2CTrainer(config, MIXED, seed=0)
+        config = a2c.ALGORITHM.make_config("test", MIXED.paper_step, {"advantage_averaging": averaging})
+        trainer = a2c.A2CTrainer(config, MIXED.pool_mode, MIXED.num_learners, seed=0)
         trajectories, _ = trainer.pool.play(trainer.players(), trainer.generator)
         losses[averaging] = trainer.update(trainer.models[0], trainer.optimizers[0], trajectories[0])
-    num_rounds = a2c.A2CConfig(**config).num_rounds
+    num_rounds = config.num_rounds
     assert losses["sum_rounds"]["loss/policy"] == pytest.approx(num_rounds * losses["mean"]["loss/policy"], rel=1e-4)
     # Logged entropy and value loss stay per-decision means, comparable between the two.
     assert losses["sum_rounds"]["loss/entropy"] == pytest.approx(losses["mean"]["loss/entropy"], rel=1e-6)
@@ -69,7 +70,7 @@ def test_sum_over_rounds_is_num_rounds_times_the_mean():
 
 def test_unknown_averaging_is_refused():
     with pytest.raises(ValueError, match="advantage_averaging must be one of 'mean', 'sum_rounds'"):
-        a2c.make_config(MIXED, "test", {"advantage_averaging": "median"})
+        a2c.ALGORITHM.make_config("test", MIXED.paper_step, {"advantage_averaging": "median"})
 
 
 def test_defaults_are_the_paper_settings():

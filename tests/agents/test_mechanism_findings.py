@@ -14,8 +14,9 @@ import math
 
 import pytest
 
-from agents.a2c import PRESETS, TABLE2, A2CTrainer, make_config
+from agents.a2c import ALGORITHM, PRESETS, TABLE2, A2CTrainer
 from agents.harness.experiments import EXPERIMENTS, Condition
+from agents.harness.runner import make_unit
 from baselines.tabular import make_player
 
 VS_FIXED = Condition("vs-fixed", "vs-frozen", paper_step=1, num_learners=1, frozen_from="zoo")
@@ -24,10 +25,11 @@ SMALL = dict(hidden_size=16, embedding_size=8, num_rounds=10, games_per_learner=
 
 def cooperation_after_training(entropy_coef: float, reward_scale: float, iterations: int) -> float:
     """Mean cooperation over the last 10 iterations of a learner trained against AllD."""
-    config = make_config(VS_FIXED, "test", {**SMALL, "num_iterations": iterations, "entropy_coef": entropy_coef,
-                                           "reward_scale": reward_scale, "learning_rate": 1e-2,
-                                           "advantage_centring": False})
-    trainer = A2CTrainer(config, VS_FIXED, seed=0, frozen_players=[make_player("alld")])
+    config = ALGORITHM.make_config("test", VS_FIXED.paper_step,
+                                   {**SMALL, "num_iterations": iterations, "entropy_coef": entropy_coef,
+                                    "reward_scale": reward_scale, "learning_rate": 1e-2, "advantage_centring": False})
+    trainer = A2CTrainer(config, VS_FIXED.pool_mode, VS_FIXED.num_learners, seed=0,
+                         frozen_players=[make_player("alld")])
     history = [trainer.train_unit(unit)["learner_vs_frozen/cooperation"] for unit in range(trainer.num_units)]
     return sum(history[-10:]) / 10
 
@@ -59,7 +61,7 @@ def test_mechanism_preset_departs_from_the_paper_only_where_documented():
 @pytest.mark.parametrize("experiment", ["step3", "fig1"])
 def test_mechanism_preset_makes_valid_configs_for_every_condition(experiment):
     for condition in EXPERIMENTS[experiment].conditions:
-        config = make_config(condition, "cpu-mechanism")
-        assert config["games_per_learner"] == 256
+        config = make_unit("a2c", experiment, condition.name, 0, "cpu-mechanism").config  # batch split checked too
+        assert config.games_per_learner == 256
         if condition.paper_step == 1:
-            assert config["pool"] == "pure" and config["entropy_schedule"] == "linear:0.1,0.02,300,1200"
+            assert config.pool == "pure" and config.entropy_schedule == "linear:0.1,0.02,300,1200"

@@ -6,11 +6,10 @@ import pytest
 import torch
 
 from agents import a2c
-from agents.harness.checkpoint import first_non_finite, load_checkpoint, read_metrics
+from agents.harness.checkpoint import load_checkpoint, read_metrics
 from agents.harness.cli import main
-from agents.harness.experiments import get_experiment
 from agents.harness.runner import run_unit, unit_dir
-from agents.settings import NonFiniteTrainingError
+from agents.settings import NonFiniteTrainingError, first_non_finite
 
 
 def test_a2c_with_a_huge_learning_rate_stops_and_keeps_the_last_good_checkpoint(tmp_path):
@@ -31,7 +30,8 @@ def test_a2c_with_a_huge_learning_rate_stops_and_keeps_the_last_good_checkpoint(
     assert len(read_metrics(directory / "metrics.csv")) == 1  # the diverged iteration wrote no row
     assert not (directory / "checkpoints" / "final.pt").exists() and not (directory / "eval.json").exists()
     # The kept checkpoint loads into a trainer (what --resume and evaluate do) with finite weights.
-    trainer = a2c.A2CTrainer(state["config"]["hyperparameters"], get_experiment("step1").condition("step1"), seed=0)
+    config = a2c.A2CConfig(**state["config"]["hyperparameters"])
+    trainer = a2c.A2CTrainer(config, pool_mode="tabular-only", num_learners=1, seed=0)
     trainer.load_state_dict(state["trainer"])
     assert first_non_finite(trainer.state_dict()) is None
 

@@ -9,7 +9,10 @@ from agents import a2c
 from agents.harness.checkpoint import read_metrics
 from agents.harness.experiments import get_experiment
 from agents.pool import play_match
-from agents.harness.runner import get_algorithm, run_experiment, run_unit, unit_dir
+from agents.algorithm import Algorithm, TrainedRun
+from agents.harness.algorithms import ALGORITHMS
+from agents.harness.player_specs import load_run_players
+from agents.harness.runner import read_trained_run, run_experiment, run_unit, unit_dir
 from agents.harness.summary import aggregate
 from baselines.tabular import make_player
 
@@ -34,8 +37,8 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
     for full_row, part_row in zip(full_rows, part_rows):
         full_row.pop("wall_time_s"), part_row.pop("wall_time_s")
         assert full_row == part_row
-    full_models = a2c.load_models(unit_dir(full, "mixed", 0))
-    part_models = a2c.load_models(unit_dir(parts, "mixed", 0))
+    full_models = a2c.trained_models(read_trained_run(unit_dir(full, "mixed", 0))[1])
+    part_models = a2c.trained_models(read_trained_run(unit_dir(parts, "mixed", 0))[1])
     for full_model, part_model in zip(full_models, part_models):
         for key, value in full_model.state_dict().items():
             assert torch.equal(value, part_model.state_dict()[key]), key
@@ -43,19 +46,34 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
 
 def test_checkpoint_round_trip_plays_identical_actions(tmp_path):
     condition = get_experiment("step1").condition("step1")
-    config = a2c.make_config(condition, "test", TINY)
-    trainer = a2c.A2CTrainer(config, condition, seed=0)
+    config = a2c.ALGORITHM.make_config("test", condition.paper_step, TINY)
+    trainer = a2c.A2CTrainer(config, condition.pool_mode, condition.num_learners, seed=0)
     for unit in range(2):
         trainer.train_unit(unit)
     state = trainer.state_dict()
     torch.save(state, tmp_path / "state.pt")
-    restored = a2c.A2CTrainer(config, condition, seed=5)
+    restored = a2c.A2CTrainer(config, condition.pool_mode, condition.num_learners, seed=5)
     restored.load_state_dict(torch.load(tmp_path / "state.pt", weights_only=True))
     games = [play_match(player, make_player("tft"), 64, torch.Generator().manual_seed(1), 10)["actions"]
              for player in (trainer.players()[0], restored.players()[0])]
     assert torch.equal(games[0], games[1])
     # ... and the restored trainer continues exactly like the original.
     assert trainer.train_unit(2) == restored.train_unit(2)
+
+
+def test_a_trainer_builds_on_a_trained_run_given_as_data_not_a_folder():
+    step1 = a2c.A2CTrainer(a2c.ALGORITHM.make_config("test", paper_step=1), "tabular-only", num_learners=1, seed=0)
+    step1.train_unit(0)
+    run = TrainedRun(config=step1.config, pool_mode="tabular-only", num_learners=1, state=step1.state_dict())
+    step2 = a2c.A2CTrainer(a2c.ALGORITHM.make_config("test", paper_step=2), "vs-frozen", num_learners=2, seed=0,
+                           frozen_from=run)
+    (frozen,) = step2.frozen_players()
+    assert frozen.name == "fixed-icl" and frozen.model is not step1.models[0]
+    assert torch.equal(frozen.model.policy_head.weight, step1.models[0].policy_head.weight)
+    step3 = a2c.A2CTrainer(a2c.ALGORITHM.make_config("test", paper_step=3), "learners-only", num_learners=2,
+                           seed=0, init_from=TrainedRun(step2.config, "vs-frozen", 2, step2.state_dict()))
+    assert all(torch.equal(start.policy_head.bias, trained.policy_head.bias)
+               for start, trained in zip(step3.models, step2.models))
 
 
 def test_finished_folder_loads_as_players_and_summarises(tmp_path):
@@ -69,7 +87,7 @@ def test_finished_folder_loads_as_players_and_summarises(tmp_path):
         assert (tmp_path / "plots" / "within_episode_step2.png").is_file()
     else:  # without the [plot] extra the summary is written and says how to get plots
         assert not (tmp_path / "plots").exists() and "pip install 'ipd-env[plot]'" in summary["plots"]
-    players = a2c.load_players(unit_dir(tmp_path, "step2", 1))
+    players = load_run_players(unit_dir(tmp_path, "step2", 1))
     assert len(players) == 2
     # The final evaluation vs AllC matches a fresh evaluation of the loaded players.
     evaluation = json.loads((unit_dir(tmp_path, "step2", 1) / "eval.json").read_text())
@@ -122,8 +140,12 @@ def test_a_later_step_needs_its_prerequisite(tmp_path):
         run_unit("a2c", "step2", "step2", 0, "test", tmp_path, progress=False)
 
 
-def test_algorithm_registry_provides_the_interface():
-    algorithm = get_algorithm("a2c")
-    for name in ("PRESETS", "make_config", "make_trainer", "load_players"):
-        assert hasattr(algorithm, name)
-    assert {"cpu-quick", "cpu", "paper"} <= set(algorithm.PRESETS)
+def test_every_registered_algorithm_is_a_record_that_makes_configs_and_trainers():
+    assert list(ALGORITHMS) == ["a2c", "ppi"]
+    for name, algorithm in ALGORITHMS.items():
+        assert isinstance(algorithm, Algorithm) and algorithm.name == name
+        assert {"test", "cpu-quick", "cpu", "paper"} <= set(algorithm.presets)
+        config = algorithm.make_config("test", paper_step=1, overrides={"num_rounds": 7})
+        assert isinstance(config, algorithm.config_class) and config.num_rounds == 7
+        trainer = algorithm.make_trainer(config, pool_mode="tabular-only", num_learners=1, seed=0)
+        assert trainer.config is config and trainer.num_units >= 1 and len(trainer.players()) == 1

@@ -18,7 +18,7 @@ from agents.a2c import A2CConfig
 from agents.harness.cli import parse_overrides
 from agents.harness.experiments import get_experiment
 from agents.ppi.config import PPIConfig
-from agents.harness.runner import unit_config
+from agents.harness.runner import make_unit, read_trained_run
 from agents.settings import FLOAT32_MAX, describe_range, numeric_settings
 from agents.harness.sweep import parse_grid, run_sweep
 
@@ -102,7 +102,7 @@ def test_bad_value_is_refused_in_one_line_naming_setting_value_and_range(algo, n
 ])
 def test_set_overrides_go_through_the_same_check(overrides, message):
     with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(")", r"\)") + "$"):
-        unit_config("a2c", "step1", "step1", 0, "test", parse_overrides(overrides))
+        make_unit("a2c", "step1", "step1", 0, "test", parse_overrides(overrides))
 
 
 def test_ppi_set_overrides_go_through_the_same_check():
@@ -112,14 +112,14 @@ def test_ppi_set_overrides_go_through_the_same_check():
                           ("adam_betas=[0.9, NaN]", "ppi setting adam_betas[1] must be a finite number in [0, 1), "
                                                     "got nan")]:
         with pytest.raises(ValueError) as caught:
-            unit_config("ppi", "fig1", "mixed", 0, "test", parse_overrides([text]))
+            make_unit("ppi", "fig1", "mixed", 0, "test", parse_overrides([text]))
         assert str(caught.value) == message
 
 
 def test_a_preset_with_a_bad_value_is_refused(monkeypatch):
     monkeypatch.setitem(a2c.PRESETS["test"], 1, {**a2c.PRESETS["test"][1], "gae_lambda": math.nan})
     with pytest.raises(ValueError, match=r"^a2c setting gae_lambda must be a finite number in \[0, 1\], got nan$"):
-        a2c.make_config(get_experiment("step1").condition("step1"), "test")
+        a2c.ALGORITHM.make_config("test", get_experiment("step1").condition("step1").paper_step)
 
 
 def test_a_sweep_grid_point_with_a_bad_value_is_refused_before_anything_is_written(tmp_path):
@@ -131,17 +131,16 @@ def test_a_sweep_grid_point_with_a_bad_value_is_refused_before_anything_is_writt
 
 
 def test_the_python_api_and_a_config_json_read_back_are_checked(tmp_path):
-    condition = get_experiment("step1").condition("step1")
-    config = a2c.make_config(condition, "test")
+    config = dataclasses.asdict(a2c.ALGORITHM.make_config("test", paper_step=1))
     with pytest.raises(ValueError, match="a2c setting learning_rate must be a finite number > 0, got inf"):
-        a2c.A2CTrainer({**config, "learning_rate": math.inf}, condition, seed=0)
+        A2CConfig(**{**config, "learning_rate": math.inf})
     # An edited config.json ("maybe" stored by an older version) is refused when the run is loaded.
     folder = tmp_path / "run"
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps({"algo": "a2c", "pool_mode": "tabular-only",
                                                     "hyperparameters": {**config, "advantage_centring": "maybe"}}))
     with pytest.raises(ValueError, match="advantage_centring must be true or false, got 'maybe'"):
-        a2c.load_models(folder)
+        read_trained_run(folder)
 
 
 def test_valid_edges_and_numpy_scalars_are_accepted_as_plain_python():

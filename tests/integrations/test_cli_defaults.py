@@ -1,11 +1,10 @@
 """ipd-coop's subcommands agree on their defaults, and every preset is listed where presets are."""
 import argparse
-import importlib
 
 import pytest
 
 from agents.harness.cli import build_parser
-from agents.harness.runner import ALGORITHMS
+from agents.harness.algorithms import ALGORITHMS
 
 
 def _subcommands():
@@ -31,7 +30,7 @@ def test_payoffs_default_to_the_paper_game_except_tournament_whose_help_says_why
 @pytest.mark.parametrize("command", ["reproduce", "sweep"])
 def test_preset_help_lists_every_preset_of_every_algorithm(command):
     help_text = _option(_subcommands()[command], "--preset").help
-    presets = {name for module in ALGORITHMS.values() for name in importlib.import_module(module).PRESETS}
+    presets = {name for algorithm in ALGORITHMS.values() for name in algorithm.presets}
     assert presets == {"test", "cpu-quick", "cpu", "paper", "cpu-mechanism"}
     for name in presets:
         assert name in help_text, f"--preset help of {command} does not list {name!r}: {help_text}"

@@ -114,15 +114,15 @@ class Killed(Exception):
 
 def test_killed_sweep_resumes_only_the_unfinished_point(tmp_path, monkeypatch, local_sweep):
     out = tmp_path / "killed"
-    real_run_unit = runner.run_unit
+    real_train = runner.train
 
     def killed_in_second_point(**kwargs):
         if Path(kwargs["out"]).name == SECOND:
-            real_run_unit(**{**kwargs, "stop_after": 1})  # one of its 3 iterations, checkpointed
+            real_train(**{**kwargs, "stop_after": 1})  # one of its 3 iterations, checkpointed
             raise Killed
-        return real_run_unit(**kwargs)
+        return real_train(**kwargs)
 
-    monkeypatch.setattr(runner, "run_unit", killed_in_second_point)
+    monkeypatch.setattr(runner, "train", killed_in_second_point)
     with pytest.raises(Killed):
         run_sweep(out=out, **SWEEP)
     assert not (out / "sweep.json").exists()
@@ -133,10 +133,11 @@ def test_killed_sweep_resumes_only_the_unfinished_point(tmp_path, monkeypatch, l
     units_run = []
 
     def recording(**kwargs):
-        units_run.append((Path(kwargs["out"]).name, kwargs["condition"], kwargs["seed"], kwargs["resume"]))
-        return real_run_unit(**kwargs)
+        unit = kwargs["unit"]
+        units_run.append((Path(kwargs["out"]).name, unit.condition.name, unit.seed, kwargs["resume"]))
+        return real_train(**kwargs)
 
-    monkeypatch.setattr(runner, "run_unit", recording)
+    monkeypatch.setattr(runner, "train", recording)
     sweep = run_sweep(out=out, resume=True, **SWEEP)
     assert units_run == [(SECOND, "step1", 0, True)]
     assert {path: path.stat().st_mtime_ns for path in (out / FIRST).rglob("*") if path.is_file()} == first_files

@@ -92,6 +92,17 @@ def test_missing_phase_and_unreadable_manifest(tmp_path):
         EpisodeStore(str(tmp_path), CONFIG)
 
 
+def test_opening_writes_nothing_and_a_stored_folder_reopens_as_it_was_made(tmp_path):
+    folder = tmp_path / "data"
+    store = EpisodeStore(str(folder), CONFIG)
+    assert not folder.exists() and not store.has_phase(0, 0)  # the harness opens it before the run starts
+    with pytest.raises(DataSetError, match="has no readable manifest.json"):
+        EpisodeStore(str(folder))
+    store.save_phase(0, 0, _episodes([[1, 4]]))
+    reopened = EpisodeStore(str(folder))  # a finished run's data, read by the run that builds on it
+    assert reopened.config == CONFIG and reopened.load(0, 1)["outcomes"].tolist() == [[1, 4]]
+
+
 def test_bad_outcomes_are_rejected(tmp_path):
     store = EpisodeStore(str(tmp_path), CONFIG)
     with pytest.raises(ValueError, match="values 1..4"):

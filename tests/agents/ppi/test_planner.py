@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from agents.ppi.config import PPIConfig, make_config
+from agents.harness.runner import make_unit
+from agents.ppi import ALGORITHM
 from agents.ppi.planner import PlannerConfig, PlanningPlayer, rollout_values
-from agents.harness.experiments import get_experiment
 from baselines.tabular import make_player
 from ipd_env.player import play_match
 
@@ -74,18 +74,17 @@ def test_invalid_planner_settings_raise_clear_errors(settings, message):
     (dict(unknown_setting=1), "unknown ppi hyperparameter 'unknown_setting'"),
 ])
 def test_invalid_ppi_hyperparameters_raise_clear_errors(overrides, message):
-    mixed = get_experiment("fig1").condition("mixed")
-    with pytest.raises(ValueError, match=message):
-        make_config(mixed, "cpu-quick", overrides)
+    with pytest.raises(ValueError, match=message):  # the harness checks the batch split of the condition too
+        make_unit("ppi", "fig1", "mixed", 0, "cpu-quick", overrides)
 
 
 def test_unknown_preset_lists_the_known_ones():
     with pytest.raises(ValueError, match="known presets: test, cpu-quick, cpu, paper"):
-        make_config(get_experiment("fig1").condition("mixed"), "laptop")
+        ALGORITHM.make_config("laptop", paper_step=4)
 
 
 def test_paper_preset_is_the_papers_scale():
-    config = PPIConfig(**make_config(get_experiment("fig1").condition("mixed"), "paper"))
+    config = ALGORITHM.make_config("paper", paper_step=4)
     assert (config.pretraining_episodes, config.episodes_per_phase, config.num_phases) == (200_000, 20_000, 30)
     assert (config.learning_rate, config.weight_decay, config.adam_betas) == (1e-4, 1e-2, [0.9, 0.98])
     assert (config.batch_size, config.epochs, config.max_grad_norm) == (256, 10, 1.0)
