@@ -1,12 +1,14 @@
 """The experiment harness: everything around the algorithms that turns them into runs and results.
 
 The algorithms (``agents.a2c``, ``agents.ppi``) train learners; the harness decides what to
-train, where it goes on disk and what is reported. Nothing below ``agents.harness`` imports it.
+train, where it goes on disk and what is reported, and is the only part that reads or writes
+run folders. Nothing below ``agents.harness`` imports it.
 
 | module          | idea                                                                          |
 |-----------------|-------------------------------------------------------------------------------|
+| ``algorithms``  | the registry: algorithm name -> its ``agents.algorithm.Algorithm`` record     |
 | ``experiments`` | the paper's experiments as named conditions (pool mode, learners, Table-2 column) |
-| ``runner``      | one unit of work into its run folder (resume, in-training evaluation), whole experiments |
+| ``runner``      | one unit of work into its run folder (resume, prerequisites, data sets, in-training evaluation), whole experiments |
 | ``checkpoint``  | a run folder's files: config.json, metrics.csv, checksummed atomic checkpoints |
 | ``evaluation``  | the final and in-training evaluation of a run's learners                      |
 | ``summary``     | ``summary.json`` of an experiment folder                                      |
