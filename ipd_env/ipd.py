@@ -152,11 +152,10 @@ from ipd_env.game import (  # OBS_TYPES, RENDER_MODES and the check_* names are 
     check_obs_type,
     check_render_mode,
     check_seed,
-    format_round,
     make_payoff_table,
     round_outcomes,
 )
-from ipd_env.render import GameLayout, render_game, total_range
+from ipd_env.render import render_frame
 
 class IPDParallelEnv(ParallelEnv):
     """The Iterated Prisoner's Dilemma as a PettingZoo ``ParallelEnv`` (see the module docstring).
@@ -367,22 +366,10 @@ class IPDParallelEnv(ParallelEnv):
         the game so far instead (``[height, width, 3]`` uint8, see :mod:`ipd_env.render`),
         ``None`` warns and returns None.
         """
-        if self.render_mode is None:
-            gymnasium.logger.warn(
-                "render() called without a render_mode; create the env with render_mode='ansi', 'human' or "
-                "'rgb_array'"
-            )
-            return None
-        if self.render_mode == "rgb_array":
-            layout = GameLayout(self._max_cycles, *total_range(self.payoff_table, self._max_cycles))
-            return render_game(self._joint_history, self.total_rewards(), layout)
         joint = None if self._last_outcome is None else self._last_outcome[0]
         last_rewards = None if self._last_outcome is None else self._last_outcome[3:5]
-        text = format_round(self._round, self._max_cycles, joint, last_rewards, self.total_rewards(), AGENTS)
-        if self.render_mode == "human":
-            print(text)
-            return None
-        return text
+        return render_frame(self.render_mode, self.payoff_table, self._max_cycles, self._round, self._joint_history,
+                            joint, last_rewards, self.total_rewards(), AGENTS)
 
     def close(self) -> None:
         """Nothing to release (no window, no subprocess)."""

@@ -32,7 +32,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import gymnasium
 import numpy as np
+
+from ipd_env.game import format_round
 
 COOPERATE_COLOR = (44, 160, 44)
 DEFECT_COLOR = (214, 39, 40)
@@ -142,3 +145,26 @@ def render_game(joint_actions: Sequence[int], totals: Sequence[float], layout: G
     bars_top = layout.bar_rows(0).start
     image[bars_top:layout.bar_rows(1).stop, zero] = AXIS_COLOR
     return image
+
+
+def render_frame(render_mode, payoff_table, max_cycles: int, round_number: int, joint_history, joint, rewards,
+                 totals, names):
+    """What an env's ``render()`` gives for ``render_mode``, the same for the PettingZoo and the Gymnasium env.
+
+    ``"rgb_array"``: the picture of the game so far (:func:`render_game`); ``"ansi"``: the
+    one-line text of the last round (:func:`ipd_env.game.format_round`; ``joint``, ``rewards``
+    and ``names`` are its arguments); ``"human"``: prints that line and returns None;
+    ``None``: warns that no render mode was chosen and returns None.
+    """
+    if render_mode is None:
+        gymnasium.logger.warn(
+            "render() called without a render_mode; create the env with render_mode='ansi', 'human' or 'rgb_array'"
+        )
+        return None
+    if render_mode == "rgb_array":
+        return render_game(joint_history, totals, GameLayout(max_cycles, *total_range(payoff_table, max_cycles)))
+    text = format_round(round_number, max_cycles, joint, rewards, totals, names)
+    if render_mode == "human":
+        print(text)
+        return None
+    return text

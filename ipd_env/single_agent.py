@@ -29,13 +29,12 @@ from ipd_env.game import (
     check_probabilities,
     check_render_mode,
     check_seed,
-    format_round,
     make_payoff_table,
     round_outcomes,
 )
 from ipd_env.memory_one import MemoryOnePlayer, UniformMemoryOnePool, named_co_player, opponent_id, sample_memory_one
 from ipd_env.player import check_player_actions
-from ipd_env.render import GameLayout, render_game, total_range
+from ipd_env.render import render_frame
 
 POOL_NAMES = ("pool", "uniform")
 CoPlayerSpec = Union[str, Any, Callable[[torch.Generator], Any]]
@@ -245,15 +244,9 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         self._one_hot_rows = [identity[index].copy() for index in range(NUM_OBSERVATIONS)]
 
         self._torch_generator = torch.Generator()
-        self._round = 0
         self._running = False
         self._has_reset = False
-        self._observation_index = START
-        self._co_player_observation_index = START
-        self._co_player_last_reward = 0.0
-        self._last_joint: Optional[int] = None
-        self._last_rewards: Optional[tuple[float, float]] = None
-        self._totals = [0.0, 0.0]
+        self._clear_episode()
         # Joint action 2 * a_learner + a_co_player of every round; kept only for the rgb_array picture.
         self._joint_history: Optional[list[int]] = [] if self.render_mode == "rgb_array" else None
         self._co_player = None
@@ -322,19 +315,23 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         return check_action(f"player_1 ({self._co_player_name})", int(action[0]))
 
     # ------------------------------------------------------------------ API
+    def _clear_episode(self) -> None:
+        """The state of an episode before its first round."""
+        self._round = 0
+        self._observation_index = START
+        self._co_player_observation_index = START
+        self._co_player_last_reward = 0.0
+        self._last_joint: Optional[int] = None
+        self._last_rewards: Optional[tuple[float, float]] = None
+        self._totals = [0.0, 0.0]
+
     def reset(self, *, seed: Optional[int] = None, options: Optional[dict] = None):
         """Draw a co-player and start an episode; returns ``(observation, info)``."""
         super().reset(seed=check_seed(seed))
         self._draw_co_player()
-        self._round = 0
         self._running = True
         self._has_reset = True
-        self._observation_index = START
-        self._co_player_observation_index = START
-        self._co_player_last_reward = 0.0
-        self._last_joint = None
-        self._last_rewards = None
-        self._totals = [0.0, 0.0]
+        self._clear_episode()
         if self._joint_history is not None:
             self._joint_history = []
         info = {"round": 0, "co_player": self._co_player_name}
@@ -390,18 +387,6 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         ``"rgb_array"`` returns the picture of the game so far instead: ``[height, width, 3]``
         uint8, the learner's row on top (:mod:`ipd_env.render`).
         """
-        if self.render_mode is None:
-            gymnasium.logger.warn(
-                "render() called without a render_mode; create the env with render_mode='ansi', 'human' or "
-                "'rgb_array'"
-            )
-            return None
-        if self.render_mode == "rgb_array":
-            layout = GameLayout(self.max_cycles, *total_range(self.payoff_table, self.max_cycles))
-            return render_game(self._joint_history, self._totals, layout)
         names = ("player_0 (learner)", f"player_1 ({self._co_player_name})")
-        text = format_round(self._round, self.max_cycles, self._last_joint, self._last_rewards, self._totals, names)
-        if self.render_mode == "human":
-            print(text)
-            return None
-        return text
+        return render_frame(self.render_mode, self.payoff_table, self.max_cycles, self._round, self._joint_history,
+                            self._last_joint, self._last_rewards, self._totals, names)
