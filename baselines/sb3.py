@@ -293,6 +293,14 @@ def evaluation_table(evaluation: dict, learner: int = 0) -> list[dict]:
     return rows
 
 
+def format_evaluation_table(rows: list[dict]) -> str:
+    """:func:`evaluation_table` rows as a Markdown table (what the SB3 examples print)."""
+    lines = ["| co-player | reward / round | cooperation | co-player reward |", "|---|---|---|---|"]
+    lines += [f"| {row['opponent']} | {row['reward']:.3f} | {row['cooperation']:.3f} | {row['coplayer_reward']:.3f} |"
+              for row in rows]
+    return "\n".join(lines)
+
+
 def policy_fingerprint(model) -> float:
     """Sum of all policy parameters: two runs with the same seed must give the same number."""
     return float(np.sum([parameter.detach().double().sum().item() for parameter in model.policy.parameters()]))

@@ -11,7 +11,7 @@ like A2C and PPI::
 """
 import argparse
 
-from baselines.sb3 import evaluate_sb3, evaluation_table, train_recurrent_ppo
+from baselines.sb3 import evaluate_sb3, evaluation_table, format_evaluation_table, train_recurrent_ppo
 
 
 def main(argv=None):
@@ -34,9 +34,7 @@ def main(argv=None):
     if args.co_player == "mixed":
         print(f"co-players drawn: {model.mixed_co_player.counts}, frozen copy refreshed "
               f"{model.refresh_callback.refreshes} times")
-    print("| co-player | reward / round | cooperation | co-player reward |\n|---|---|---|---|")
-    for row in rows:
-        print(f"| {row['opponent']} | {row['reward']:.3f} | {row['cooperation']:.3f} | {row['coplayer_reward']:.3f} |")
+    print(format_evaluation_table(rows))
     return rows
 
 

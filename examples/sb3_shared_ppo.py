@@ -9,7 +9,7 @@ the A2C and PPI agents (``agents.harness.evaluation``)::
 """
 import argparse
 
-from baselines.sb3 import evaluate_sb3, evaluation_table, train_shared_ppo
+from baselines.sb3 import evaluate_sb3, evaluation_table, format_evaluation_table, train_shared_ppo
 
 
 def main(argv=None):
@@ -26,9 +26,7 @@ def main(argv=None):
     model = train_shared_ppo(args.timesteps, seed=args.seed, num_envs=args.num_envs, threads=args.threads)
     rows = evaluation_table(evaluate_sb3(model, seed=args.seed, num_games=args.games, threads=args.threads))
     print(f"shared PPO, {args.timesteps} agent-steps, seed {args.seed}")
-    print("| co-player | reward / round | cooperation | co-player reward |\n|---|---|---|---|")
-    for row in rows:
-        print(f"| {row['opponent']} | {row['reward']:.3f} | {row['cooperation']:.3f} | {row['coplayer_reward']:.3f} |")
+    print(format_evaluation_table(rows))
     return rows
 
 
