@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -270,14 +270,14 @@ def plot_tournament(path: Path, rows: list) -> Path:
     return _save(plt, figure, path, dpi=120)
 
 
-def plot_sweep_heatmaps(path: Path, sweep: dict, metrics: Sequence[str]) -> Path:
+def plot_sweep_heatmaps(path: Path, sweep: dict, metrics: Sequence[str], value_text: Callable = str) -> Path:
     """One heatmap per metric over the first grid axis (x) and the second (y; one row if there is none).
 
     ``sweep`` is the content of ``sweep.json`` (:mod:`agents.harness.sweep`); a cell is the
-    metric's mean over seeds, averaged over any further grid axes.
+    metric's mean over seeds, averaged over any further grid axes. ``value_text`` writes a
+    grid value as a tick label (the sweep passes its own, so labels match its tables).
     """
     plt = _pyplot("the sweep heatmaps")
-    from agents.harness.sweep import value_text
 
     axes_names = list(sweep["grid"])[:2]
     x_values = sweep["grid"][axes_names[0]]

@@ -456,7 +456,7 @@ def write_sweep_report(request: dict, sort: Optional[str], heatmap: Optional[Seq
         labels = heatmap if heatmap else [metric.split("/", 1)[1].removeprefix("evaluation/") for metric in heat_metrics]
         path = out / ("sweep_" + "_".join(_UNSAFE.sub("-", label) for label in labels) + ".png")
         try:
-            sweep["heatmap"] = str(plot_sweep_heatmaps(path, sweep, heat_metrics))
+            sweep["heatmap"] = str(plot_sweep_heatmaps(path, sweep, heat_metrics, value_text))
         except ImportError as error:  # matplotlib is the optional extra [plot]
             sweep["heatmap"] = f"not drawn: {error}"
     write_json(out / "sweep.json", sweep)
