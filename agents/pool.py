@@ -33,14 +33,14 @@ sampling in a fixed order, so the same generator state gives the same data on CP
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Sequence
 
 import torch
 
 from baselines.incontext import parse_pool
 from baselines.tabular import MemoryOnePool, opponent_id
 from ipd_env.game import NUM_OBSERVATIONS
-from ipd_env.player import Seat, play, play_match, reset_player  # noqa: F401  (play_match: re-exported)
+from ipd_env.player import Seat, play, reset_player
 from ipd_env.vector import IPDVectorEnv
 
 KIND_LEARNER, KIND_TABULAR, KIND_FROZEN = 0, 1, 2

@@ -38,7 +38,6 @@ it once at the start, and a small GRU need not memorise it).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Optional
 
 import torch
 import torch.nn as nn

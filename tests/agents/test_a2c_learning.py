@@ -5,8 +5,8 @@ import torch
 from agents.a2c import ALGORITHM, A2CTrainer
 from agents.harness.evaluation import evaluate_learners
 from agents.harness.experiments import STEP1, Condition
-from agents.pool import play_match
 from baselines.tabular import MemoryOnePlayer, make_player, named_probabilities
+from ipd_env.player import play_match
 
 VS_FIXED = Condition("vs-fixed", "vs-frozen", paper_step=1, num_learners=1, frozen_from="zoo")
 SMALL = dict(hidden_size=32, embedding_size=16, num_rounds=20, games_per_learner=64)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from agents.pool import play_match
 from baselines.incontext import ZOO_POOL_MEMBERS, evaluation_set, gain_report, oracle_values
 from baselines.tabular import MemoryOnePlayer, named_probabilities, opponent_id, sample_memory_one
+from ipd_env.player import play_match
 
 REPEATS = 32  # episodes per co-player: the mean reward of 8,192 games has a standard error ~0.002
 

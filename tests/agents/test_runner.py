@@ -8,13 +8,13 @@ import torch
 from agents import a2c
 from agents.harness.checkpoint import read_metrics
 from agents.harness.experiments import get_experiment
-from agents.pool import play_match
 from agents.algorithm import Algorithm, TrainedRun
 from agents.harness.algorithms import ALGORITHMS
 from agents.harness.player_specs import load_run_players
 from agents.harness.runner import read_trained_run, run_experiment, run_unit, unit_dir
 from agents.harness.summary import aggregate
 from baselines.tabular import make_player
+from ipd_env.player import play_match
 
 TINY = {"num_iterations": 4}
 
