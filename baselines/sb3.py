@@ -88,8 +88,10 @@ class SB3Player:
         name: shown in tables.
         deterministic: play the most likely action instead of sampling.
 
-    ``act(observation [N, 5], reward [N]) -> [N] int64``: defect when ``u >= p(C | history)``
-    with ``u`` drawn from the generator of ``reset`` (so the same seed gives the same games).
+    ``act(observation [N] int64 index, reward [N]) -> [N] int64`` (the player protocol): the
+    index is one-hot encoded here for the policy, and the player defects when ``u >= p(C |
+    history)`` with ``u`` drawn from the generator of ``reset`` (so the same seed gives the
+    same games).
     The recurrent policy's LSTM state ``[layers, N, hidden]`` is kept between calls and
     cleared by ``reset``. The policy is shared, not copied: a frozen copy is made by
     passing a copy of the policy.
