@@ -35,7 +35,6 @@ import numpy as np
 import torch
 
 
-
 @runtime_checkable
 class Player(Protocol):
     """Anything that can play a batch of IPD games (see the module docstring).
@@ -82,10 +81,9 @@ def _seat_key(seat: Seat, num_games: int):
     if isinstance(seat.side, torch.Tensor):
         if seat.games is None or seat.side.shape != seat.games.shape:
             raise ValueError("a seat with a side per slot needs games of the same shape")
-        return (seat.side, seat.games), int(seat.games.numel())
-    if seat.side not in (0, 1):
+    elif seat.side not in (0, 1):
         raise ValueError(f"a seat's side must be 0 or 1, got {seat.side!r}")
-    if seat.games is None:
+    elif seat.games is None:
         return seat.side, num_games
     return (seat.side, seat.games), int(seat.games.numel())
 
@@ -132,8 +130,9 @@ def play(seats: Sequence[Seat], env, validate: bool = False) -> dict:
     Args:
         seats: :class:`Seat`s that together hold each side of every game exactly once.
         env: an :class:`~ipd_env.vector.IPDVectorEnv`; it is reset first.
-        validate: check each player's actions (integer dtype, shape) and let the env
-            check their values; for untrusted players.
+        validate: check each player's actions (integer dtype, shape), for untrusted
+            players; their values (0 or 1) are checked by an env built with
+            ``validate_actions=True`` (as :func:`play_episodes` builds it).
 
     Returns:
         dict of ``[2, num_rounds, num_games]`` tensors, row 0 = ``player_0``:

@@ -34,26 +34,28 @@ DEVICE_TYPES = ("cpu", "cuda", "mps")
 
 
 # ---------------------------------------------------------------------------- argument types
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1 (counts: seeds, games, rounds, turns, repetitions, workers, threads)."""
+def _integer(text: str, low: int, high: Optional[int], expected: str, expected_in_range: str) -> int:
+    """``text`` as an integer in ``[low, high]`` (``high`` None: no upper bound), else the
+    argparse error "expected ..., got ..." (``expected`` for non-integer text,
+    ``expected_in_range`` for an integer out of range)."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer (>= 1), got {value}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if value < low or (high is not None and value > high):
+        raise argparse.ArgumentTypeError(f"expected {expected_in_range}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (counts: seeds, games, rounds, turns, repetitions, workers, threads)."""
+    return _integer(text, 1, None, "a positive integer", "a positive integer (>= 1)")
 
 
 def seed_int(text: str) -> int:
     """argparse type: a seed, an integer in [0, 2**32 - 1]."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer seed in [0, {MAX_SEED}], got {text!r}") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"expected an integer seed in [0, {MAX_SEED}], got {value}")
-    return value
+    expected = f"an integer seed in [0, {MAX_SEED}]"
+    return _integer(text, 0, MAX_SEED, expected, expected)
 
 
 def non_negative_float(text: str) -> float:

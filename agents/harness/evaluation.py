@@ -34,7 +34,7 @@ from baselines.evaluation import (  # noqa: F401  (re-exported: the runner, summ
     summarise_pairing,
 )
 from baselines.incontext import gain_report
-from ipd_env.player import play_match
+from ipd_env.player import play_episodes, play_match
 
 #: Games per classic co-player during training.
 IN_TRAINING_GAMES_PER_COPLAYER = 32
@@ -67,8 +67,6 @@ def evaluate_against(player, coplayers: dict, num_games: int, num_rounds: int, p
     whole-episode and late means of reward and cooperation for both sides, and per-round
     curves ``[num_rounds]``. The games against co-player ``i`` are seeded ``seed + 2 i``.
     """
-    from ipd_env.player import play_episodes
-
     late_from = late_from_round(num_rounds)
     results = {}
     for index, (name, coplayer) in enumerate(coplayers.items()):
