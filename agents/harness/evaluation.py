@@ -45,7 +45,10 @@ EVAL_METRICS_FILE = "eval_metrics.csv"
 EVAL_CURVES_FILE = "eval_curves.json"
 #: What the in-training evaluation logs per opponent, and for the pool.
 IN_TRAINING_KEYS = ("late_reward", "late_cooperation")
-IN_TRAINING_POOL_KEYS = ("reward", "alld_reward", "oracle_reward", "gain_fraction")
+IN_TRAINING_POOL_KEYS = ("reward", "cooperation", "alld_reward", "oracle_reward", "gain_fraction")
+#: Classics whose per-round cooperation every in-training evaluation records (``<name>_cooperation_per_round``):
+#: TFT (does the learner answer reciprocity?), AllD (does it probe a defector, and stop?) and AllC.
+PER_ROUND_COPLAYERS = ("tft", "alld", "allc")
 
 
 def evaluate_learners(learners: Sequence, frozen: Sequence, condition, seed: int = 0,
@@ -117,11 +120,12 @@ class InTrainingEvaluator:
 
         Returns:
             ``{"units_done": int, "metrics": {"eval/<opponent>/<quantity>": float},
-            "tft_cooperation_per_round": [num_rounds floats]}``: late-episode reward and
+            "tft_cooperation_per_round": [num_rounds floats], "alld_...", "allc_..."}``: late-episode reward and
             cooperation against every classic and the other learner (means over the
             learners), and the pool set's ``reward``, ``alld_reward``, ``oracle_reward`` and
-            ``gain_fraction``; the per-round cooperation against TFT is the mean over
-            learners and games.
+            ``gain_fraction`` and the learners' ``cooperation`` against it; the per-round
+            cooperation against TFT, AllD and AllC (:data:`PER_ROUND_COPLAYERS`) is the mean
+            over learners and games.
 
         The learners share the pool set: learner ``i`` of ``L`` plays co-players ``i, i + L,
         ...``, so every co-player is played once per evaluation (the gain is that of the
@@ -133,9 +137,10 @@ class InTrainingEvaluator:
         late_from = late_from_round(self.num_rounds)
         games = self.games_per_coplayer
         per_learner: list = [{} for _ in learners]
-        tft_curves = []
+        per_round: dict = {name: [] for name in PER_ROUND_COPLAYERS}
         size = self.pool_set.size
         per_coplayer_reward = torch.empty(size, dtype=torch.float64)
+        per_coplayer_cooperation = torch.empty(size, dtype=torch.float64)
         with torch.no_grad():
             for index, (learner, values) in enumerate(zip(learners, per_learner)):
                 rows = torch.arange(index, size, len(learners))
@@ -144,9 +149,11 @@ class InTrainingEvaluator:
                 for name in EVALUATION_COPLAYERS:
                     summary = summarise_pairing(*matches[name], late_from)
                     values.update({f"eval/{name}/{key}": summary[key] for key in IN_TRAINING_KEYS})
-                    if name == "tft":
-                        tft_curves.append(summary["cooperation_per_round"])
-                per_coplayer_reward[rows] = matches["pool"][1][0].double().mean(dim=0).cpu()
+                    if name in per_round:
+                        per_round[name].append(summary["cooperation_per_round"])
+                pool_actions, pool_rewards = matches["pool"]
+                per_coplayer_reward[rows] = pool_rewards[0].double().mean(dim=0).cpu()
+                per_coplayer_cooperation[rows] = (pool_actions[0] == 0).double().mean(dim=0).cpu()
             # Learner i against learner i + 1 (cyclically): one match scores both sides, so a
             # pair of learners plays once.
             pairs = [(index, (index + 1) % len(learners)) for index in range(len(learners))] if len(learners) > 1 else []
@@ -163,10 +170,14 @@ class InTrainingEvaluator:
                     values[f"eval/learner/{key}"] = float(np.mean([summary[key] for summary in summaries]))
         metrics = {key: float(np.mean([values[key] for values in per_learner])) for key in per_learner[0]}
         report = gain_report(per_coplayer_reward.numpy(), self.pool_set.oracle)
+        report["cooperation"] = float(per_coplayer_cooperation.mean())
         metrics.update({f"eval/pool/{key}": float(report[key]) for key in IN_TRAINING_POOL_KEYS})
-        tft = np.mean(np.asarray(tft_curves, dtype=float), axis=0)
-        return {"units_done": int(units_done), "metrics": metrics,
-                "tft_cooperation_per_round": [round(float(value), 5) for value in tft]}
+        record = {"units_done": int(units_done), "metrics": metrics}
+        for name, curves in per_round.items():
+            mean = np.mean(np.asarray(curves, dtype=float), axis=0)
+            # 7 digits: the post-collapse floor of an always-defect learner sits at 1e-5 to 1e-7.
+            record[f"{name}_cooperation_per_round"] = [float(f"{value:.7g}") for value in mean]
+        return record
 
 
 def mean_over_learners(evaluation: dict) -> dict:

@@ -48,6 +48,7 @@ from agents.harness.checkpoint import (
     write_json,
 )
 from agents.harness.evaluation import (
+    PER_ROUND_COPLAYERS,
     EVAL_CURVES_FILE,
     EVAL_METRICS_FILE,
     InTrainingEvaluator,
@@ -358,11 +359,19 @@ def _eval_row(record: dict) -> dict:
 
 
 def _eval_curves(eval_history: list, trainer, evaluator) -> dict:
-    """Content of ``eval_curves.json``: the per-round cooperation against TFT of every evaluation."""
-    return {"unit_name": trainer.unit_name, "num_units": trainer.num_units,
-            "units_done": [record["units_done"] for record in eval_history],
-            "tft_cooperation_per_round": [record["tft_cooperation_per_round"] for record in eval_history],
-            "pool": {"spec": evaluator.pool_set.pool, "size": evaluator.pool_set.size}}
+    """Content of ``eval_curves.json``: the per-round cooperation against TFT, AllD and AllC of every
+    evaluation (``<name>_cooperation_per_round``, ``[evaluations][rounds]``; runs resumed from before
+    AllD and AllC were recorded have them only from the first evaluation that recorded them)."""
+    curves = {"unit_name": trainer.unit_name, "num_units": trainer.num_units,
+              "units_done": [record["units_done"] for record in eval_history]}
+    for name in PER_ROUND_COPLAYERS:
+        key = f"{name}_cooperation_per_round"
+        if name == "tft" or any(key in record for record in eval_history):
+            curves[key] = [record[key] for record in eval_history if key in record]
+            if name != "tft":
+                curves[f"{name}_units_done"] = [record["units_done"] for record in eval_history if key in record]
+    curves["pool"] = {"spec": evaluator.pool_set.pool, "size": evaluator.pool_set.size}
+    return curves
 
 
 def _tensorboard_hparams(directory: Path, config: dict, evaluation: dict) -> None:

@@ -71,6 +71,8 @@ def test_resumed_run_writes_the_same_evaluation_series(tmp_path):
     curves = json.loads((full / "eval_curves.json").read_text())
     assert curves["units_done"] == [1, 2, 3, 4]
     assert np.asarray(curves["tft_cooperation_per_round"]).shape == (4, 10)  # 4 evaluations x 10 rounds
+    assert np.asarray(curves["alld_cooperation_per_round"]).shape == (4, 10)
+    assert curves["alld_units_done"] == curves["units_done"]
 
 
 def test_automatic_eval_every_gives_about_25_points():
@@ -98,9 +100,13 @@ def test_in_training_metrics_name_every_coplayer_and_the_pool():
     record = evaluator(trainer.players(), units_done=3)
     expected = {f"eval/{name}/{key}" for name in (*EVALUATION_COPLAYERS, "learner")
                 for key in ("late_reward", "late_cooperation")}
-    expected |= {f"eval/pool/{key}" for key in ("reward", "alld_reward", "oracle_reward", "gain_fraction")}
+    expected |= {f"eval/pool/{key}" for key in ("reward", "cooperation", "alld_reward", "oracle_reward",
+                                                 "gain_fraction")}
     assert set(record["metrics"]) == expected
-    assert record["units_done"] == 3 and len(record["tft_cooperation_per_round"]) == 10
+    assert record["units_done"] == 3
+    for name in ("tft", "alld", "allc"):  # the within-episode probes of the paper's Fig. 4B
+        assert len(record[f"{name}_cooperation_per_round"]) == 10
+    assert 0.0 <= record["metrics"]["eval/pool/cooperation"] <= 1.0
     # Late cooperation against AllD: in the paper's game, reward = -1 per cooperation, 0 per defection.
     assert record["metrics"]["eval/alld/late_reward"] == pytest.approx(-record["metrics"]["eval/alld/late_cooperation"])
     assert record == evaluator(trainer.players(), units_done=3)  # seeded from (seed, units_done)
