@@ -1,8 +1,9 @@
 """Independent recurrent A2C for the IPD (SPEC section 5), in one readable file.
 
 Each learner is a GRU policy (the shared :class:`agents.history.HistoryEncoder`: hidden
-128, 32-dim embeddings of the observation one-hot, the previous own action and the
-previous reward, Swish on the output) with a policy head and a linear value head. One
+128, a 32-dim embedding of the observation one-hot, Swish on the output; the paper's
+"history of observations", ``history_input="observation"``) with a policy head and a linear
+value head. One
 *iteration* = the pool plays ``games_per_learner`` full episodes per learner (all at
 once, no gradient), then each learner makes ``updates_per_iteration`` gradient steps on
 its batch (**ours**: 1, i.e. plain on-policy A2C; SPEC section 7 leaves it open).
@@ -12,8 +13,9 @@ The update, as in the paper (COALA-PG's protocol):
 1. ``r~ = reward_scale * r`` (rewards rescaled for the losses only; metrics stay unscaled);
 2. one forward pass over the recorded ``[T, B]`` episodes gives ``log pi`` and ``V``;
 3. bootstrapped TD errors ``delta_t = r~_t + gamma V_{t+1} - V_t`` (``V_T = 0``: the game
-   ends after round T) and GAE ``A_t = delta_t + gamma lambda A_{t+1}``; the value target
-   is the TD(lambda) return ``A_t + V_t``;
+   ends after round T) and GAE ``A_t = delta_t + gamma gae_lambda A_{t+1}``; the value
+   target is the TD(lambda) return with ``td_lambda`` (Table 2 lists the two lambdas apart,
+   equal in every column; when they are equal the target is ``A_t + V_t``);
 4. advantage normalisation = centring only: the batch mean is subtracted separately for
    games against learners and games against tabular / frozen co-players;
 5. ``loss = -mean(log pi(a_t) A_t) + value_coef mean((V_t - G_t)^2) - entropy_coef mean(H_t)``;
@@ -21,9 +23,13 @@ The update, as in the paper (COALA-PG's protocol):
 
 What the paper leaves open is a named setting, the paper's reading by default:
 ``entropy_schedule`` / ``entropy_floor`` (the entropy coefficient per iteration, e.g.
-``"linear:0.1,0.001,100,200"`` keeps exploring for 100 iterations, then anneals) and
+``"linear:0.1,0.001,100,200"`` keeps exploring for 100 iterations, then anneals),
 ``advantage_averaging`` (``"mean"`` over all rounds and games, or ``"sum_rounds"``: the
-per-episode sum, mean over games).
+per-episode sum, mean over games), ``history_input`` (``"observation"``, the paper's, or
+``"observation_action_reward"``, our earlier input), ``terminal_value`` (``"zero"``: the
+game ends after round T; ``"bootstrap"``: ``V_T`` from the value head, as if the episode
+were cut short) and ``policy_head_init`` (``"default"``: torch's; ``"small"``: weights
+scaled to 0.01, CleanRL's actor initialisation, a uniform policy at the start).
 
 Table 2 of the paper is :data:`TABLE2`; the presets ``cpu-quick`` / ``cpu`` / ``paper``
 scale the batch and the number of iterations (:data:`PRESETS`). :data:`ALGORITHM` is the
@@ -43,11 +49,11 @@ from torch import nn
 from torch.nn import functional
 
 from agents.algorithm import Algorithm, TrainedRun, models_from_states
-from agents.history import NO_ACTION, HistoryEncoder, shift_right
+from agents.history import HISTORY_INPUTS, NO_ACTION, HistoryEncoder, shift_right
 from agents.pool import IDENTITY_MODES, KIND_LEARNER, TrainingPool
 from agents.settings import check_settings, setting
 from baselines.incontext import parse_pool
-from ipd_env.game import make_payoff_table
+from ipd_env.game import first_person_outcome, make_payoff_table
 
 
 @dataclass
@@ -67,7 +73,10 @@ class A2CConfig:
     gamma: float = setting(0.99, at_least=0, at_most=1)
     """discount factor."""
     gae_lambda: float = setting(1.0, at_least=0, at_most=1)
-    """lambda of TD(lambda) / GAE, in [0, 1]."""
+    """lambda of GAE (the advantages), in [0, 1]."""
+    td_lambda: float = setting(1.0, at_least=0, at_most=1)
+    """lambda of the TD(lambda) value target, in [0, 1] (Table 2 lists it apart from ``gae_lambda``;
+    equal in every column)."""
     entropy_coef: float = setting(0.01, at_least=0)
     """weight of the entropy bonus (Table 2); the coefficient of every iteration when
     ``entropy_schedule`` is ``"constant"``."""
@@ -90,6 +99,18 @@ class A2CConfig:
     """rewards are multiplied by this for the losses only."""
     advantage_centring: bool = True
     """subtract the batch mean of the advantages, separately vs learners and vs others."""
+    history_input: str = "observation"
+    """what the GRU reads each round: ``"observation"`` (the paper's "history of observations";
+    the observation already holds the previous own action and reward) or
+    ``"observation_action_reward"`` (ours before 2026-12: the observation plus the previous
+    own action and reward, as PPI reads them); :mod:`agents.history`."""
+    terminal_value: str = "zero"
+    """the value after the last round: ``"zero"`` (the game ends after round T; the paper's
+    reading) or ``"bootstrap"`` (``V_T`` from the value head on the final observation, as for
+    an episode cut short; the paper does not say)."""
+    policy_head_init: str = "default"
+    """``"default"`` (torch's ``nn.Linear`` initialisation; the paper does not say) or ``"small"``
+    (orthogonal weights scaled 0.01 and zero bias, CleanRL's actor: the first policy is uniform)."""
     max_grad_norm: float = setting(1.0, above=0)
     """gradient norm clip."""
     hidden_size: int = setting(128, at_least=1)
@@ -128,20 +149,34 @@ class A2CConfig:
         except ValueError as error:
             raise ValueError(f"a2c setting pool: {error}") from None
         parse_entropy_schedule(self.entropy_schedule)
-        if self.advantage_averaging not in ADVANTAGE_AVERAGING:
-            raise ValueError(f"advantage_averaging must be one of {', '.join(map(repr, ADVANTAGE_AVERAGING))}, "
-                             f"got {self.advantage_averaging!r}")
+        for name, allowed in (("advantage_averaging", ADVANTAGE_AVERAGING), ("history_input", HISTORY_INPUTS),
+                              ("terminal_value", TERMINAL_VALUES), ("policy_head_init", POLICY_HEAD_INITS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"a2c setting {name} must be one of {', '.join(map(repr, allowed))}, "
+                                 f"got {getattr(self, name)!r}")
+
+    #: Settings added after run folders were first written, with the value every earlier run had:
+    #: a ``config.json`` without them is read with these (:meth:`from_saved`).
+    EARLIER_VALUES = {"history_input": "observation_action_reward", "terminal_value": "zero",
+                      "policy_head_init": "default"}
+
+    @classmethod
+    def from_saved(cls, hyperparameters: dict) -> "A2CConfig":
+        """The config of a ``config.json``'s ``hyperparameters``, those written before a setting
+        existed read with the value they ran with (``td_lambda`` = their ``gae_lambda``)."""
+        earlier = {**cls.EARLIER_VALUES, "td_lambda": hyperparameters.get("gae_lambda", 1.0)}
+        return cls(**{**earlier, **hyperparameters})
 
 
 #: The paper's Table 2, columns Step 1-4 (4 = mixed pool); shared: gamma, value coef, eps, clip.
 TABLE2 = {
-    1: dict(advantage_centring=True, games_per_learner=2048, reward_scale=0.2, gae_lambda=0.99,
+    1: dict(advantage_centring=True, games_per_learner=2048, reward_scale=0.2, gae_lambda=0.99, td_lambda=0.99,
             entropy_coef=0.001, learning_rate=5e-3),
-    2: dict(advantage_centring=False, games_per_learner=2048, reward_scale=0.05, gae_lambda=1.0,
+    2: dict(advantage_centring=False, games_per_learner=2048, reward_scale=0.05, gae_lambda=1.0, td_lambda=1.0,
             entropy_coef=0.001, learning_rate=5e-3),
-    3: dict(advantage_centring=True, games_per_learner=4096, reward_scale=0.02, gae_lambda=0.95,
+    3: dict(advantage_centring=True, games_per_learner=4096, reward_scale=0.02, gae_lambda=0.95, td_lambda=0.95,
             entropy_coef=0.001, learning_rate=5e-4),
-    4: dict(advantage_centring=True, games_per_learner=4096, reward_scale=0.02, gae_lambda=1.0,
+    4: dict(advantage_centring=True, games_per_learner=4096, reward_scale=0.02, gae_lambda=1.0, td_lambda=1.0,
             entropy_coef=0.01, learning_rate=1e-3),
 }
 
@@ -158,6 +193,8 @@ TABLE2 = {
 #:   [not given] (at 800, annealed by 600, it cooperated with TFT only ~0.5 of the time).
 #: * Step 2 and Step 3: Table 2 at cpu-quick (the pool setting does not enter their training).
 #: * Step 4 (Fig. 1's mixed pool and ablations): ``pool="pure"`` [uniform], 600 iterations [not given].
+#: * every step: ``history_input="observation_action_reward"`` [the observation history]: the input it
+#:   was measured with.
 #:
 #: Measured (``reproduce step3 --preset cpu-mechanism --seeds 3 --workers 2``, 21 minutes on 2
 #: shared cores; docs/mechanism.md): Step 1 is the paper's in-context learner on its pool (gain
@@ -172,9 +209,13 @@ MECHANISM_PRESET = {
     3: dict(games_per_learner=256, num_iterations=250),
     4: dict(games_per_learner=256, num_iterations=600, pool="pure"),
 }
+# Every step of cpu-mechanism was measured with the earlier input (the observation plus the previous own
+# action and reward) [the paper: the observation history]; it keeps that input so its numbers stay its own.
+for _step_settings in MECHANISM_PRESET.values():
+    _step_settings["history_input"] = "observation_action_reward"
 
 #: Preset -> Table 2 step -> overrides of the Table 2 values (the scale of a run).
-#: ``paper`` keeps the paper's batches; its iteration counts are ours (not given in the paper).
+#: ``paper`` is the paper exactly: Table 2's batches and the lengths of its figures (SPEC 6b).
 PRESETS = {
     "test": {step: dict(games_per_learner=32, num_iterations=3, hidden_size=16, embedding_size=8,
                         num_rounds=10, checkpoint_every=1, eval_pool_size=64) for step in TABLE2},
@@ -183,12 +224,19 @@ PRESETS = {
     "cpu-quick": {step: dict(games_per_learner=256, num_iterations=250) for step in TABLE2},
     # cpu: 4x the batch and 4x the iterations of cpu-quick (~16x its compute; not run to the end here).
     "cpu": {step: dict(games_per_learner=1024, num_iterations=400) for step in TABLE2},
-    "paper": {step: dict(num_iterations=2000) for step in TABLE2},
+    # paper: Table 2's batches (above) and the paper's own lengths, read off its figures' axes (SPEC 6b):
+    # Step 1 50,000 gradient steps (Fig. 4A), Step 2 100,000 (4C), Step 3 10,000 (4E), Fig. 1 200,000
+    # training iterations. One update per iteration, so gradient steps = iterations. GPU scale: see
+    # `ipd-coop plan` and docs/speed.md for what a run costs on your device.
+    "paper": {1: dict(num_iterations=50_000), 2: dict(num_iterations=100_000), 3: dict(num_iterations=10_000),
+              4: dict(num_iterations=200_000)},
     "cpu-mechanism": MECHANISM_PRESET,
 }
 
 
 ADVANTAGE_AVERAGING = ("mean", "sum_rounds")
+TERMINAL_VALUES = ("zero", "bootstrap")
+POLICY_HEAD_INITS = ("default", "small")
 
 
 def parse_entropy_schedule(spec: str) -> Optional[tuple]:
@@ -243,11 +291,24 @@ def preset_settings(preset: str, paper_step: int) -> dict:
 class A2CModel(nn.Module):
     """GRU history encoder with a policy head (2 logits) and a linear value head."""
 
-    def __init__(self, hidden_size: int = 128, embedding_size: int = 32, use_identity: bool = False):
+    def __init__(self, hidden_size: int = 128, embedding_size: int = 32, use_identity: bool = False,
+                 history_input: str = "observation", policy_head_init: str = "default"):
         super().__init__()
-        self.encoder = HistoryEncoder(hidden_size, embedding_size, use_identity)
+        self.encoder = HistoryEncoder(hidden_size, embedding_size, use_identity, inputs=history_input)
         self.policy_head = nn.Linear(hidden_size, 2)
         self.value_head = nn.Linear(hidden_size, 1)
+        if policy_head_init == "small":
+            nn.init.orthogonal_(self.policy_head.weight, gain=0.01)
+            nn.init.zeros_(self.policy_head.bias)
+        elif policy_head_init != "default":
+            raise ValueError(f"policy_head_init must be one of {', '.join(map(repr, POLICY_HEAD_INITS))}, "
+                             f"got {policy_head_init!r}")
+
+    @classmethod
+    def from_config(cls, config: "A2CConfig", use_identity: bool) -> "A2CModel":
+        """The model a config describes (sizes, input, head initialisation)."""
+        return cls(config.hidden_size, config.embedding_size, use_identity, config.history_input,
+                   config.policy_head_init)
 
     def forward(self, observation_index, actions, rewards, identity=None):
         """Logits ``[T, B, 2]`` and values ``[T, B]`` of recorded episodes ``[T, B]``."""
@@ -289,17 +350,29 @@ class A2CPlayer:
         return action
 
 
-def advantages_and_returns(rewards, values, gamma: float, gae_lambda: float):
-    """GAE advantages and TD(lambda) returns ``[T, B]`` from rewards and values ``[T, B]`` (``V_T = 0``)."""
+def generalised_advantages(rewards, values, gamma: float, lam: float, last_value=None):
+    """GAE(lambda) advantages ``[T, B]`` from rewards and values ``[T, B]``; ``last_value`` ``[B]``
+    is ``V_T`` (``None``: 0, the game is over)."""
     advantages = torch.zeros_like(rewards)
     running = torch.zeros_like(rewards[0])
-    next_value = torch.zeros_like(rewards[0])
+    next_value = torch.zeros_like(rewards[0]) if last_value is None else last_value
     for t in reversed(range(rewards.shape[0])):
         delta = rewards[t] + gamma * next_value - values[t]
-        running = delta + gamma * gae_lambda * running
+        running = delta + gamma * lam * running
         advantages[t] = running
         next_value = values[t]
-    return advantages, advantages + values
+    return advantages
+
+
+def advantages_and_returns(rewards, values, gamma: float, gae_lambda: float, td_lambda: Optional[float] = None,
+                           last_value=None):
+    """GAE(``gae_lambda``) advantages and TD(``td_lambda``) returns ``[T, B]`` (``td_lambda`` None:
+    ``gae_lambda``). The TD(lambda) return is ``V_t`` plus the GAE(lambda) advantage with the same
+    lambda, so equal lambdas cost one pass. ``last_value`` ``[B]``: ``V_T`` (None: 0)."""
+    advantages = generalised_advantages(rewards, values, gamma, gae_lambda, last_value)
+    if td_lambda is None or td_lambda == gae_lambda:
+        return advantages, advantages + values
+    return advantages, generalised_advantages(rewards, values, gamma, td_lambda, last_value) + values
 
 
 class A2CTrainer:
@@ -338,7 +411,7 @@ class A2CTrainer:
         for index in range(num_learners):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(1000 * seed + index)
-                model = A2CModel(config.hidden_size, config.embedding_size, use_identity)
+                model = A2CModel.from_config(config, use_identity)
             if initial is not None:
                 model.load_state_dict(initial[index].state_dict())
             self.models.append(model.to(self.device))
@@ -370,9 +443,19 @@ class A2CTrainer:
         entropy_coef = config.entropy_coef if entropy_coef is None else entropy_coef
         identity = trajectory.opponent_identity if model.encoder.use_identity else None
         scaled_rewards = trajectory.rewards * config.reward_scale
-        logits, values = model(trajectory.observation_index, trajectory.actions, trajectory.rewards, identity)
+        last_value = None
+        if config.terminal_value == "bootstrap":
+            # One more step of the GRU on the final observation (after round T) gives V_T.
+            final_observation = first_person_outcome(trajectory.actions[-1], trajectory.coplayer_actions[-1])
+            logits, values = model(torch.cat([trajectory.observation_index, final_observation.unsqueeze(0)]),
+                                   torch.cat([trajectory.actions, trajectory.actions[-1:]]),
+                                   torch.cat([trajectory.rewards, trajectory.rewards[-1:]]), identity)
+            logits, values, last_value = logits[:-1], values[:-1], values[-1].detach()
+        else:
+            logits, values = model(trajectory.observation_index, trajectory.actions, trajectory.rewards, identity)
         with torch.no_grad():
-            advantages, returns = advantages_and_returns(scaled_rewards, values, config.gamma, config.gae_lambda)
+            advantages, returns = advantages_and_returns(scaled_rewards, values, config.gamma, config.gae_lambda,
+                                                         config.td_lambda, last_value)
             if config.advantage_centring:
                 vs_learner = trajectory.coplayer_kind == KIND_LEARNER
                 for group in (vs_learner, ~vs_learner):
@@ -428,7 +511,7 @@ def trained_models(run: TrainedRun, device="cpu") -> list:
     """The trained A2C models of a finished run (its trainer's final state), in eval mode on ``device``."""
     use_identity = run.pool_mode in IDENTITY_MODES
     return models_from_states(run.state["models"],
-                              lambda: A2CModel(run.config.hidden_size, run.config.embedding_size, use_identity),
+                              lambda: A2CModel.from_config(run.config, use_identity),
                               device, run.source)
 
 

@@ -145,6 +145,13 @@ class Algorithm:
                 raise ValueError(f"unknown {self.name} hyperparameter {key!r}; known: {', '.join(sorted(known))}")
         return self.config_class(**{**self.preset_settings(preset, paper_step), **(overrides or {})})
 
+    def saved_config(self, hyperparameters: dict):
+        """The config of a run folder's ``config.json`` ``hyperparameters``. A config class with a
+        ``from_saved`` classmethod reads settings added since the folder was written as they were
+        then (so old runs load with the model they trained); otherwise the class's constructor."""
+        from_saved = getattr(self.config_class, "from_saved", None)
+        return from_saved(hyperparameters) if from_saved is not None else self.config_class(**hyperparameters)
+
 
 def models_from_states(model_states, build_model: Callable, device="cpu", source: str = "a trained run") -> list:
     """Models rebuilt by ``build_model()`` and filled from ``model_states``, in eval mode on ``device``.

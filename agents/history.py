@@ -1,14 +1,20 @@
 """The shared GRU history encoder of the learning agents (SPEC sections 4 and 5).
 
-Each round ``t`` a learner sees three modalities, each with its own linear embedding to
-``embedding_size`` (32) dims:
+Each round ``t`` a learner sees up to three modalities, each with its own linear embedding
+to ``embedding_size`` (32) dims:
 
-| input                     | shape per game | at round 0          |
-|---------------------------|----------------|---------------------|
-| observation one-hot       | 5              | START               |
-| previous own action       | 2 (one-hot)    | zeros (no action)   |
-| previous reward (scalar)  | 1              | 0                   |
-| opponent identity (opt.)  | 5              | given every round   |
+| input                     | shape per game | at round 0          | ``inputs=``                              |
+|---------------------------|----------------|---------------------|------------------------------------------|
+| observation one-hot       | 5              | START               | both                                     |
+| previous own action       | 2 (one-hot)    | zeros (no action)   | ``"observation_action_reward"`` only     |
+| previous reward (scalar)  | 1              | 0                   | ``"observation_action_reward"`` only     |
+| opponent identity (opt.)  | 5              | given every round   | either                                   |
+
+``inputs="observation"`` is the paper's A2C input ("the history of observations of previous
+rounds", SPEC 6b); ``"observation_action_reward"`` is PPI's (its model predicts actions and
+rewards, so they are part of its sequence) and our earlier A2C input. The first-person
+observation ``1 + 2 * own + other`` already holds the previous own action and, through the
+payoff table, the previous reward, so the two extra inputs are redundant for A2C.
 
 The embeddings are concatenated and fed to a GRU (hidden 128); the GRU output goes
 through Swish (SiLU). The optional identity input is the "opponent ID" ablation: log
@@ -19,8 +25,9 @@ One-hot embeddings are computed as a lookup of the linear layer's weight columns
 (identical to ``Linear(one_hot)``, without building the one-hot). Because the
 embeddings and the GRU's input weights are all linear, :meth:`HistoryEncoder.project`
 folds them into one ``[3H, 16]`` weight (a column per (observation, previous action)
-pair and one for the reward; 5 more for the identity), so the GRU reads a 16-wide input
-instead of the 96-wide embedding: the same function, fewer FLOPs.
+pair and one for the reward; 5 more for the identity; ``[3H, 5]``, a column per
+observation, with ``inputs="observation"``), so the GRU reads a 16-wide (5-wide) input
+instead of the 96-wide (32-wide) embedding: the same function, fewer FLOPs.
 
 The recurrence is torch's own GRU kernel (``torch.gru``, what ``nn.GRU`` runs, with the
 folded input weight in place of ``W_ih``) and, one round at a time, ``torch.gru_cell``
@@ -45,6 +52,8 @@ from ipd_env.game import NUM_ACTIONS, NUM_OBSERVATIONS
 
 #: Index of "no previous action" (round 0) for :meth:`HistoryEncoder.embed`.
 NO_ACTION = -1
+#: What the encoder reads each round (module docstring): the paper's A2C input, and PPI's.
+HISTORY_INPUTS = ("observation", "observation_action_reward")
 
 
 class GRUInput(NamedTuple):
@@ -73,16 +82,24 @@ class HistoryEncoder(nn.Module):
         hidden_size: GRU hidden size (128 in the paper).
         embedding_size: size of each modality's embedding (32 in the paper).
         use_identity: add the 5-dim opponent-identity input (the "opponent ID" ablation).
+        inputs: :data:`HISTORY_INPUTS` (module docstring): ``"observation_action_reward"``
+            (PPI's, the default) or ``"observation"`` (the paper's A2C input).
     """
 
-    def __init__(self, hidden_size: int = 128, embedding_size: int = 32, use_identity: bool = False):
+    def __init__(self, hidden_size: int = 128, embedding_size: int = 32, use_identity: bool = False,
+                 inputs: str = "observation_action_reward"):
         super().__init__()
+        if inputs not in HISTORY_INPUTS:
+            raise ValueError(f"inputs must be one of {', '.join(map(repr, HISTORY_INPUTS))}, got {inputs!r}")
         self.hidden_size = hidden_size
         self.use_identity = use_identity
+        self.inputs = inputs
         self.observation_embedding = nn.Linear(NUM_OBSERVATIONS, embedding_size)
-        self.action_embedding = nn.Linear(NUM_ACTIONS, embedding_size)
-        self.reward_embedding = nn.Linear(1, embedding_size)
-        num_inputs = 3
+        num_inputs = 1
+        if inputs == "observation_action_reward":
+            self.action_embedding = nn.Linear(NUM_ACTIONS, embedding_size)
+            self.reward_embedding = nn.Linear(1, embedding_size)
+            num_inputs = 3
         if use_identity:
             self.identity_embedding = nn.Linear(NUM_OBSERVATIONS, embedding_size)
             num_inputs += 1
@@ -106,6 +123,11 @@ class HistoryEncoder(nn.Module):
         """
         observation = functional.embedding(observation_index, self.observation_embedding.weight.t())
         observation = observation + self.observation_embedding.bias
+        if not self._with_action_reward:
+            parts = [observation]
+            if self._check_identity(identity):
+                parts.append(self.identity_embedding(identity).expand_as(observation))
+            return torch.cat(parts, dim=-1)
         # Row NUM_ACTIONS of the padded table is zero: "no previous action" embeds to the bias only.
         action_table = functional.pad(self.action_embedding.weight.t(), (0, 0, 0, 1))
         action_index = torch.where(previous_action < 0, torch.full_like(previous_action, NUM_ACTIONS), previous_action)
@@ -115,6 +137,10 @@ class HistoryEncoder(nn.Module):
         if self._check_identity(identity):
             parts.append(self.identity_embedding(identity).expand_as(observation))
         return torch.cat(parts, dim=-1)
+
+    @property
+    def _with_action_reward(self) -> bool:
+        return self.inputs == "observation_action_reward"
 
     def _check_identity(self, identity: Optional[torch.Tensor]) -> bool:
         """True when the identity input is used; raises if it is missing or unexpected."""
@@ -150,9 +176,15 @@ class HistoryEncoder(nn.Module):
         size = self.observation_embedding.out_features
         weight_ih, bias_ih = self.gru.weight_ih_l0, self.gru.bias_ih_l0
         parts = [weight_ih[:, index * size:(index + 1) * size] for index in range(weight_ih.shape[1] // size)]
-        bias = bias_ih + parts[0] @ self.observation_embedding.bias + parts[1] @ self.action_embedding.bias \
-            + parts[2] @ self.reward_embedding.bias
         observation_columns = parts[0] @ self.observation_embedding.weight  # [3H, 5]
+        bias = bias_ih + parts[0] @ self.observation_embedding.bias
+        if not self._with_action_reward:
+            columns = [observation_columns]
+            if self.use_identity:
+                columns.append(parts[1] @ self.identity_embedding.weight)  # [3H, 5]
+                bias = bias + parts[1] @ self.identity_embedding.bias
+            return torch.cat(columns, dim=1), bias
+        bias = bias + parts[1] @ self.action_embedding.bias + parts[2] @ self.reward_embedding.bias
         action_columns = functional.pad(parts[1] @ self.action_embedding.weight, (0, 1))  # [3H, 3]; last: no action
         # One column per (observation, previous action) pair: a one-hot pair selects the sum
         # of its observation and action columns, so the 15 + 1 wide input is one GEMM.
@@ -173,6 +205,11 @@ class HistoryEncoder(nn.Module):
         identity: Optional[torch.Tensor] = None,
     ) -> GRUInput:
         """:meth:`project` with weights from :meth:`folded_weights` (same arguments after them)."""
+        if not self._with_action_reward:
+            inputs = [functional.one_hot(observation_index, NUM_OBSERVATIONS).to(bias.dtype)]
+            if self._check_identity(identity):
+                inputs.append(identity.to(bias.dtype).expand(*observation_index.shape, identity.shape[-1]))
+            return GRUInput(torch.cat(inputs, dim=-1), weight, bias)
         num_pairs = NUM_OBSERVATIONS * (NUM_ACTIONS + 1)
         action_index = torch.where(previous_action < 0, torch.full_like(previous_action, NUM_ACTIONS), previous_action)
         pair = observation_index * (NUM_ACTIONS + 1) + action_index

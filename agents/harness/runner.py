@@ -155,7 +155,7 @@ def read_trained_run(folder: Union[str, Path], device="cpu", with_data_set: bool
     folder = Path(folder)
     config = read_json(folder / "config.json")
     algorithm = get_algorithm(config.get("algo"))
-    hyperparameters = algorithm.config_class(**config["hyperparameters"])
+    hyperparameters = algorithm.saved_config(config["hyperparameters"])
     state = load_checkpoint(folder / "checkpoints" / "final.pt", map_location=device)
     data_set = None
     if with_data_set and algorithm.data_set is not None:
