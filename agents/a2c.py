@@ -375,6 +375,73 @@ def advantages_and_returns(rewards, values, gamma: float, gae_lambda: float, td_
     return advantages, generalised_advantages(rewards, values, gamma, td_lambda, last_value) + values
 
 
+def model_outputs(model: "A2CModel", trajectory, terminal_value: str = "zero"):
+    """``(logits [T, B, 2], values [T, B], last_value [B] or None)`` of a learner's recorded games.
+
+    ``terminal_value="bootstrap"`` runs the GRU one step further, on the observation after the
+    last round, for ``V_T`` (detached: a target, not a prediction to train); ``"zero"`` gives None.
+    """
+    identity = trajectory.opponent_identity if model.encoder.use_identity else None
+    if terminal_value != "bootstrap":
+        logits, values = model(trajectory.observation_index, trajectory.actions, trajectory.rewards, identity)
+        return logits, values, None
+    final_observation = first_person_outcome(trajectory.actions[-1], trajectory.coplayer_actions[-1])
+    logits, values = model(torch.cat([trajectory.observation_index, final_observation.unsqueeze(0)]),
+                           torch.cat([trajectory.actions, trajectory.actions[-1:]]),
+                           torch.cat([trajectory.rewards, trajectory.rewards[-1:]]), identity)
+    return logits[:-1], values[:-1], values[-1].detach()
+
+
+def centre_per_kind(advantages: torch.Tensor, vs_learner: torch.Tensor) -> torch.Tensor:
+    """Advantages ``[T, B]`` minus their mean over the games against learners and, apart, over the
+    rest (``vs_learner`` ``[B]`` bool): COALA-PG's advantage normalisation, centring only.
+
+    Written with masks rather than indexing, so it never waits for the device (no ``.any()``) and
+    works under ``torch.vmap``; an empty group subtracts nothing.
+    """
+    centred = advantages
+    for group in (vs_learner, ~vs_learner):
+        weight = group.to(advantages.dtype)
+        count = weight.sum() * advantages.shape[0]
+        mean = (advantages * weight).sum() / count.clamp(min=1.0)
+        centred = centred - mean * weight
+    return centred
+
+
+def a2c_loss(config: A2CConfig, logits, values, last_value, trajectory, entropy_coef: float):
+    """The A2C loss of one learner's batch (module docstring, steps 1, 3-5) and its parts.
+
+    Args:
+        config: the run's settings (reward scale, gamma, lambdas, centring, averaging, value coef).
+        logits, values, last_value: :func:`model_outputs`' (``[T, B, 2]``, ``[T, B]``, ``[B]`` or None).
+        trajectory: the learner's games (:class:`agents.pool.LearnerTrajectory`).
+        entropy_coef: this iteration's entropy coefficient.
+
+    Returns:
+        ``(loss, {"loss/policy", "loss/value", "loss/entropy": 0-dim tensors})``; nothing is
+        read back from the device.
+    """
+    scaled_rewards = trajectory.rewards * config.reward_scale
+    with torch.no_grad():
+        advantages, returns = advantages_and_returns(scaled_rewards, values, config.gamma, config.gae_lambda,
+                                                     config.td_lambda, last_value)
+        if config.advantage_centring:
+            advantages = centre_per_kind(advantages, trajectory.coplayer_kind == KIND_LEARNER)
+    log_probabilities = functional.log_softmax(logits, dim=-1)
+    taken = log_probabilities.gather(-1, trajectory.actions.unsqueeze(-1)).squeeze(-1)
+    entropy = -(log_probabilities.exp() * log_probabilities).sum(-1)
+    if config.advantage_averaging == "sum_rounds":  # per-episode objective: sum over rounds, mean over games
+        policy_loss = -(taken * advantages).sum(dim=0).mean()
+        entropy_bonus = entropy.sum(dim=0).mean()
+    else:
+        policy_loss = -(taken * advantages).mean()
+        entropy_bonus = entropy.mean()
+    value_loss = (values - returns).pow(2).mean()
+    loss = policy_loss + config.value_coef * value_loss - entropy_coef * entropy_bonus
+    return loss, {"loss/policy": policy_loss.detach(), "loss/value": value_loss.detach(),
+                  "loss/entropy": entropy.mean().detach()}
+
+
 class A2CTrainer:
     """Trains the learners of one run (a :class:`agents.algorithm.Trainer`).
 
@@ -441,44 +508,14 @@ class A2CTrainer:
         """
         config = self.config
         entropy_coef = config.entropy_coef if entropy_coef is None else entropy_coef
-        identity = trajectory.opponent_identity if model.encoder.use_identity else None
-        scaled_rewards = trajectory.rewards * config.reward_scale
-        last_value = None
-        if config.terminal_value == "bootstrap":
-            # One more step of the GRU on the final observation (after round T) gives V_T.
-            final_observation = first_person_outcome(trajectory.actions[-1], trajectory.coplayer_actions[-1])
-            logits, values = model(torch.cat([trajectory.observation_index, final_observation.unsqueeze(0)]),
-                                   torch.cat([trajectory.actions, trajectory.actions[-1:]]),
-                                   torch.cat([trajectory.rewards, trajectory.rewards[-1:]]), identity)
-            logits, values, last_value = logits[:-1], values[:-1], values[-1].detach()
-        else:
-            logits, values = model(trajectory.observation_index, trajectory.actions, trajectory.rewards, identity)
-        with torch.no_grad():
-            advantages, returns = advantages_and_returns(scaled_rewards, values, config.gamma, config.gae_lambda,
-                                                         config.td_lambda, last_value)
-            if config.advantage_centring:
-                vs_learner = trajectory.coplayer_kind == KIND_LEARNER
-                for group in (vs_learner, ~vs_learner):
-                    if bool(group.any()):
-                        advantages[:, group] -= advantages[:, group].mean()
-        log_probabilities = functional.log_softmax(logits, dim=-1)
-        taken = log_probabilities.gather(-1, trajectory.actions.unsqueeze(-1)).squeeze(-1)
-        entropy = -(log_probabilities.exp() * log_probabilities).sum(-1)
-        if config.advantage_averaging == "sum_rounds":  # per-episode objective: sum over rounds, mean over games
-            policy_loss = -(taken * advantages).sum(dim=0).mean()
-            entropy_bonus = entropy.sum(dim=0).mean()
-        else:
-            policy_loss = -(taken * advantages).mean()
-            entropy_bonus = entropy.mean()
-        value_loss = (values - returns).pow(2).mean()
-        entropy_mean = entropy.mean() if config.advantage_averaging == "sum_rounds" else entropy_bonus
-        loss = policy_loss + config.value_coef * value_loss - entropy_coef * entropy_bonus
+        logits, values, last_value = model_outputs(model, trajectory, config.terminal_value)
+        loss, parts = a2c_loss(config, logits, values, last_value, trajectory, entropy_coef)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
         optimizer.step()
-        return {"loss/policy": policy_loss.item(), "loss/value": value_loss.item(),
-                "loss/entropy": entropy_mean.item(), "loss/grad_norm": grad_norm.item()}
+        parts["loss/grad_norm"] = grad_norm
+        return {key: value.item() for key, value in parts.items()}
 
     def train_unit(self, unit_index: int) -> dict:
         config = self.config

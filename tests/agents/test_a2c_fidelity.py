@@ -10,6 +10,7 @@ from agents.a2c import (
     A2CModel,
     A2CTrainer,
     advantages_and_returns,
+    centre_per_kind,
     generalised_advantages,
 )
 from agents.harness.experiments import STEP1
@@ -100,3 +101,12 @@ def test_a_config_saved_before_the_new_settings_loads_as_it_ran():
     assert config.history_input == "observation_action_reward" and config.td_lambda == 0.95
     assert A2CConfig.from_saved({**saved, "history_input": "observation"}).history_input == "observation"
     assert ALGORITHM.saved_config(saved).terminal_value == "zero"
+
+
+def test_centring_per_kind_subtracts_each_groups_mean():
+    advantages = torch.tensor([[1.0, 2.0, 10.0], [3.0, 4.0, 20.0]])
+    vs_learner = torch.tensor([True, True, False])
+    centred = centre_per_kind(advantages, vs_learner)
+    assert centred.tolist() == [[-1.5, -0.5, -5.0], [0.5, 1.5, 5.0]]  # means 2.5 (learners), 15 (others)
+    # Only one kind in the batch: the empty group subtracts nothing.
+    assert centre_per_kind(advantages, torch.zeros(3, dtype=torch.bool)).sum().item() == pytest.approx(0.0)
