@@ -6,10 +6,10 @@ import time
 import pytest
 import torch
 
+from agents.harness.costs import extrapolate
 from agents.harness.plan import (
     add_plan_arguments,
     command_plan,
-    extrapolate,
     format_plan,
     human_duration,
     make_plan,
