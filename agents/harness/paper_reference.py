@@ -186,9 +186,17 @@ def paper_metric_curve(algo: str, experiment: str, condition: str, metric: str) 
     return paper_curve(algo, experiment, condition, *mapped, missing_ok=True)
 
 
+def first_logged(curve: PaperCurve) -> float:
+    """The first x after the paper's step 0 (A2C curves start with the initial policy at x = 0)."""
+    return float(curve.x[1] if curve.x[0] == 0 and len(curve.x) > 1 else curve.x[0])
+
+
 def value_at(curve: PaperCurve, x: float) -> Optional[PaperValue]:
-    """``curve`` at ``x`` (linear interpolation of y and of the band); None outside ``[x[0], x[-1]]``."""
-    if not curve.x[0] <= x <= curve.x[-1]:
+    """``curve`` at ``x`` (linear interpolation of y and of the band); None outside ``[x[0], x[-1]]``
+    and strictly between the paper's step 0 and its first logged point (:func:`first_logged`):
+    there the paper shows only a jump (Fig. 4A's collapse happens within its first pixel), so an
+    interpolated value would be ours, not the paper's."""
+    if not curve.x[0] <= x <= curve.x[-1] or 0 < x < first_logged(curve):
         return None
     return PaperValue(value=float(np.interp(x, curve.x, curve.y)), low=float(np.interp(x, curve.x, curve.low)),
                       high=float(np.interp(x, curve.x, curve.high)), source=curve.source)

@@ -20,6 +20,14 @@ An experiment folder (:func:`plot_experiment`, called by :func:`agents.harness.s
   The experiment-level figure shows the means over seeds at the evaluation points all
   seeds reached.
 
+Every figure of an experiment folder holds the paper's own curve beside ours
+(:mod:`agents.harness.paper_reference`, numbers read off its figures): a grey band
+labelled "paper (read off Fig. X)" on the paper's x axis (A2C: iterations in Fig. 1,
+gradient steps in Steps 1-3; PPI: phases), a dotted vertical line where our run ends
+(its legend says what fraction of the paper's axis that is), and in the within-episode
+plots the paper's per-round curves (Fig. 2B/D/F, 3, 4B/D/F) as dashed lines in the
+co-player's colour over a grey band.
+
 The commands' figures: :func:`plot_evaluation_heatmap` (``ipd-coop evaluate``),
 :func:`plot_tournament` (``ipd-coop tournament``) and :func:`plot_sweep_heatmaps`
 (``ipd-coop sweep``).
@@ -32,6 +40,14 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from agents.harness.paper_reference import (
+    describe_progress,
+    paper_curve,
+    paper_episode_curve,
+    paper_length,
+    paper_metric_curve,
+    paper_x,
+)
 from baselines.optional import import_optional
 
 LINE_STYLES = ("-", "--", ":", "-.")
@@ -67,34 +83,112 @@ def _band(axis, x, curves, label, style, color=None):
     axis.fill_between(x, mean - std, mean + std, alpha=0.2, color=line.get_color())
 
 
+PAPER_COLOR = "0.55"  # grey: the paper's band; ours keep matplotlib's colours
+
+
+def _paper_lookup(function, *arguments):
+    """``function(*arguments)`` (a :mod:`agents.harness.paper_reference` look-up), or None where the
+    paper has nothing for these names (another algorithm, a condition outside the experiment)."""
+    try:
+        return function(*arguments)
+    except ValueError:
+        return None
+
+
+def _paper_band(axis, curve, label: str, style: str = "-") -> None:
+    """The paper's ``curve`` as a grey band (our read-off uncertainty) around its grey mean line.
+
+    The paper's step 0 (A2C) is a grey point with its error bar, not the band's start: its
+    next logged point is hundreds to thousands of steps later (Fig. 4A's collapse happens
+    within one pixel), and a line between them would draw, on a log axis, a slow descent
+    the paper never showed.
+    """
+    later = curve.x > 0
+    axis.fill_between(curve.x[later], curve.low[later], curve.high[later], color=PAPER_COLOR, alpha=0.3,
+                      linewidth=0, label=label)
+    axis.plot(curve.x[later], curve.y[later], style, color=PAPER_COLOR, linewidth=1)
+    if not later[0]:
+        axis.errorbar([0.0], [curve.y[0]], yerr=[[curve.y[0] - curve.low[0]], [curve.high[0] - curve.y[0]]],
+                      fmt="o", markersize=3, color=PAPER_COLOR, linewidth=1)
+
+
+def _paper_axis(axis, algo: str, unit: str, right: float = 0.0) -> None:
+    """Our runs are usually 1/10 to 1/10,000 of the paper's (A2C: 200,000 iterations in Fig. 1,
+    10,000-100,000 gradient steps in Steps 1-3). A log x axis shows both a run of a few hundred
+    iterations and the paper's whole curve, and the paper's early collapse (Fig. 4A) gets as
+    much room as its slow climb; symlog keeps the paper's step 0 (linear below 1). PPI's axis
+    is 30 phases and our runs a sizeable part of it: linear reads best there."""
+    if algo == "a2c":
+        axis.set_xscale("symlog", linthresh=1.0)
+        axis.set_xlim(left=-0.3, right=right * 1.5 if right else None)  # room for the paper's step-0 point
+    elif right:
+        axis.set_xlim(right=right + 0.5)
+    axis.set_xlabel(f"training {unit}s (the paper's axis)")
+
+
+def _run_end(axis, algo: str, condition: str, x_end: float, label: bool) -> None:
+    """A dotted vertical line where our run ends; its legend entry says how far along the paper's axis."""
+    text = f"our {condition} ends: {describe_progress(algo, condition, x_end)}" if label else None
+    axis.axvline(x_end, color="black", linestyle=":", linewidth=1, label=text)
+
+
+def _progress(summary: dict, condition: str, runs: dict):
+    """``(algo, unit, factor)``: the paper's unit for ``condition`` and how many of them one of our
+    units is (A2C Steps 1-3: gradient steps per iteration), or None where the paper has no axis."""
+    algo = summary.get("algo")
+    try:
+        unit = paper_length(algo, condition)[1]
+    except ValueError:
+        return None
+    hyperparameters = next((run["config"].get("hyperparameters", {}) for run in runs.values()), {})
+    return algo, unit, paper_x(algo, condition, 1, hyperparameters)
+
+
 def plot_training_curves(path: Path, runs: dict, summary: dict) -> Path:
     plt = _pyplot("the training curves")
     kinds = [kind for kind in KIND_TITLES
              if any(f"learner_vs_{kind}/reward" in (seed["metrics"][0] if seed["metrics"] else {})
                     for condition in runs.values() for seed in condition.values())]
-    figure, axes = plt.subplots(2, max(len(kinds), 1), figsize=(4.2 * max(len(kinds), 1), 6), squeeze=False,
+    figure, axes = plt.subplots(2, max(len(kinds), 1), figsize=(5.2 * max(len(kinds), 1), 7.5), squeeze=False,
                                 sharex=True)
+    units, right = set(), 0.0
+    several = len(summary["conditions"]) > 1
     for style_index, condition in enumerate(summary["conditions"]):
         seeds = [run for run in runs[condition].values() if run["metrics"]]
         if not seeds:
             continue
+        style = LINE_STYLES[style_index % len(LINE_STYLES)]
         length = min(len(run["metrics"]) for run in seeds)
-        x = np.arange(1, length + 1)
+        progress = _progress(summary, condition, runs[condition])
+        factor = progress[2] if progress else 1.0
+        units.add(progress[1] if progress else ("phase" if summary["algo"] == "ppi" else "iteration"))
+        x = np.arange(1, length + 1) * factor
+        if progress:
+            right = max(right, x[-1], paper_length(summary["algo"], condition)[0])
         for column, kind in enumerate(kinds):
             for row, metric in enumerate(("reward", "cooperation")):
                 key = f"learner_vs_{kind}/{metric}"
                 curves = [[row_values.get(key, np.nan) for row_values in run["metrics"][:length]] for run in seeds]
                 if np.all(np.isnan(curves)):
                     continue
-                _band(axes[row, column], x, curves, condition, LINE_STYLES[style_index % len(LINE_STYLES)])
-    unit = "phase" if summary["algo"] == "ppi" else "iteration"
+                axis = axes[row, column]
+                paper = progress and _paper_lookup(paper_curve, summary["algo"], summary["experiment"], condition,
+                                                   kind, metric, True)
+                if paper:
+                    prefix = f"paper, {condition}" if several else "paper"
+                    _paper_band(axis, paper, f"{prefix} (read off {paper.source})", style)
+                _band(axis, x, curves, condition, style)
+                if progress:
+                    _run_end(axis, summary["algo"], condition, x[-1], label=row == 0)
+    unit = " / ".join(sorted(units)) or "unit"
     for column, kind in enumerate(kinds):
         axes[0, column].set_title(KIND_TITLES[kind])
         axes[0, column].set_ylabel("reward per round")
         axes[1, column].set_ylabel("cooperation rate")
         axes[1, column].set_ylim(-0.02, 1.02)
-        axes[1, column].set_xlabel(f"training {unit}")
-        axes[0, column].legend(fontsize=8)
+        for row in (0, 1):
+            _paper_axis(axes[row, column], summary["algo"], unit, right)
+        axes[0, column].legend(fontsize=7)
     figure.suptitle(f"{summary['experiment']} ({summary['algo']}, preset {summary['preset']}, "
                     f"{len(summary['seeds'])} seeds, mean ± std)")
     return _save(plt, figure, path, dpi=90)
@@ -104,7 +198,7 @@ def plot_within_episode(path: Path, condition: str, seeds: dict, summary: dict) 
     plt = _pyplot("the within-episode plot")
     evaluations = [run["eval"] for run in seeds.values() if run["eval"] is not None]
     opponents = list(evaluations[0]["learners"][0]["opponents"])
-    figure, axes = plt.subplots(2, 1, figsize=(6.5, 6), sharex=True)
+    figure, axes = plt.subplots(2, 1, figsize=(8, 8), sharex=True)
     for opponent in opponents:
         for row, metric in enumerate(("reward_per_round", "cooperation_per_round")):
             curves = []
@@ -113,11 +207,20 @@ def plot_within_episode(path: Path, condition: str, seeds: dict, summary: dict) 
                                if opponent in learner["opponents"]]
                 curves.append(np.mean(per_learner, axis=0))
             _band(axes[row], np.arange(1, len(curves[0]) + 1), curves, OPPONENT_LABELS.get(opponent, opponent), "-")
+            quantity = metric[:-len("_per_round")]
+            paper = _paper_lookup(paper_episode_curve, summary["algo"], summary["experiment"], condition, opponent,
+                                  quantity, True)
+            if paper:
+                colour = axes[row].get_lines()[-1].get_color()
+                label = paper.label(paper_length(summary["algo"], condition)[1])
+                axes[row].fill_between(paper.x, paper.low, paper.high, color=PAPER_COLOR, alpha=0.2, linewidth=0)
+                axes[row].plot(paper.x, paper.y, "--", color=colour, linewidth=1.2,
+                               label=f"{OPPONENT_LABELS.get(opponent, opponent)}: {label}")
     axes[0].set_ylabel("reward per round")
     axes[1].set_ylabel("cooperation rate")
     axes[1].set_ylim(-0.02, 1.02)
-    axes[1].set_xlabel("round of the episode")
-    axes[0].legend(fontsize=8, ncol=2)
+    axes[1].set_xlabel("round of the episode (dashed: the paper's, over a grey band)")
+    axes[0].legend(fontsize=7, ncol=2)
     figure.suptitle(f"{summary['experiment']} / {condition}: within-episode play ({summary['algo']}, "
                     f"{len(evaluations)} seeds)")
     return _save(plt, figure, path, dpi=90)
@@ -133,15 +236,77 @@ def _cell_edges(centres) -> np.ndarray:
                            [centres[-1] + (centres[-1] - middles[-1])]])
 
 
+def _pool_panel(axis, x, rows, quantity: str, paper) -> None:
+    """Whole-episode ``eval/pool/<quantity>`` over training with the paper's "Avg. Tabular" curve beside it."""
+    key = f"eval/pool/{quantity}"
+    if paper is not None:
+        _paper_band(axis, paper, f"paper (read off {paper.source})")
+    if any(key in row for row in rows):
+        axis.plot(x, [row.get(key, np.nan) for row in rows], marker=".", color="tab:blue", label="learners")
+    else:  # run folders written before the in-training evaluation recorded it
+        axis.text(0.5, 0.5, f"{key} not recorded in this run folder", transform=axis.transAxes, ha="center",
+                  fontsize=8)
+    axis.set_ylabel(f"{quantity} per round" if quantity == "reward" else "cooperation rate")
+    axis.set_title(f"pool set, whole episode: {quantity}", fontsize=9)
+
+
+def _per_round_panel(axis, curves: dict, paper_of) -> None:
+    """Cooperation per round at the last in-training evaluation against TFT, AllD and AllC (those
+    recorded), with the paper's per-round curves where it drew them (``paper_of(opponent)``)."""
+    for opponent in ("tft", "alld", "allc"):
+        values = (curves or {}).get(f"{opponent}_cooperation_per_round")
+        if not values:
+            continue
+        last = np.asarray(values[-1], dtype=float)
+        line, = axis.plot(np.arange(1, len(last) + 1), last, label=f"{OPPONENT_LABELS[opponent]} (ours, last)")
+        paper = paper_of(opponent)
+        if paper is not None:
+            axis.fill_between(paper.x, paper.low, paper.high, color=PAPER_COLOR, alpha=0.2, linewidth=0)
+            axis.plot(paper.x, paper.y, "--", color=line.get_color(), linewidth=1.2,
+                      label=f"{OPPONENT_LABELS[opponent]}: {paper.label(paper_of.unit)}")
+    axis.set_ylim(-0.02, 1.02)
+    axis.set_xlabel("round of the episode")
+    axis.set_ylabel("cooperation rate")
+    axis.set_title("cooperation per round, last evaluation (dashed: the paper's)", fontsize=9)
+    axis.legend(fontsize=6)
+
+
+def _heatmap(figure, axis, curves: dict, opponent: str, factor: float, unit_name: str) -> None:
+    """Cooperation against ``opponent`` per round (x) and training point (y); a note where not recorded."""
+    matrix = (curves or {}).get(f"{opponent}_cooperation_per_round")
+    if matrix:
+        matrix = np.asarray(matrix, dtype=float)  # [evaluations, rounds]
+        points = np.asarray(curves.get(f"{opponent}_units_done", curves["units_done"]), dtype=float) * factor
+        rounds = np.arange(1, matrix.shape[1] + 1)
+        mesh = axis.pcolormesh(_cell_edges(rounds), _cell_edges(points), matrix, vmin=0.0, vmax=1.0,
+                               cmap="viridis", shading="flat")
+        figure.colorbar(mesh, ax=axis, label=f"cooperation rate against {OPPONENT_LABELS[opponent]}")
+    else:  # older run folders record TFT only
+        axis.text(0.5, 0.5, f"not recorded in this run folder", transform=axis.transAxes, ha="center", fontsize=8)
+    axis.set_xlabel("round of the episode")
+    axis.set_ylabel(f"training {unit_name}s done")
+    axis.set_title(f"cooperation against {OPPONENT_LABELS[opponent]}: training x round", fontsize=9)
+
+
 def plot_in_training(path: Path, run: dict, title: str) -> Path:
-    """``in_training.png`` of one run folder (see the module docstring); ``run`` as in :func:`agents.harness.summary.load_runs`."""
+    """``in_training.png`` of one run folder (see the module docstring); ``run`` as in :func:`agents.harness.summary.load_runs`.
+
+    Rows: late-episode reward and cooperation per co-player and the pool set's gain fraction;
+    the pool set's whole-episode reward and cooperation with the paper's curve against its
+    tabular co-players (Fig. 1, 2A, 4A) and the last evaluation's cooperation per round with
+    the paper's (Fig. 2B, 3, 4B); heatmaps of cooperation per round against TFT, AllD and AllC.
+    Line panels use the paper's x axis (see :func:`_paper_axis`).
+    """
     plt = _pyplot("the in-training evaluation plot")
-    from matplotlib.ticker import MaxNLocator
 
     rows, curves = run["eval_metrics"], run["eval_curves"]
-    unit_name = curves["unit_name"] if curves else "unit"
-    x = np.array([row["units_done"] for row in rows])
-    figure, axes = plt.subplots(2, 2, figsize=(12, 8))
+    config = run.get("config") or {}
+    algo, condition, experiment = config.get("algo"), config.get("condition"), config.get("experiment")
+    progress = _progress({"algo": algo}, condition, {0: run}) if config else None
+    factor = progress[2] if progress else 1.0
+    unit_name = progress[1] if progress else (curves["unit_name"] if curves else "unit")
+    x = np.array([row["units_done"] for row in rows], dtype=float) * factor
+    figure, axes = plt.subplots(3, 3, figsize=(17, 12))
     opponents = [name for name in OPPONENT_LABELS if f"eval/{name}/late_reward" in rows[0]]
     for column, quantity in enumerate(("late_reward", "late_cooperation")):
         axis = axes[0, column]
@@ -150,12 +315,11 @@ def plot_in_training(path: Path, run: dict, title: str) -> Path:
                       label=OPPONENT_LABELS[opponent])
         axis.set_ylabel(("reward per round" if quantity == "late_reward" else "cooperation rate")
                         + " (last quarter of the episode)")
-        axis.set_xlabel(f"training {unit_name}s done")
     axes[0, 1].set_ylim(-0.02, 1.02)
     axes[0, 0].legend(fontsize=8, ncol=2)
     axes[0, 0].set_title("late-episode reward per co-player")
     axes[0, 1].set_title("late-episode cooperation per co-player")
-    axis = axes[1, 0]
+    axis = axes[0, 2]
     gain = np.array([row.get("eval/pool/gain_fraction", np.nan) for row in rows], dtype=float)
     # A cooperative beginner can sit far below 0 (the prize is small); keep 0..1 readable
     # and mark the points below the floor with triangles on it.
@@ -173,23 +337,31 @@ def plot_in_training(path: Path, run: dict, title: str) -> Path:
                        f" per round; last: learners {rows[-1]['eval/pool/reward']:.3f}")
     axis.set_title(f"in-context gain fraction ({pool_title})", fontsize=9)
     axis.set_ylabel("(reward - AllD) / (oracle - AllD)")
-    axis.set_xlabel(f"training {unit_name}s done")
     axis.legend(fontsize=8)
-    axis = axes[1, 1]
-    if curves and curves["tft_cooperation_per_round"]:
-        matrix = np.asarray(curves["tft_cooperation_per_round"], dtype=float)  # [evaluations, rounds]
-        rounds = np.arange(1, matrix.shape[1] + 1)
-        mesh = axis.pcolormesh(_cell_edges(rounds), _cell_edges(curves["units_done"]), matrix, vmin=0.0, vmax=1.0,
-                               cmap="viridis", shading="flat")
-        figure.colorbar(mesh, ax=axis, label="cooperation rate against TFT")
-    axis.set_xlabel("round of the episode")
-    axis.set_ylabel(f"training {unit_name}s done")
-    axis.set_title("cooperation against TFT: training x round")
-    for axis in axes.flat:
-        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes[1, 1].yaxis.set_major_locator(MaxNLocator(integer=True))
+    for column, quantity in enumerate(("reward", "cooperation")):
+        paper = progress and _paper_lookup(paper_metric_curve, algo, experiment, condition, f"eval/pool/{quantity}")
+        _pool_panel(axes[1, column], x, rows, quantity, paper or None)
+    axes[1, 1].set_ylim(-0.02, 1.02)
+
+    def paper_of(opponent):
+        return progress and _paper_lookup(paper_episode_curve, algo, experiment, condition, opponent,
+                                          "cooperation", True) or None
+
+    paper_of.unit = unit_name
+    _per_round_panel(axes[1, 2], curves, paper_of)
+    line_axes = [axes[0, 0], axes[0, 1], axes[0, 2], axes[1, 0], axes[1, 1]]
+    for axis in line_axes:
+        if progress:
+            _paper_axis(axis, algo, unit_name, max(x[-1], paper_length(algo, condition)[0]))
+            _run_end(axis, algo, condition, x[-1], label=axis in (axes[1, 0], axes[1, 1]))
+        else:
+            axis.set_xlabel(f"training {unit_name}s done")
+    for axis in (axes[1, 0], axes[1, 1]):
+        axis.legend(fontsize=7)
+    for column, opponent in enumerate(("tft", "alld", "allc")):
+        _heatmap(figure, axes[2, column], curves, opponent, factor, unit_name)
     figure.suptitle(title)
-    return _save(plt, figure, path, dpi=90)
+    return _save(plt, figure, path, dpi=80)
 
 
 def plot_experiment(out, runs: dict, summary: dict) -> list:
@@ -223,16 +395,24 @@ def _mean_over_seeds(runs: list):
     common = sorted(set.intersection(*({row["units_done"] for row in run["eval_metrics"]} for run in runs)))
     if not common:
         return None
-    rows, curves = [], []
+    rows = []
     for units_done in common:
         per_seed = [next(row for row in run["eval_metrics"] if row["units_done"] == units_done) for run in runs]
         keys = set.intersection(*(set(row) for row in per_seed))
         rows.append({key: float(np.mean([row[key] for row in per_seed])) for key in keys})
-        curves.append(np.mean([run["eval_curves"]["tft_cooperation_per_round"][
-            run["eval_curves"]["units_done"].index(units_done)] for run in runs], axis=0).tolist())
     first = runs[0]["eval_curves"]
-    return {"eval_metrics": rows, "num_seeds": len(runs),
-            "eval_curves": {**first, "units_done": common, "tft_cooperation_per_round": curves}}
+    pooled = {**first, "units_done": common}
+    for opponent in ("tft", "alld", "allc"):  # AllD and AllC only where every seed recorded them
+        key, points_key = f"{opponent}_cooperation_per_round", f"{opponent}_units_done"
+        pooled.pop(key, None), pooled.pop(points_key, None)
+        if not all(run["eval_curves"].get(key) for run in runs):
+            continue
+        points = [run["eval_curves"].get(points_key, run["eval_curves"]["units_done"]) for run in runs]
+        shared = [units_done for units_done in common if all(units_done in own for own in points)]
+        pooled[key] = [np.mean([run["eval_curves"][key][own.index(units_done)] for run, own in zip(runs, points)],
+                               axis=0).tolist() for units_done in shared]
+        pooled[points_key] = shared
+    return {"eval_metrics": rows, "num_seeds": len(runs), "config": runs[0].get("config"), "eval_curves": pooled}
 
 
 def plot_evaluation_heatmap(path: Path, player_name: str, results: dict) -> Path:

@@ -1,4 +1,4 @@
-"""Aggregate a finished experiment folder: ``summary.json`` and ``plots/``.
+"""Aggregate a finished experiment folder: ``summary.json``, ``summary.md`` and ``plots/``.
 
 Reads only the files of the run folders (``config.json``, ``metrics.csv``, ``eval.json``),
 so it works the same for local runs and for runs that Ray tasks wrote.
@@ -19,6 +19,14 @@ and ``oracle_top_decile_gain_share`` (see :mod:`agents.harness.evaluation`).
 ``training`` holds, per metric, the mean over the last ``final_fraction`` of the units of
 each seed, then mean and sample standard deviation over seeds. ``evaluation`` averages
 the learners of a seed, then takes mean and standard deviation over seeds.
+
+Each condition also gets ``"paper"`` (:mod:`agents.harness.paper_reference`, where the
+paper has the condition): ``{"x", "length", "unit", "fraction", "progress"}`` (how far
+along the paper's x axis the run got, e.g. ``"250 of the paper's 50,000 gradient steps
+(0.5%)"``) and ``"at_end"``: ``{metric: {"value", "low", "high", "source"}}``, the paper's
+curve at the run's last point for every training metric (and the pool set's evaluation)
+the paper drew. :func:`format_summary` writes these as the "paper at this point of
+training" column of ``summary.md``.
 """
 from __future__ import annotations
 
@@ -29,6 +37,14 @@ from typing import Union
 from agents.harness.checkpoint import read_json, read_metrics, write_json
 from agents.harness.evaluation import EVAL_CURVES_FILE, EVAL_METRICS_FILE, POOL_KEYS, SUMMARY_KEYS
 from agents.harness.experiments import get_experiment
+from agents.harness.paper_reference import (
+    describe_progress,
+    first_logged,
+    paper_length,
+    paper_metric_curve,
+    paper_x,
+    value_at,
+)
 from baselines.optional import MissingExtraError
 
 FINAL_FRACTION = 0.1
@@ -128,12 +144,97 @@ def summarise(out: Union[str, Path]) -> dict:
             "wall_time_s": {**mean_std(walls), "total": sum(walls)},
             "training": training, "evaluation": evaluation,
         }
+        paper = _paper_at_end(first["algo"], experiment.name, name, conditions[name]["num_units"],
+                              next(iter(seeds.values()))["config"].get("hyperparameters", {}),
+                              list(training) + ["eval/pool/reward", "eval/pool/cooperation"])
+        if paper is not None:
+            conditions[name]["paper"] = paper
     return {"experiment": experiment.name, "algo": first["algo"], "preset": first["preset"],
             "seeds": sorted(all_seeds), "wall_time_s": total_wall, "conditions": conditions}
 
 
+def _paper_at_end(algo: str, experiment: str, condition: str, num_units: int, hyperparameters: dict,
+                  metrics: list):
+    """The condition's ``"paper"`` entry (module docstring), or None where the paper has no such condition."""
+    try:
+        length, unit = paper_length(algo, condition)
+        get_experiment(experiment).condition(condition)
+    except ValueError:
+        return None
+    x = paper_x(algo, condition, num_units, hyperparameters)
+    at_end = {}
+    for metric in metrics:
+        curve = paper_metric_curve(algo, experiment, condition, metric)
+        if curve is None:
+            continue
+        value = value_at(curve, x)
+        if value is not None:
+            at_end[metric] = {"value": value.value, "low": value.low, "high": value.high, "source": value.source}
+        elif 0 < x < first_logged(curve):  # the paper's curve is not known this early
+            at_end[metric] = {"value": None, "first_logged": first_logged(curve), "source": curve.source}
+    return {"x": x, "length": length, "unit": unit, "fraction": x / length,
+            "progress": describe_progress(algo, condition, x), "at_end": at_end}
+
+
+def format_summary(summary: dict) -> str:
+    """``summary.md``: final training metrics and evaluation (mean ± std over seeds) beside the paper's
+    curve at the same point of its x axis, and how far along that axis each condition got.
+
+    The paper's cell is ``value [low, high] (panel)``; "-" where the paper drew no such curve,
+    "beyond its axis" where our run went past the paper's length.
+    """
+    lines = [f"{summary['experiment']} | {summary['algo']} | preset {summary['preset']} | seeds {summary['seeds']}",
+             ""]
+    for name, condition in summary["conditions"].items():
+        paper = condition.get("paper")
+        if paper:
+            lines.append(f"- {name}: {paper['progress']}")
+    lines += ["", "| condition | pairing | reward / round | cooperation | paper at this point of training "
+              "(reward; cooperation) |", "|---|---|---|---|---|"]
+
+    def cell(entry):
+        return f"{entry['mean']:.3f} ± {entry['std']:.3f}" if entry else "-"
+
+    def paper_cell(paper, metrics):
+        if not paper:
+            return "-"
+        parts = []
+        for metric in metrics:
+            value = paper["at_end"].get(metric)
+            if value is None:
+                parts.append("-")
+            elif value["value"] is None:
+                parts.append(f"before {value['source']}'s first logged point ({value['first_logged']:,.0f})")
+            else:
+                parts.append(f"{value['value']:.3f} [{value['low']:.3f}, {value['high']:.3f}] ({value['source']})")
+        if all(part == "-" for part in parts):
+            return "beyond its axis" if paper["fraction"] > 1 else "-"
+        if len(set(parts)) == 1 and parts[0].startswith("before"):
+            return parts[0]
+        return "; ".join(parts)
+
+    for name, condition in summary["conditions"].items():
+        training, paper = condition.get("training", {}), condition.get("paper")
+        for pairing in ("learner_vs_learner", "learner_vs_tabular", "learner_vs_frozen"):
+            reward, cooperation = training.get(f"{pairing}/reward"), training.get(f"{pairing}/cooperation")
+            if reward or cooperation:
+                lines.append(f"| {name} | {pairing.replace('_', ' ')} (training, end) | {cell(reward)} | "
+                             f"{cell(cooperation)} | {paper_cell(paper, (f'{pairing}/reward', f'{pairing}/cooperation'))} |")
+        for opponent, values in condition.get("evaluation", {}).items():
+            label = f"vs {opponent} (evaluation)"
+            compared = "-"
+            if "gain_fraction" in values:  # the pool set: how much of the in-context prize was won
+                label = (f"vs pool set (evaluation; gain fraction {cell(values['gain_fraction'])}, "
+                         f"AllD {values['alld_reward']['mean']:.3f}, oracle {values['oracle_reward']['mean']:.3f})")
+                compared = paper_cell(paper, ("eval/pool/reward", "eval/pool/cooperation"))
+            lines.append(f"| {name} | {label} | {cell(values.get('reward'))} | {cell(values.get('cooperation'))} | "
+                         f"{compared} |")
+    return "\n".join(lines)
+
+
 def aggregate(out: Union[str, Path], plots: bool = True) -> dict:
-    """Write ``<out>/summary.json`` and (with matplotlib installed) ``<out>/plots/``; return the summary."""
+    """Write ``<out>/summary.json``, ``<out>/summary.md`` (:func:`format_summary`) and (with matplotlib
+    installed) ``<out>/plots/``; return the summary."""
     summary = summarise(out)
     if plots:
         from agents.harness.plots import plot_experiment
@@ -143,4 +244,5 @@ def aggregate(out: Union[str, Path], plots: bool = True) -> dict:
         except MissingExtraError as error:  # matplotlib is the optional extra [plot]; the message names it
             summary["plots"] = f"not drawn: {error}"
     write_json(Path(out) / "summary.json", summary)
+    (Path(out) / "summary.md").write_text(format_summary(summary) + "\n")
     return summary

@@ -147,3 +147,68 @@ def test_episode_curve_errors_and_labels():
             == "paper, at 50,000 gradient steps (read off Fig. 4B)")
     assert (paper_episode_curve("ppi", "step3", "step3", "learner", "cooperation").label("phase")
             == "paper, before training (read off Fig. 2F)")
+
+
+# ---------------------------------------------------------------------------- in our plots and summaries
+@pytest.fixture(scope="module")
+def step1_run(tmp_path_factory):
+    """A two-seed Step-1 experiment folder at the ``test`` preset (3 iterations, seconds)."""
+    from agents.harness.runner import run_unit
+
+    out = tmp_path_factory.mktemp("paper_step1")
+    for seed in (0, 1):
+        run_unit("a2c", "step1", "step1", seed, "test", out, progress=False)
+    return out
+
+
+def test_summary_md_has_the_papers_column_and_progress(step1_run):
+    from agents.harness.summary import aggregate
+
+    summary = aggregate(step1_run, plots=False)
+    paper = summary["conditions"]["step1"]["paper"]
+    assert (paper["x"], paper["length"], paper["unit"]) == (3, 50_000, "gradient step")
+    table = (step1_run / "summary.md").read_text()
+    assert "- step1: 3 of the paper's 50,000 gradient steps (0.006%)" in table
+    assert "| condition | pairing | reward / round | cooperation | paper at this point of training" in table
+    # 3 steps in, the paper has not logged anything yet: its first point after step 0 is at 500.
+    assert "| step1 | learner vs tabular (training, end) |" in table
+    assert table.count("before Fig. 4A's first logged point (500)") == 2  # training row and pool-set row
+
+
+def test_paper_column_interpolates_on_the_papers_axis():
+    from agents.harness.summary import _paper_at_end, format_summary
+
+    # 1,250 iterations x 2 updates = 2,500 gradient steps: Fig. 4A reads (2500, 1.02) and (2500, 0.025).
+    paper = _paper_at_end("a2c", "step1", "step1", 1250, {"updates_per_iteration": 2},
+                          ["learner_vs_tabular/reward", "learner_vs_tabular/cooperation", "loss/policy"])
+    assert paper["progress"] == "2,500 of the paper's 50,000 gradient steps (5.0%)"
+    assert set(paper["at_end"]) == {"learner_vs_tabular/reward", "learner_vs_tabular/cooperation"}
+    assert paper["at_end"]["learner_vs_tabular/cooperation"]["value"] == pytest.approx(0.025)
+    entry = {"mean": 1.0, "std": 0.0, "values": [1.0]}
+    summary = {"experiment": "step1", "algo": "a2c", "preset": "cpu", "seeds": [0], "conditions": {"step1": {
+        "training": {"learner_vs_tabular/reward": entry, "learner_vs_tabular/cooperation": entry},
+        "evaluation": {}, "paper": paper}}}
+    row = next(line for line in format_summary(summary).splitlines() if line.startswith("| step1 |"))
+    assert row.endswith("| 1.020 [1.000, 1.040] (Fig. 4A); 0.025 [0.015, 0.035] (Fig. 4A) |")
+
+
+def test_plots_draw_the_papers_band_and_where_our_run_ends(step1_run, monkeypatch):
+    pytest.importorskip("matplotlib", reason="plots need the [plot] extra: pip install -e '.[plot]'")
+    from agents.harness import plots
+    from agents.harness.summary import load_runs, summarise
+
+    figures = {}
+    monkeypatch.setattr(plots, "_save", lambda plt, figure, path, dpi: figures.setdefault(path.name, figure) and path)
+    plots.plot_experiment(step1_run, load_runs(step1_run), summarise(step1_run))
+
+    def labels(figure):
+        return {artist.get_label() for axis in figure.axes for artist in axis.collections + axis.lines}
+
+    training = labels(figures["training_curves.png"])
+    assert "paper (read off Fig. 4A)" in training
+    assert "our step1 ends: 3 of the paper's 50,000 gradient steps (0.006%)" in training
+    assert figures["training_curves.png"].axes[0].get_xscale() == "symlog"  # ours and the paper's on one axis
+    assert "TFT: paper, at 50,000 gradient steps (read off Fig. 4B)" in labels(figures["within_episode_step1.png"])
+    in_training = labels(figures["in_training.png"])
+    assert "paper (read off Fig. 4A)" in in_training
+    assert "AllD: paper, at 50,000 gradient steps (read off Fig. 4B)" in in_training
