@@ -49,11 +49,12 @@ from torch import nn
 from torch.nn import functional
 
 from agents.algorithm import Algorithm, TrainedRun, models_from_states
-from agents.history import HISTORY_INPUTS, NO_ACTION, HistoryEncoder, shift_right
+from agents.history import HISTORY_INPUTS, IDENTITY_INPUTS, NO_ACTION, HistoryEncoder, shift_right
 from agents.pool import IDENTITY_MODES, KIND_LEARNER, TrainingPool
 from agents.settings import check_settings, setting
 from baselines.incontext import parse_pool
 from ipd_env.game import first_person_outcome, make_payoff_table
+from ipd_env.memory_one import IDENTITY_SIZE
 
 
 @dataclass
@@ -108,6 +109,10 @@ class A2CConfig:
     """the value after the last round: ``"zero"`` (the game ends after round T; the paper's
     reading) or ``"bootstrap"`` (``V_T`` from the value head on the final observation, as for
     an episode cut short; the paper does not say)."""
+    opponent_id_input: str = "prepended"
+    """the opponent-ID ablation's input (:mod:`agents.history`): ``"prepended"`` (the paper's: the
+    10 log-probabilities log pi(a | o), once, before round 0) or ``"every_round"`` (ours before
+    2026-12: the 5 log p(C | o) beside every round's input)."""
     policy_head_init: str = "default"
     """``"default"`` (torch's ``nn.Linear`` initialisation; the paper does not say) or ``"small"``
     (orthogonal weights scaled 0.01 and zero bias, CleanRL's actor: the first policy is uniform)."""
@@ -150,7 +155,8 @@ class A2CConfig:
             raise ValueError(f"a2c setting pool: {error}") from None
         parse_entropy_schedule(self.entropy_schedule)
         for name, allowed in (("advantage_averaging", ADVANTAGE_AVERAGING), ("history_input", HISTORY_INPUTS),
-                              ("terminal_value", TERMINAL_VALUES), ("policy_head_init", POLICY_HEAD_INITS)):
+                              ("terminal_value", TERMINAL_VALUES), ("policy_head_init", POLICY_HEAD_INITS),
+                              ("opponent_id_input", IDENTITY_INPUTS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"a2c setting {name} must be one of {', '.join(map(repr, allowed))}, "
                                  f"got {getattr(self, name)!r}")
@@ -158,7 +164,7 @@ class A2CConfig:
     #: Settings added after run folders were first written, with the value every earlier run had:
     #: a ``config.json`` without them is read with these (:meth:`from_saved`).
     EARLIER_VALUES = {"history_input": "observation_action_reward", "terminal_value": "zero",
-                      "policy_head_init": "default"}
+                      "policy_head_init": "default", "opponent_id_input": "every_round"}
 
     @classmethod
     def from_saved(cls, hyperparameters: dict) -> "A2CConfig":
@@ -292,9 +298,11 @@ class A2CModel(nn.Module):
     """GRU history encoder with a policy head (2 logits) and a linear value head."""
 
     def __init__(self, hidden_size: int = 128, embedding_size: int = 32, use_identity: bool = False,
-                 history_input: str = "observation", policy_head_init: str = "default"):
+                 history_input: str = "observation", policy_head_init: str = "default",
+                 opponent_id_input: str = "prepended"):
         super().__init__()
-        self.encoder = HistoryEncoder(hidden_size, embedding_size, use_identity, inputs=history_input)
+        self.encoder = HistoryEncoder(hidden_size, embedding_size, use_identity, inputs=history_input,
+                                      identity_input=opponent_id_input)
         self.policy_head = nn.Linear(hidden_size, 2)
         self.value_head = nn.Linear(hidden_size, 1)
         if policy_head_init == "small":
@@ -308,7 +316,7 @@ class A2CModel(nn.Module):
     def from_config(cls, config: "A2CConfig", use_identity: bool) -> "A2CModel":
         """The model a config describes (sizes, input, head initialisation)."""
         return cls(config.hidden_size, config.embedding_size, use_identity, config.history_input,
-                   config.policy_head_init)
+                   config.policy_head_init, config.opponent_id_input)
 
     def forward(self, observation_index, actions, rewards, identity=None):
         """Logits ``[T, B, 2]`` and values ``[T, B]`` of recorded episodes ``[T, B]``."""
@@ -328,11 +336,12 @@ class A2CPlayer:
     def reset(self, num_games: int, generator: Optional[torch.Generator] = None, opponent_identity=None) -> None:
         device = next(self.model.parameters()).device
         self._generator = generator
-        self._state = self.model.encoder.initial_state(num_games, device)
         self._previous_action = torch.full((num_games,), NO_ACTION, dtype=torch.int64, device=device)
         if self.model.encoder.use_identity and opponent_identity is None:
-            opponent_identity = torch.zeros(num_games, 5, device=device)
+            opponent_identity = torch.zeros(num_games, IDENTITY_SIZE, device=device)
         self._identity = opponent_identity if self.model.encoder.use_identity else None
+        with torch.no_grad():
+            self._state = self.model.encoder.start_state(num_games, device, self._identity)
         with torch.no_grad():  # the parameters are fixed for the episode: fold the input weights once
             self._folded = self.model.encoder.folded_weights()
 

@@ -8,7 +8,7 @@ to ``embedding_size`` (32) dims:
 | observation one-hot       | 5              | START               | both                                     |
 | previous own action       | 2 (one-hot)    | zeros (no action)   | ``"observation_action_reward"`` only     |
 | previous reward (scalar)  | 1              | 0                   | ``"observation_action_reward"`` only     |
-| opponent identity (opt.)  | 5              | given every round   | either                                   |
+| opponent identity (opt.)  | 10 or 5        | see below           | either                                   |
 
 ``inputs="observation"`` is the paper's A2C input ("the history of observations of previous
 rounds", SPEC 6b); ``"observation_action_reward"`` is PPI's (its model predicts actions and
@@ -17,9 +17,16 @@ observation ``1 + 2 * own + other`` already holds the previous own action and, t
 payoff table, the previous reward, so the two extra inputs are redundant for A2C.
 
 The embeddings are concatenated and fed to a GRU (hidden 128); the GRU output goes
-through Swish (SiLU). The optional identity input is the "opponent ID" ablation: log
-p(C | o) of a tabular co-player, zeros for a learner (**ours**: fed at every round rather
-than only at round 0, so the agent need not store it in its memory).
+through Swish (SiLU). The optional identity input is the "opponent ID" ablation. Callers
+always pass the 10-number vector of :func:`ipd_env.memory_one.opponent_log_policy` (log
+pi(a | o) of a tabular co-player over the five observations and both actions; zeros for a
+learner), and ``identity_input`` says how the encoder reads it:
+
+* ``"prepended"`` (the paper's, SPEC 6b): all 10 numbers, once, as a token before round 0:
+  the GRU's starting state is one step on the identity's embedding alone
+  (:meth:`HistoryEncoder.start_state`);
+* ``"every_round"`` (ours before 2026-12): the 5 numbers log p(C | o), embedded and fed
+  beside the other inputs at every round.
 
 One-hot embeddings are computed as a lookup of the linear layer's weight columns
 (identical to ``Linear(one_hot)``, without building the one-hot). Because the
@@ -49,11 +56,14 @@ from torch import nn
 from torch.nn import functional
 
 from ipd_env.game import NUM_ACTIONS, NUM_OBSERVATIONS
+from ipd_env.memory_one import IDENTITY_SIZE
 
 #: Index of "no previous action" (round 0) for :meth:`HistoryEncoder.embed`.
 NO_ACTION = -1
 #: What the encoder reads each round (module docstring): the paper's A2C input, and PPI's.
 HISTORY_INPUTS = ("observation", "observation_action_reward")
+#: How the encoder reads the opponent identity (module docstring): the paper's, and ours before.
+IDENTITY_INPUTS = ("prepended", "every_round")
 
 
 class GRUInput(NamedTuple):
@@ -69,6 +79,9 @@ class GRUInput(NamedTuple):
     inputs: torch.Tensor
     weight: torch.Tensor
     bias: torch.Tensor
+    identity: Optional[torch.Tensor] = None
+    """``[B, 10]``: the identity to prepend, when the encoder reads it once (``"prepended"``) and
+    the sequence starts at round 0; :meth:`HistoryEncoder.recur` starts from it."""
 
     def dense(self) -> torch.Tensor:
         """The projection itself, ``[..., 3H]`` (for tests and inspection; the GRU never needs it)."""
@@ -84,16 +97,22 @@ class HistoryEncoder(nn.Module):
         use_identity: add the 5-dim opponent-identity input (the "opponent ID" ablation).
         inputs: :data:`HISTORY_INPUTS` (module docstring): ``"observation_action_reward"``
             (PPI's, the default) or ``"observation"`` (the paper's A2C input).
+        identity_input: :data:`IDENTITY_INPUTS`: ``"prepended"`` (the paper's: 10 numbers once)
+            or ``"every_round"`` (5 numbers every round); used only with ``use_identity``.
     """
 
     def __init__(self, hidden_size: int = 128, embedding_size: int = 32, use_identity: bool = False,
-                 inputs: str = "observation_action_reward"):
+                 inputs: str = "observation_action_reward", identity_input: str = "prepended"):
         super().__init__()
         if inputs not in HISTORY_INPUTS:
             raise ValueError(f"inputs must be one of {', '.join(map(repr, HISTORY_INPUTS))}, got {inputs!r}")
+        if identity_input not in IDENTITY_INPUTS:
+            raise ValueError(f"identity_input must be one of {', '.join(map(repr, IDENTITY_INPUTS))}, "
+                             f"got {identity_input!r}")
         self.hidden_size = hidden_size
         self.use_identity = use_identity
         self.inputs = inputs
+        self.identity_input = identity_input
         self.observation_embedding = nn.Linear(NUM_OBSERVATIONS, embedding_size)
         num_inputs = 1
         if inputs == "observation_action_reward":
@@ -101,7 +120,8 @@ class HistoryEncoder(nn.Module):
             self.reward_embedding = nn.Linear(1, embedding_size)
             num_inputs = 3
         if use_identity:
-            self.identity_embedding = nn.Linear(NUM_OBSERVATIONS, embedding_size)
+            width = IDENTITY_SIZE if identity_input == "prepended" else NUM_OBSERVATIONS
+            self.identity_embedding = nn.Linear(width, embedding_size)
             num_inputs += 1
         self.gru = nn.GRU(num_inputs * embedding_size, hidden_size)
 
@@ -125,8 +145,10 @@ class HistoryEncoder(nn.Module):
         observation = observation + self.observation_embedding.bias
         if not self._with_action_reward:
             parts = [observation]
-            if self._check_identity(identity):
-                parts.append(self.identity_embedding(identity).expand_as(observation))
+            if self._identity_every_round(identity):
+                parts.append(self.identity_embedding(identity[..., 0::2]).expand_as(observation))
+            elif self.use_identity:
+                parts.append(torch.zeros_like(observation))  # the identity's slot: empty after its token
             return torch.cat(parts, dim=-1)
         # Row NUM_ACTIONS of the padded table is zero: "no previous action" embeds to the bias only.
         action_table = functional.pad(self.action_embedding.weight.t(), (0, 0, 0, 1))
@@ -134,8 +156,10 @@ class HistoryEncoder(nn.Module):
         action = functional.embedding(action_index, action_table) + self.action_embedding.bias
         reward = self.reward_embedding(previous_reward.unsqueeze(-1))
         parts = [observation, action, reward]
-        if self._check_identity(identity):
-            parts.append(self.identity_embedding(identity).expand_as(observation))
+        if self._identity_every_round(identity):
+            parts.append(self.identity_embedding(identity[..., 0::2]).expand_as(observation))
+        elif self.use_identity:
+            parts.append(torch.zeros_like(observation))  # the identity's slot: empty after its token
         return torch.cat(parts, dim=-1)
 
     @property
@@ -143,12 +167,20 @@ class HistoryEncoder(nn.Module):
         return self.inputs == "observation_action_reward"
 
     def _check_identity(self, identity: Optional[torch.Tensor]) -> bool:
-        """True when the identity input is used; raises if it is missing or unexpected."""
+        """True when the identity input is used; raises if it is missing, unexpected or not ``[..., 10]``."""
         if self.use_identity and identity is None:
-            raise ValueError("this encoder was built with use_identity=True and needs an opponent identity [B, 5]")
+            raise ValueError(f"this encoder was built with use_identity=True and needs an opponent identity "
+                             f"[B, {IDENTITY_SIZE}]")
         if not self.use_identity and identity is not None:
             raise ValueError("an opponent identity was given but this encoder was built with use_identity=False")
+        if identity is not None and identity.shape[-1] != IDENTITY_SIZE:
+            raise ValueError(f"an opponent identity has {IDENTITY_SIZE} numbers (log pi(a | o) for 5 observations x "
+                             f"2 actions, ipd_env.memory_one.opponent_log_policy), got shape {tuple(identity.shape)}")
         return self.use_identity
+
+    def _identity_every_round(self, identity: Optional[torch.Tensor]) -> bool:
+        """True when the identity enters every round's input (checked as :meth:`_check_identity`)."""
+        return self._check_identity(identity) and self.identity_input == "every_round"
 
     def project(
         self,
@@ -180,7 +212,7 @@ class HistoryEncoder(nn.Module):
         bias = bias_ih + parts[0] @ self.observation_embedding.bias
         if not self._with_action_reward:
             columns = [observation_columns]
-            if self.use_identity:
+            if self.use_identity and self.identity_input == "every_round":
                 columns.append(parts[1] @ self.identity_embedding.weight)  # [3H, 5]
                 bias = bias + parts[1] @ self.identity_embedding.bias
             return torch.cat(columns, dim=1), bias
@@ -190,7 +222,7 @@ class HistoryEncoder(nn.Module):
         # of its observation and action columns, so the 15 + 1 wide input is one GEMM.
         pair_columns = (observation_columns.unsqueeze(2) + action_columns.unsqueeze(1)).reshape(weight_ih.shape[0], -1)
         columns = [pair_columns, parts[2] @ self.reward_embedding.weight]  # [3H, 15], [3H, 1]
-        if self.use_identity:
+        if self.use_identity and self.identity_input == "every_round":
             columns.append(parts[3] @ self.identity_embedding.weight)  # [3H, 5]
             bias = bias + parts[3] @ self.identity_embedding.bias
         return torch.cat(columns, dim=1), bias
@@ -207,29 +239,56 @@ class HistoryEncoder(nn.Module):
         """:meth:`project` with weights from :meth:`folded_weights` (same arguments after them)."""
         if not self._with_action_reward:
             inputs = [functional.one_hot(observation_index, NUM_OBSERVATIONS).to(bias.dtype)]
-            if self._check_identity(identity):
-                inputs.append(identity.to(bias.dtype).expand(*observation_index.shape, identity.shape[-1]))
-            return GRUInput(torch.cat(inputs, dim=-1), weight, bias)
+            if self._identity_every_round(identity):
+                inputs.append(identity[..., 0::2].to(bias.dtype).expand(*observation_index.shape, NUM_OBSERVATIONS))
+            return GRUInput(torch.cat(inputs, dim=-1), weight, bias, self._token(identity))
         num_pairs = NUM_OBSERVATIONS * (NUM_ACTIONS + 1)
         action_index = torch.where(previous_action < 0, torch.full_like(previous_action, NUM_ACTIONS), previous_action)
         pair = observation_index * (NUM_ACTIONS + 1) + action_index
         inputs = [functional.one_hot(pair, num_pairs).to(bias.dtype), previous_reward.unsqueeze(-1).to(bias.dtype)]
-        if self._check_identity(identity):
-            inputs.append(identity.to(bias.dtype).expand(*pair.shape, identity.shape[-1]))
-        return GRUInput(torch.cat(inputs, dim=-1), weight, bias)
+        if self._identity_every_round(identity):
+            inputs.append(identity[..., 0::2].to(bias.dtype).expand(*pair.shape, NUM_OBSERVATIONS))
+        return GRUInput(torch.cat(inputs, dim=-1), weight, bias, self._token(identity))
+
+    def _token(self, identity: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+        """The identity ``[B, 10]`` to prepend (``"prepended"`` mode), else None."""
+        if not self.use_identity or self.identity_input != "prepended":
+            return None
+        return identity.reshape(-1, IDENTITY_SIZE)
+
+    def start_state(self, batch_size: int, device=None, identity: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """The state ``[1, B, hidden]`` an episode starts from: zeros, or, when the identity is
+        prepended (the paper's opponent ID), the state after one GRU step on the identity token
+        ``[B, 10]`` alone (the other inputs' slots empty, so only the identity embedding enters)."""
+        state = self.initial_state(batch_size, device).to(self.gru.weight_hh_l0.dtype)
+        if not self.use_identity or self.identity_input != "prepended":
+            self._check_identity(identity)
+            return state
+        self._check_identity(identity)
+        size = self.observation_embedding.out_features
+        slot = self.gru.weight_ih_l0[:, -size:]  # the identity embedding's columns of W_ih
+        weight = slot @ self.identity_embedding.weight  # [3H, 10]
+        bias = self.gru.bias_ih_l0 + slot @ self.identity_embedding.bias
+        token = identity.reshape(-1, IDENTITY_SIZE).to(weight.dtype).expand(batch_size, IDENTITY_SIZE)
+        new_state = torch.gru_cell(token, state[0].to(weight.dtype), weight, self.gru.weight_hh_l0, bias,
+                                   self.gru.bias_hh_l0)
+        return new_state.unsqueeze(0)
 
     def initial_state(self, batch_size: int, device=None) -> torch.Tensor:
         """Zero GRU state ``[1, batch_size, hidden_size]``."""
         return torch.zeros(1, batch_size, self.hidden_size, device=device)
 
     def recur(self, projection: GRUInput, state: Optional[torch.Tensor] = None):
-        """GRU over a sequence ``[T, B, K]`` (from :meth:`project`).
+        """GRU over a sequence ``[T, B, K]`` (from :meth:`project`), from ``state`` or, if None, from
+        the episode's start (:meth:`start_state`, with the prepended identity if there is one).
 
         Returns:
             features ``[T, B, hidden]`` (after Swish) and the final state ``[1, B, hidden]``.
         """
         inputs = projection.inputs
-        if state is None:
+        if state is None and projection.identity is not None:
+            state = self.start_state(inputs.shape[1], inputs.device, projection.identity).to(inputs.dtype)
+        elif state is None:
             state = self.initial_state(inputs.shape[1], inputs.device).to(inputs.dtype)
         weights = [projection.weight, self.gru.weight_hh_l0, projection.bias, self.gru.bias_hh_l0]
         with warnings.catch_warnings():

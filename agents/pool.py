@@ -26,7 +26,8 @@ Games between two learners give data to both (learner i as ``player_0``, learner
 the other learners, so ``B * share`` must be divisible by ``num_learners - 1``.
 
 Learners are players (``ipd_env.player``) that keep their own history; in the
-``opponent-id`` mode their ``reset`` receives ``opponent_identity=[B, 5]``.
+``opponent-id`` mode their ``reset`` receives ``opponent_identity=[B, 10]`` (log pi(a | o) of a
+tabular co-player, :func:`ipd_env.memory_one.opponent_log_policy`; zeros for a learner).
 Randomness: one ``torch.Generator`` drives the tabular draws and every player's
 sampling in a fixed order, so the same generator state gives the same data on CPU.
 """
@@ -38,8 +39,7 @@ from typing import Sequence
 import torch
 
 from baselines.incontext import parse_pool
-from baselines.tabular import MemoryOnePool, opponent_id
-from ipd_env.game import NUM_OBSERVATIONS
+from baselines.tabular import IDENTITY_SIZE, MemoryOnePool, opponent_log_policy
 from ipd_env.player import Seat, play, reset_player
 from ipd_env.vector import IPDVectorEnv
 
@@ -105,7 +105,7 @@ class LearnerTrajectory:
         actions: ``[T, B]`` int64, own action at round t (0 = C, 1 = D).
         rewards: ``[T, B]`` float32, own reward of round t (unscaled).
         coplayer_kind: ``[B]`` int64, :data:`KIND_LEARNER` / ``KIND_TABULAR`` / ``KIND_FROZEN``.
-        opponent_identity: ``[B, 5]`` float32 (zeros unless the mode gives identities).
+        opponent_identity: ``[B, 10]`` float32 (zeros unless the mode gives identities).
         coplayer_actions: ``[T, B]`` int64, the co-player's action at round t.
         coplayer_rewards: ``[T, B]`` float32, the co-player's reward at round t.
     """
@@ -234,11 +234,11 @@ class TrainingPool:
         if len(frozen) != self.num_frozen:
             raise ValueError(f"this pool needs {self.num_frozen} frozen players, got {len(frozen)}")
         batch = self.games_per_learner
-        identities = [torch.zeros(batch, NUM_OBSERVATIONS, device=self.device) for _ in learners]
+        identities = [torch.zeros(batch, IDENTITY_SIZE, device=self.device) for _ in learners]
         if self.tabular is not None:
             self.tabular.reset(int(self.tabular_games.numel()), generator)
             if self.uses_identity:
-                tabular_identity = opponent_id(self.tabular.cooperation_probabilities)
+                tabular_identity = opponent_log_policy(self.tabular.cooperation_probabilities)
                 offset = self.counts.get("learner", 0)
                 for learner, rows in enumerate(self._tabular_rows):
                     identities[learner][offset:offset + rows.numel()] = tabular_identity[rows]

@@ -12,7 +12,7 @@ Each learner plays, in ONE batched match (every row of the batch is its own game
 
 then, in separate matches, the other learner (when there are two or more) and the
 frozen co-players (Step 2's Fixed-ICL). With ``use_identity`` the learner receives each
-memory-1 co-player's identity vector (log p(C|o)) and zeros against a learner.
+memory-1 co-player's identity vector (log pi(a|o), 10 numbers) and zeros against a learner.
 
 For every pairing we keep the per-round curves of reward and cooperation (mean over
 games, ``[num_rounds]``) and their means over the whole episode and over its last quarter
@@ -31,7 +31,7 @@ from typing import Optional, Sequence
 import torch
 
 from baselines.incontext import evaluation_set, gain_report, oracle_values
-from baselines.tabular import MemoryOnePlayer, named_probabilities, opponent_id
+from baselines.tabular import IDENTITY_SIZE, MemoryOnePlayer, named_probabilities, opponent_log_policy
 from ipd_env.game import check_flag
 from ipd_env.player import play_match
 
@@ -110,7 +110,7 @@ def play_evaluation_match(learner, pool_coplayers: Optional[torch.Tensor], games
         names.append("pool")
     probabilities = torch.cat(blocks)
     coplayer = MemoryOnePlayer(probabilities, name="evaluation co-players")
-    player_identity = opponent_id(probabilities).to(device) if identity else None
+    player_identity = opponent_log_policy(probabilities).to(device) if identity else None
     result = play_match(learner, coplayer, probabilities.shape[0], generator, num_rounds, payoffs, device,
                         player_identity=player_identity)
     slices, start = {}, 0
@@ -179,7 +179,7 @@ def evaluate_players(
                 opponents["pool"] = summarise_pool(*matches["pool"], late_from, pool_set)
             if len(learners) > 1:
                 other = learners[(index + 1) % len(learners)]
-                zeros = torch.zeros(num_games, 5, device=device) if identity else None
+                zeros = torch.zeros(num_games, IDENTITY_SIZE, device=device) if identity else None
                 result = play_match(learner, other, num_games, generator, num_rounds, payoffs, device,
                                     player_identity=zeros, coplayer_identity=zeros)
                 opponents["learner"] = summarise_pairing(result["actions"], result["rewards"], late_from)

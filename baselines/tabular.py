@@ -37,8 +37,10 @@ from ipd_env.game import PayoffSpec, check_probabilities, gtft_generosity, symme
 from ipd_env.memory_one import (  # noqa: F401
     MemoryOnePlayer,
     MemoryOnePool,
+    IDENTITY_SIZE,
     UniformMemoryOnePool,
     opponent_id,
+    opponent_log_policy,
     sample_memory_one,
 )
 

@@ -111,6 +111,24 @@ def opponent_id(cooperation_probabilities: torch.Tensor, floor: float = 1e-6) ->
     return torch.log(cooperation_probabilities.clamp_min(floor))
 
 
+#: Numbers in the opponent-ID vector of the paper (SPEC 6b): log pi(a | o) for 5 observations x 2 actions.
+IDENTITY_SIZE = 10
+
+
+def opponent_log_policy(cooperation_probabilities: torch.Tensor, floor: float = 1e-6) -> torch.Tensor:
+    """The paper's opponent-ID vector (SPEC 6b): log pi(a | o) of a memory-1 co-player, ``[..., 10]``.
+
+    The five observations (START, CC, CD, DC, DD) by both actions, flattened observation-major:
+    ``[log p(C | START), log p(D | START), log p(C | CC), ...]``, so ``[..., 0::2]`` is
+    :func:`opponent_id`. Probabilities below ``floor`` are raised to it (deterministic
+    co-players get a finite vector). A learning co-player's vector is zeros, which no
+    memory-1 policy has (its two log-probabilities of an observation cannot both be 0).
+    """
+    cooperate = cooperation_probabilities.clamp_min(floor)
+    defect = (1.0 - cooperation_probabilities).clamp_min(floor)
+    return torch.stack([torch.log(cooperate), torch.log(defect)], dim=-1).flatten(-2)
+
+
 class MemoryOnePool:
     """A pool of memory-1 co-players: a fresh policy per game per episode, from a distribution.
 

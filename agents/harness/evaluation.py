@@ -34,6 +34,7 @@ from baselines.evaluation import (  # noqa: F401  (re-exported: the runner, summ
     summarise_pairing,
 )
 from baselines.incontext import gain_report
+from baselines.tabular import IDENTITY_SIZE
 from ipd_env.player import play_episodes, play_match
 
 #: Games per classic co-player during training.
@@ -158,7 +159,7 @@ class InTrainingEvaluator:
             # pair of learners plays once.
             pairs = [(index, (index + 1) % len(learners)) for index in range(len(learners))] if len(learners) > 1 else []
             pairs = pairs[:1] if len(learners) == 2 else pairs
-            zeros = torch.zeros(games, 5, device=self.device) if self.identity else None
+            zeros = torch.zeros(games, IDENTITY_SIZE, device=self.device) if self.identity else None
             scores: list = [[] for _ in learners]
             for first, second in pairs:
                 result = play_match(learners[first], learners[second], games, generator, self.num_rounds,

@@ -1,14 +1,14 @@
 """Where PPI's episodes come from: the pretraining set D_0 and the pool's trajectories.
 
 Both produce the compact per-episode arrays of :mod:`agents.ppi.dataset`
-(``outcomes`` ``[E, T]`` in 1..4, ``coplayer_kind`` ``[E]``, ``identity`` ``[E, 5]``).
+(``outcomes`` ``[E, T]`` in 1..4, ``coplayer_kind`` ``[E]``, ``identity`` ``[E, 10]``).
 
 Pretraining (SPEC section 4 and the "no mixed pool" ablation of section 3):
 
 * ``"tabular"``: games between two fresh memory-1 agents drawn from the run's pool
   distribution (``pool``; uniform-random by default, the paper's); both players'
   first-person views are kept, so ``num_episodes`` views come from ``num_episodes / 2`` games;
-  the identity of each view is the *other* agent's log p(C | o);
+  the identity of each view is the *other* agent's log pi(a | o) (10 numbers);
 * ``"random"``: both players play uniform coin flips every round (the paper's "random
   action sequences with their rewards"); identity zeros.
 """
@@ -20,8 +20,8 @@ import torch
 
 from agents.pool import KIND_TABULAR, LearnerTrajectory
 from baselines.incontext import PoolDistribution, parse_pool
-from baselines.tabular import MemoryOnePlayer, opponent_id
-from ipd_env.game import NUM_OBSERVATIONS, first_person_outcome
+from baselines.tabular import IDENTITY_SIZE, MemoryOnePlayer, opponent_log_policy
+from ipd_env.game import first_person_outcome
 from ipd_env.player import Seat, play
 from ipd_env.vector import IPDVectorEnv
 
@@ -62,7 +62,7 @@ def pretraining_episodes(
             game other than the paper's with ``parse_pool("zoo", payoffs)``).
 
     Returns:
-        ``outcomes`` ``[E, T]`` int64, ``coplayer_kind`` ``[E]`` int64, ``identity`` ``[E, 5]`` float32.
+        ``outcomes`` ``[E, T]`` int64, ``coplayer_kind`` ``[E]`` int64, ``identity`` ``[E, 10]`` float32.
     """
     if kind not in PRETRAINING_KINDS:
         raise ValueError(f"pretraining kind must be one of {PRETRAINING_KINDS}, got {kind!r}")
@@ -77,14 +77,14 @@ def pretraining_episodes(
         for player in players:
             player.reset(num_games, generator)
         seats = [Seat(players[0], 0), Seat(players[1], 1)]
-        identity = torch.cat([opponent_id(policies[1]), opponent_id(policies[0])])
+        identity = torch.cat([opponent_log_policy(policies[1]), opponent_log_policy(policies[0])])
     else:
         # One player for both sides: its [2N] slots are side 0's games then side 1's, as one draw [2, N].
         player = RandomMoves()
         player.reset(num_episodes, generator)
         games = torch.arange(num_games)
         seats = [Seat(player, torch.repeat_interleave(torch.arange(2), num_games), torch.cat([games, games]))]
-        identity = torch.zeros(num_episodes, NUM_OBSERVATIONS)
+        identity = torch.zeros(num_episodes, IDENTITY_SIZE)
     # Each side's outcome of every round (its observation after the round), [2, T, N].
     own, other = play(seats, env)["actions"].unbind(0)
     outcomes = torch.stack([first_person_outcome(own, other), first_person_outcome(other, own)])

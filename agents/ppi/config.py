@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from agents.history import IDENTITY_INPUTS
 from agents.ppi.planner import ACT_WITH, PlannerConfig
 from agents.ppi.collect import PRETRAINING_KINDS
 from agents.settings import check_settings, check_value, setting
@@ -73,6 +74,10 @@ class PPIConfig:
     """gamma inside Q."""
     act_with: str = "pi"
     """the learners act with 'pi' or with the prior 'prior'."""
+    opponent_id_input: str = "prepended"
+    """the opponent-ID ablation's input (:mod:`agents.history`): ``"prepended"`` (the paper's: the
+    10 log-probabilities log pi(a | o), once, before round 0) or ``"every_round"`` (ours before
+    2026-12: the 5 log p(C | o) beside every round's input)."""
     fixed_icl_act_with: str = "pi"
     """how the frozen Step-1 learner (Fixed-ICL) acts in Step 2: 'pi' or 'prior'."""
     num_rounds: int = setting(100, at_least=1)
@@ -113,11 +118,23 @@ class PPIConfig:
         for name in ("act_with", "fixed_icl_act_with"):
             if getattr(self, name) not in ACT_WITH:
                 raise ValueError(f"ppi setting {name} must be one of {ACT_WITH}, got {getattr(self, name)!r}")
+        if self.opponent_id_input not in IDENTITY_INPUTS:
+            raise ValueError(f"ppi setting opponent_id_input must be one of {IDENTITY_INPUTS}, "
+                             f"got {self.opponent_id_input!r}")
         make_payoff_table(self.payoffs)
         try:
             self.pool = parse_pool(self.pool, self.payoffs).spec
         except ValueError as error:
             raise ValueError(f"ppi setting pool: {error}") from None
+
+    #: Settings added after run folders were first written, with the value every earlier run had.
+    EARLIER_VALUES = {"opponent_id_input": "every_round"}
+
+    @classmethod
+    def from_saved(cls, hyperparameters: dict) -> "PPIConfig":
+        """The config of a ``config.json``'s ``hyperparameters``, settings written before they existed
+        read with the value they ran with."""
+        return cls(**{**cls.EARLIER_VALUES, **hyperparameters})
 
     @property
     def games_per_learner(self) -> int:

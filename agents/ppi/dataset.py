@@ -8,7 +8,7 @@ plus every phase's collection). Each learner's episodes are kept as compact arra
   the observations seen are ``START, outcomes[:, :-1]``, the own actions are
   ``(outcomes - 1) // 2`` and the rewards are the payoff table looked up at the outcome;
 * ``coplayer_kind``: ``[E]`` uint8 (see :data:`COPLAYER_KINDS`);
-* ``identity``: ``[E, 5]`` float32, the opponent-ID vector (only where the condition uses it).
+* ``identity``: ``[E, 10]`` float32, the opponent-ID vector (only where the condition uses it).
 
 Layout of a data folder::
 
@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from ipd_env.game import START, first_person_payoffs, make_payoff_table
+from ipd_env.memory_one import IDENTITY_SIZE
 
 MANIFEST = "manifest.json"
 #: Name of each ``coplayer_kind`` code, indexed by the code: agents.pool.KIND_LEARNER/TABULAR/FROZEN = 0/1/2, collect.KIND_RANDOM = 3.
@@ -195,9 +196,13 @@ class EpisodeBatcher:
 
     def __init__(self, episodes: dict, payoffs="paper", use_identity: bool = False, device="cpu"):
         self.outcomes = torch.from_numpy(np.ascontiguousarray(episodes["outcomes"]))  # [E, T] uint8
-        self.identity = torch.from_numpy(episodes["identity"]) if use_identity else None
         if use_identity and "identity" not in episodes:
             raise DataSetError("the model uses the opponent identity but the stored episodes have none")
+        self.identity = torch.from_numpy(episodes["identity"]) if use_identity else None
+        if self.identity is not None and self.identity.shape[-1] != IDENTITY_SIZE:
+            raise DataSetError(f"the stored episodes' opponent identities have {self.identity.shape[-1]} numbers; "
+                               f"this package uses {IDENTITY_SIZE} (log pi(a | o)): the data set was made by an "
+                               f"earlier version, start the run afresh")
         own_frame = first_person_payoffs(make_payoff_table(payoffs))[0]  # [own, other]
         lookup = np.concatenate([[0.0], own_frame.reshape(4)]).astype(np.float32)  # by outcome index
         self.device = torch.device(device)

@@ -57,7 +57,9 @@ class ModelConfig:
     embedding_size: int = 32
     """Width of each modality's linear embedding."""
     use_opponent_identity: bool = False
-    """Feed the opponent-ID vector [5] (the SPEC section 3 ablation) at every step."""
+    """Read the opponent-ID vector [10] (the SPEC section 3 ablation)."""
+    opponent_id_input: str = "prepended"
+    """How (:data:`agents.history.IDENTITY_INPUTS`): once before round 0 (the paper's) or every round."""
 
     def __post_init__(self):
         for name in ("hidden_size", "embedding_size"):
@@ -99,7 +101,7 @@ class SequenceModel(nn.Module):
     * ``observation``: ``[T, B]`` int64 in 0..4 (first-person, 0 = START);
     * ``previous_action``: ``[T, B]`` int64 in {0, 1}, or :data:`NO_ACTION` at ``t = 0``;
     * ``previous_reward``: ``[T, B]`` float32, zero at ``t = 0``;
-    * ``identity``: ``[B, 5]`` float32 or None (only with ``use_opponent_identity``).
+    * ``identity``: ``[B, 10]`` float32 or None (only with ``use_opponent_identity``).
 
     Time-major like ``nn.GRU``; hidden state ``[1, B, hidden_size]``.
     """
@@ -108,7 +110,8 @@ class SequenceModel(nn.Module):
         super().__init__()
         self.config = config
         width = config.embedding_size
-        self.encoder = HistoryEncoder(config.hidden_size, width, use_identity=config.use_opponent_identity)
+        self.encoder = HistoryEncoder(config.hidden_size, width, use_identity=config.use_opponent_identity,
+                                      identity_input=config.opponent_id_input)
         # Head-side embeddings of the conditioning variables (separate from the GRU inputs).
         self.head_action_embedding = nn.Linear(NUM_ACTIONS, width)
         self.head_observation_embedding = nn.Linear(NUM_OBSERVATIONS, width)
@@ -117,9 +120,10 @@ class SequenceModel(nn.Module):
         self.reward_head = nn.Linear(config.hidden_size + 2 * width, 1)
 
     # -- the recurrent trunk -------------------------------------------------------
-    def initial_hidden(self, batch_size: int, device=None) -> torch.Tensor:
-        """Zero hidden state ``[1, batch_size, hidden_size]``."""
-        return self.encoder.initial_state(batch_size, device)
+    def initial_hidden(self, batch_size: int, device=None, identity=None) -> torch.Tensor:
+        """Hidden state ``[1, batch_size, hidden_size]`` an episode starts from (zeros, or after the
+        prepended identity ``[B, 10]``: :meth:`agents.history.HistoryEncoder.start_state`)."""
+        return self.encoder.start_state(batch_size, device, identity)
 
     def step(self, observation, previous_action, previous_reward, hidden, identity=None):
         """One round for a batch: indices ``[B]`` in, ``(features [B, H], hidden [1, B, H])`` out."""

@@ -32,6 +32,7 @@ import torch
 
 from agents.ppi.model import NO_ACTION, SequenceModel
 from ipd_env.game import NUM_ACTIONS
+from ipd_env.memory_one import IDENTITY_SIZE
 
 ACT_WITH = ("pi", "prior")
 
@@ -173,12 +174,14 @@ class PlanningPlayer:
         return f"PlanningPlayer({self.name!r}, beta={self.config.beta}, K={self.config.num_rollouts}, horizon={self.config.horizon})"
 
     def reset(self, num_games: int, generator: Optional[torch.Generator] = None, opponent_identity: Optional[torch.Tensor] = None) -> None:
-        """New episodes. ``opponent_identity`` ``[N, 5]``: required iff the model uses the identity."""
+        """New episodes. ``opponent_identity`` ``[N, 10]``: required iff the model uses the identity."""
         uses_identity = self.model.config.use_opponent_identity
         if uses_identity and opponent_identity is None:
-            raise ValueError(f"{self.name}: this model conditions on the opponent identity; pass opponent_identity [N, 5]")
-        if opponent_identity is not None and tuple(opponent_identity.shape) != (num_games, 5):
-            raise ValueError(f"{self.name}: opponent_identity must be [{num_games}, 5], got {tuple(opponent_identity.shape)}")
+            raise ValueError(f"{self.name}: this model conditions on the opponent identity; pass opponent_identity "
+                             f"[N, {IDENTITY_SIZE}]")
+        if opponent_identity is not None and tuple(opponent_identity.shape) != (num_games, IDENTITY_SIZE):
+            raise ValueError(f"{self.name}: opponent_identity must be [{num_games}, {IDENTITY_SIZE}], "
+                             f"got {tuple(opponent_identity.shape)}")
         self.model.eval()
         self._num_games = num_games
         self._generator = generator
@@ -196,7 +199,7 @@ class PlanningPlayer:
                                f"or set num_rounds to the length of the games it plays")
         device = observation.device
         if self._hidden is None:
-            self._hidden = self.model.initial_hidden(observation.shape[0], device)
+            self._hidden = self.model.initial_hidden(observation.shape[0], device, self._identity)
             self._previous_action = torch.full((observation.shape[0],), NO_ACTION, dtype=torch.int64, device=device)
             if self._identity is not None:
                 self._identity = self._identity.to(device)

@@ -100,7 +100,8 @@ class PPITrainer:
         self.eval_every = config.eval_every  # the harness evaluates after every this many phases
         self.num_learners = num_learners
         self.uses_identity = pool_mode in IDENTITY_MODES
-        self.model_config = ModelConfig(config.hidden_size, config.embedding_size, self.uses_identity)
+        self.model_config = ModelConfig(config.hidden_size, config.embedding_size, self.uses_identity,
+                                        config.opponent_id_input)
         self.init_from = init_from
         self._frozen = []
         if frozen_from is not None:
@@ -205,7 +206,8 @@ class PPITrainer:
 
 def trained_models(run: TrainedRun, device="cpu") -> list:
     """The trained sequence models of a finished PPI run (its trainer's final state), in eval mode."""
-    model_config = ModelConfig(run.config.hidden_size, run.config.embedding_size, run.pool_mode in IDENTITY_MODES)
+    model_config = ModelConfig(run.config.hidden_size, run.config.embedding_size, run.pool_mode in IDENTITY_MODES,
+                               run.config.opponent_id_input)
     return models_from_states(run.state["models"], lambda: SequenceModel(model_config), device, run.source)
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from baselines.incontext import ZOO_POOL_MEMBERS, evaluation_set, gain_report, oracle_values
-from baselines.tabular import MemoryOnePlayer, named_probabilities, opponent_id, sample_memory_one
+from baselines.tabular import MemoryOnePlayer, named_probabilities, opponent_log_policy, sample_memory_one
 from ipd_env.player import play_match
 
 REPEATS = 32  # episodes per co-player: the mean reward of 8,192 games has a standard error ~0.002
@@ -58,7 +58,7 @@ def test_training_pool_draws_its_tabular_coplayers_from_the_pool_distribution():
     for learner, trajectory in enumerate(trajectories):
         tabular = trajectory.coplayer_kind == KIND_TABULAR
         # The identity vector follows the drawn co-player: log 1 = 0, log(1e-6) = -13.8.
-        expected = opponent_id(drawn[learner * 8:(learner + 1) * 8])
+        expected = opponent_log_policy(drawn[learner * 8:(learner + 1) * 8])
         assert torch.equal(trajectory.opponent_identity[tabular], expected)
         # Against a learner that always cooperates, a pure co-player opens with its start
         # entry, then plays its CC entry after it cooperated and its DC entry after it defected.
@@ -93,8 +93,8 @@ def test_ppi_pretraining_games_follow_the_pool():
     uniform = pretraining_episodes(8, "tabular", 4, torch.Generator().manual_seed(2), pool="uniform")
     assert all(torch.equal(default[key], uniform[key]) for key in default)
     zoo = pretraining_episodes(200, "tabular", 4, torch.Generator().manual_seed(2), pool="zoo")
-    # Identities are log p(C | o) of zoo members: every row is one of the nine classics'.
-    members = opponent_id(torch.tensor(np.array([named_probabilities(name) for name in ZOO_POOL_MEMBERS]),
+    # Identities are log pi(a | o) of zoo members: every row is one of the nine classics'.
+    members = opponent_log_policy(torch.tensor(np.array([named_probabilities(name) for name in ZOO_POOL_MEMBERS]),
                                        dtype=torch.float32))
     matches = (zoo["identity"][:, None, :] == members[None]).all(dim=2)
     assert matches.any(dim=1).all() and matches.any(dim=0).all()

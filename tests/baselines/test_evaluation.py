@@ -37,10 +37,11 @@ def test_use_identity_passes_log_probabilities_and_zeros_against_a_learner():
     first, second = IdentityRecorder(), IdentityRecorder()
     evaluate_players([first, second], use_identity=True, num_games=2, num_rounds=4, pool_size=0)
     classics, against_learner = first.identities[0], first.identities[1]
-    assert classics.shape == (10, 5)  # 5 classics x 2 games
-    assert classics[0].tolist() == [0.0] * 5  # AllC: log 1
-    assert classics[2, 0].item() == pytest.approx(torch.log(torch.tensor(1e-6)).item())  # AllD, floored
-    assert against_learner.tolist() == [[0.0] * 5] * 2
+    assert classics.shape == (10, 10)  # 5 classics x 2 games; log pi(a | o), 5 observations x 2 actions
+    floor = torch.log(torch.tensor(1e-6)).item()
+    assert classics[0].tolist() == pytest.approx([0.0, floor] * 5)  # AllC: log 1 for C, log 0 (floored) for D
+    assert classics[2].tolist() == pytest.approx([floor, 0.0] * 5)  # AllD
+    assert against_learner.tolist() == [[0.0] * 10] * 2
     plain = IdentityRecorder()
     evaluate_players([plain], num_games=2, num_rounds=4, pool_size=0)
     assert plain.identities == [None]

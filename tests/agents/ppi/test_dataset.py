@@ -14,7 +14,7 @@ CONFIG = {"condition": "mixed", "seed": 0, "episodes_per_phase": 4}
 
 def _episodes(rows):
     outcomes = np.array(rows, dtype=np.int64)
-    return {"outcomes": outcomes, "coplayer_kind": np.zeros(len(rows)), "identity": np.zeros((len(rows), 5))}
+    return {"outcomes": outcomes, "coplayer_kind": np.zeros(len(rows)), "identity": np.zeros((len(rows), 10))}
 
 
 def test_round_trip_and_concatenation(tmp_path):
@@ -42,7 +42,7 @@ def test_pretraining_data_is_seeded_and_well_formed():
     first = pretraining_episodes(6, "tabular", 20, torch.Generator().manual_seed(4))
     again = pretraining_episodes(6, "tabular", 20, torch.Generator().manual_seed(4))
     assert torch.equal(first["outcomes"], again["outcomes"])
-    assert first["outcomes"].shape == (6, 20) and first["identity"].shape == (6, 5)
+    assert first["outcomes"].shape == (6, 20) and first["identity"].shape == (6, 10)
     assert first["outcomes"].min() >= 1 and first["outcomes"].max() <= 4
     # Views 0..2 are player_0's, 3..5 player_1's: the same games with own and other swapped.
     own0, other0 = (first["outcomes"][:3] - 1) // 2, (first["outcomes"][:3] - 1) % 2

@@ -1,6 +1,7 @@
 """The sequence model learns tabular-vs-tabular games: far better than a uniform predictor."""
 import math
 
+import pytest
 import torch
 
 from agents.ppi.dataset import EpisodeBatcher
@@ -45,15 +46,17 @@ def test_predicts_the_tabular_coplayers_next_move_better_than_chance(trained_mod
     assert accuracy[60:].mean() > accuracy[:5].mean() + 0.03
 
 
-def test_one_step_per_round_equals_the_full_sequence_forward():
+@pytest.mark.parametrize("opponent_id_input", ["prepended", "every_round"])
+def test_one_step_per_round_equals_the_full_sequence_forward(opponent_id_input):
     torch.manual_seed(0)
-    model = SequenceModel(ModelConfig(hidden_size=16, embedding_size=4, use_opponent_identity=True))
+    model = SequenceModel(ModelConfig(hidden_size=16, embedding_size=4, use_opponent_identity=True,
+                                      opponent_id_input=opponent_id_input))
     observation = torch.tensor([[0, 0], [1, 4], [3, 2]])
     previous_action = torch.tensor([[-1, -1], [0, 1], [1, 0]])
     previous_reward = torch.tensor([[0.0, 0.0], [1.0, 0.0], [2.0, -1.0]])
-    identity = torch.randn(2, 5)
+    identity = torch.randn(2, 10)
     full, _ = model.features(observation, previous_action, previous_reward, identity)
-    hidden = model.initial_hidden(2)
+    hidden = model.initial_hidden(2, identity=identity)
     for t in range(3):
         step, hidden = model.step(observation[t], previous_action[t], previous_reward[t], hidden, identity)
         torch.testing.assert_close(step, full[t])
