@@ -172,7 +172,9 @@ def _stand_in(unit: Unit, device) -> TrainedRun:
                       state=trainer.state_dict(), source=f"plan: an untrained stand-in for {condition.name}")
 
 
-def _make_trainer(unit: Unit, config, units: dict, device):
+def trainer_for(unit: Unit, config, units: dict, device):
+    """The registry's trainer of ``unit`` with ``config`` (the unit's, or a smaller one to time), for
+    timing: a frozen co-player is an untrained stand-in of its condition; ``init_from`` is left out."""
     condition = unit.condition
     frozen = None if condition.frozen_from is None else _stand_in(units[(condition.frozen_from, unit.seed)], device)
     # init_from is left out: starting weights (and PPI's starting data, counted apart) change no arithmetic.
@@ -290,8 +292,8 @@ def _record_seconds(num_units: int, checkpoint_every: int, eval_every: int, rate
 def _measure_a2c(unit: Unit, units: dict, watch: Stopwatch, timed_units: int) -> dict:
     """A2C's rates: seconds per iteration at the real batch (after a warm-up), and the shared parts."""
     device = watch.device
-    _make_trainer(unit, unit.config, units, device)  # the first call pays one-off imports
-    trainer, setup = watch.seconds(lambda: _make_trainer(unit, unit.config, units, device))
+    trainer_for(unit, unit.config, units, device)  # the first call pays one-off imports
+    trainer, setup = watch.seconds(lambda: trainer_for(unit, unit.config, units, device))
     metrics = trainer.train_unit(0)  # warm-up
     index = iter(range(1, timed_units + 1))
     per_unit = watch.mean(lambda: trainer.train_unit(next(index)), timed_units)
@@ -324,8 +326,8 @@ def _measure_ppi(unit: Unit, units: dict, watch: Stopwatch, timed_units: int) ->
     config, device = unit.config, watch.device
     games = _timed_games(unit, min(config.episodes_per_phase, PPI_TIMED_GAMES))
     small = dataclasses.replace(config, episodes_per_phase=games)
-    _make_trainer(unit, small, units, device)  # the first call pays one-off imports
-    trainer, setup = watch.seconds(lambda: _make_trainer(unit, small, units, device))
+    trainer_for(unit, small, units, device)  # the first call pays one-off imports
+    trainer, setup = watch.seconds(lambda: trainer_for(unit, small, units, device))
 
     def play():
         return trainer.pool.play(trainer.players(), trainer.pool_generator, trainer.frozen_players())
@@ -334,7 +336,7 @@ def _measure_ppi(unit: Unit, units: dict, watch: Stopwatch, timed_units: int) ->
     play_seconds = watch.mean(play, timed_units)
     half = _timed_games(unit, games // 2) if games < config.episodes_per_phase else games
     if half < games:  # a second, smaller batch gives the planner's fixed cost per round (extrapolate)
-        trainer_half = _make_trainer(unit, dataclasses.replace(config, episodes_per_phase=half), units, device)
+        trainer_half = trainer_for(unit, dataclasses.replace(config, episodes_per_phase=half), units, device)
         play_half = watch.mean(lambda: trainer_half.pool.play(trainer_half.players(), trainer_half.pool_generator,
                                                               trainer_half.frozen_players()), timed_units)
     else:
