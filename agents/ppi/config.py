@@ -72,6 +72,10 @@ class PPIConfig:
     """rounds per rollout."""
     discount: float = setting(1.0, at_least=0, at_most=1)
     """gamma inside Q."""
+    common_random_numbers: bool = True
+    """rollout k of 'cooperate' and rollout k of 'defect' share their random draws (ours: the
+    difference Q_C - Q_D is far less noisy). SPEC 7 asks whether this removes exploration the
+    paper's PPI shows (it still cooperates ~0.1 against AllD): ``False`` draws each rollout afresh."""
     act_with: str = "pi"
     """the learners act with 'pi' or with the prior 'prior'."""
     opponent_id_input: str = "prepended"
@@ -143,7 +147,8 @@ class PPIConfig:
 
     def planner(self, act_with: Optional[str] = None) -> PlannerConfig:
         return PlannerConfig(beta=self.beta, num_rollouts=self.num_rollouts, horizon=self.horizon,
-                             discount=self.discount, act_with=act_with or self.act_with)
+                             discount=self.discount, act_with=act_with or self.act_with,
+                             common_random_numbers=self.common_random_numbers)
 
 
 _CPU_COMMON = dict(hidden_size=64, embedding_size=16, batch_size=32, learning_rate=5e-3, beta=1.0, num_rollouts=4,

@@ -90,3 +90,9 @@ def test_paper_preset_is_the_papers_scale():
     assert (config.batch_size, config.epochs, config.max_grad_norm) == (256, 10, 1.0)
     assert (config.hidden_size, config.embedding_size, config.beta) == (128, 32, 0.01)
     assert (config.num_rollouts, config.horizon, config.discount) == (8, 15, 1.0)
+
+
+def test_common_random_numbers_is_a_ppi_setting_reaching_the_planner():
+    from agents.ppi.config import PPIConfig
+    assert PPIConfig().planner().common_random_numbers is True  # ours, the default
+    assert PPIConfig(common_random_numbers=False).planner().common_random_numbers is False
