@@ -346,6 +346,15 @@ class A2CPlayer:
             self._folded = self.model.encoder.folded_weights()
 
     @torch.no_grad()
+    def cooperation_probabilities(self, observation_index: torch.Tensor, actions: torch.Tensor, rewards: torch.Tensor,
+                                  identity: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """The policy's p(cooperate) ``[T, N]`` at every round of recorded games ``[T, N]`` (its own
+        observations, actions and rewards), exactly, rather than the 0/1 of the actions it sampled:
+        an in-training probe can then see a cooperation rate of 1e-5 that 32 sampled games cannot."""
+        logits, _ = self.model(observation_index, actions, rewards, identity)
+        return torch.softmax(logits, dim=-1)[..., 0]
+
+    @torch.no_grad()
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
         encoder = self.model.encoder
         projection = encoder.project_with(*self._folded, observation, self._previous_action, reward,

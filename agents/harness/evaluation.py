@@ -35,6 +35,7 @@ from baselines.evaluation import (  # noqa: F401  (re-exported: the runner, summ
 )
 from baselines.incontext import gain_report
 from baselines.tabular import IDENTITY_SIZE
+from ipd_env.game import first_person_outcome
 from ipd_env.player import play_episodes, play_match
 
 #: Games per classic co-player during training.
@@ -139,6 +140,7 @@ class InTrainingEvaluator:
         games = self.games_per_coplayer
         per_learner: list = [{} for _ in learners]
         per_round: dict = {name: [] for name in PER_ROUND_COPLAYERS}
+        policy_per_round: dict = {}
         size = self.pool_set.size
         per_coplayer_reward = torch.empty(size, dtype=torch.float64)
         per_coplayer_cooperation = torch.empty(size, dtype=torch.float64)
@@ -152,9 +154,17 @@ class InTrainingEvaluator:
                     values.update({f"eval/{name}/{key}": summary[key] for key in IN_TRAINING_KEYS})
                     if name in per_round:
                         per_round[name].append(summary["cooperation_per_round"])
+                    probabilities = self._policy_cooperation(learner, *matches[name])
+                    if probabilities is not None:
+                        values[f"eval/{name}/policy_cooperation"] = float(probabilities.mean())
+                        if name in per_round:
+                            policy_per_round.setdefault(name, []).append(probabilities.mean(dim=1).cpu().numpy())
                 pool_actions, pool_rewards = matches["pool"]
                 per_coplayer_reward[rows] = pool_rewards[0].double().mean(dim=0).cpu()
                 per_coplayer_cooperation[rows] = (pool_actions[0] == 0).double().mean(dim=0).cpu()
+                probabilities = self._policy_cooperation(learner, pool_actions, pool_rewards)
+                if probabilities is not None:
+                    values["eval/pool/policy_cooperation"] = float(probabilities.mean())
             # Learner i against learner i + 1 (cyclically): one match scores both sides, so a
             # pair of learners plays once.
             pairs = [(index, (index + 1) % len(learners)) for index in range(len(learners))] if len(learners) > 1 else []
@@ -178,7 +188,22 @@ class InTrainingEvaluator:
             mean = np.mean(np.asarray(curves, dtype=float), axis=0)
             # 7 digits: the post-collapse floor of an always-defect learner sits at 1e-5 to 1e-7.
             record[f"{name}_cooperation_per_round"] = [float(f"{value:.7g}") for value in mean]
+        for name, curves in policy_per_round.items():
+            mean = np.mean(np.asarray(curves, dtype=float), axis=0)
+            record[f"{name}_policy_cooperation_per_round"] = [float(f"{value:.7g}") for value in mean]
         return record
+
+    def _policy_cooperation(self, learner, actions: torch.Tensor, rewards: torch.Tensor) -> Optional[torch.Tensor]:
+        """The learner's exact p(cooperate) ``[T, games]`` along games it played (``actions``, ``rewards``
+        ``[2, T, games]``, row 0 its own), for a learner that can say it
+        (``cooperation_probabilities``, e.g. :class:`agents.a2c.A2CPlayer`); None otherwise, and in the
+        opponent-ID condition (the identities of a slice of the match are not kept)."""
+        method = getattr(learner, "cooperation_probabilities", None)
+        if method is None or self.identity:
+            return None
+        own, other = actions[0], actions[1]
+        observation = torch.cat([torch.zeros_like(own[:1]), first_person_outcome(own[:-1], other[:-1])])
+        return method(observation, own, rewards[0])
 
 
 def mean_over_learners(evaluation: dict) -> dict:

@@ -370,6 +370,11 @@ def _eval_curves(eval_history: list, trainer, evaluator) -> dict:
             curves[key] = [record[key] for record in eval_history if key in record]
             if name != "tft":
                 curves[f"{name}_units_done"] = [record["units_done"] for record in eval_history if key in record]
+        # The exact p(cooperate) along the same games, for learners that give it (A2C).
+        key = f"{name}_policy_cooperation_per_round"
+        if any(key in record for record in eval_history):
+            curves[key] = [record[key] for record in eval_history if key in record]
+            curves[f"{name}_policy_units_done"] = [record["units_done"] for record in eval_history if key in record]
     curves["pool"] = {"spec": evaluator.pool_set.pool, "size": evaluator.pool_set.size}
     return curves
 

@@ -102,6 +102,8 @@ def test_in_training_metrics_name_every_coplayer_and_the_pool():
                 for key in ("late_reward", "late_cooperation")}
     expected |= {f"eval/pool/{key}" for key in ("reward", "cooperation", "alld_reward", "oracle_reward",
                                                  "gain_fraction")}
+    # A2C learners also give their exact p(cooperate) along the games played.
+    expected |= {f"eval/{name}/policy_cooperation" for name in (*EVALUATION_COPLAYERS, "pool")}
     assert set(record["metrics"]) == expected
     assert record["units_done"] == 3
     for name in ("tft", "alld", "allc"):  # the within-episode probes of the paper's Fig. 4B
@@ -182,3 +184,15 @@ def test_tensorboard_steps_count_units_from_1_and_hold_the_hyperparameters(tmp_p
     assert steps("final/tft/late_cooperation") == [3]
     plugins = accumulator.PluginTagToContent("hparams")
     assert "_hparams_/experiment" in plugins and "_hparams_/session_start_info" in plugins
+
+
+def test_a2c_learners_report_their_exact_cooperation_probability():
+    config = a2c.ALGORITHM.make_config("test", STEP1.paper_step)
+    trainer = a2c.A2CTrainer(config, STEP1.pool_mode, STEP1.num_learners, seed=0)
+    record = InTrainingEvaluator(STEP1, seed=0, num_rounds=10, pool_size=16, games_per_coplayer=8)(
+        trainer.players(), units_done=1)
+    curve = record["alld_policy_cooperation_per_round"]
+    assert len(curve) == 10 and all(0.0 < value < 1.0 for value in curve)  # probabilities, not 0/1 draws
+    # An untrained policy is near-uniform: its exact p(C) is near 0.5 where the sampled rate is noisy.
+    assert abs(record["metrics"]["eval/pool/policy_cooperation"] - 0.5) < 0.2
+    assert 0.0 < record["metrics"]["eval/tft/policy_cooperation"] < 1.0
