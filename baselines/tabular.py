@@ -170,6 +170,8 @@ ZOO_ALIASES = {
 
 def canonical_name(name: str) -> str:
     """Zoo name in canonical form (case, dashes and aliases folded); raises for unknown names."""
+    if not isinstance(name, str):
+        raise TypeError(f"a zoo co-player's name must be a string, one of {', '.join(ZOO_NAMES)}; got {name!r}")
     key = name.lower().replace("-", "_").replace(" ", "_")
     key = ZOO_ALIASES.get(key, key)
     if key not in ZOO_NAMES:

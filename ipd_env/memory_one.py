@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-import numpy as np
 import torch
 
-from ipd_env.game import NUM_OBSERVATIONS, check_probabilities
+from ipd_env.game import NUM_OBSERVATIONS, check_count, check_probabilities
 
 
 class MemoryOnePlayer:
@@ -43,18 +42,18 @@ class MemoryOnePlayer:
         if isinstance(cooperation_probabilities, torch.Tensor):
             values = cooperation_probabilities.detach().to("cpu", torch.float64).numpy()
         else:
-            values = np.asarray(cooperation_probabilities, dtype=np.float64)
-        check_probabilities(values)
+            values = cooperation_probabilities
+        values = check_probabilities(values, "cooperation_probabilities")  # numbers in [0, 1], as float64
         if values.ndim not in (1, 2) or values.shape[-1] != NUM_OBSERVATIONS:
             raise ValueError(
-                f"a memory-1 policy needs {NUM_OBSERVATIONS} cooperation probabilities (start, CC, CD, DC, DD), "
-                f"shape [5] or [num_games, 5]; got shape {values.shape}"
+                f"cooperation_probabilities: a memory-1 policy needs {NUM_OBSERVATIONS} cooperation probabilities "
+                f"(start, CC, CD, DC, DD), shape [5] or [num_games, 5]; got shape {values.shape}"
             )
         self.cooperation_probabilities = torch.as_tensor(values, dtype=torch.float32)
         self.name = name or "memory-1"
         self._table: Optional[torch.Tensor] = None
         self._generator: Optional[torch.Generator] = None
-        self._num_games = 0
+        self._num_games: Optional[int] = None  # set by reset(); act() needs it
 
     @property
     def batched(self) -> bool:
@@ -68,6 +67,7 @@ class MemoryOnePlayer:
 
     def reset(self, num_games: int, generator: Optional[torch.Generator] = None,
               opponent_identity: Optional[torch.Tensor] = None) -> None:
+        num_games = check_count(num_games, "num_games")
         if self.batched and self.cooperation_probabilities.shape[0] != num_games:
             raise ValueError(
                 f"{self.name}: this batch holds {self.cooperation_probabilities.shape[0]} policies "
@@ -82,11 +82,16 @@ class MemoryOnePlayer:
         table = self._table
         if table is None or table.device != observation_index.device:
             table = self._table = self.cooperation_probabilities.to(observation_index.device)
-        if self.batched:
-            return table.gather(1, observation_index.unsqueeze(1)).squeeze(1)
-        return table[observation_index]
+        try:  # the range is checked only when torch refuses an index: no check on the valid path
+            if self.batched:
+                return table.gather(1, observation_index.unsqueeze(1)).squeeze(1)
+            return table[observation_index]
+        except (IndexError, RuntimeError) as error:
+            raise _bad_observation(self.name, observation_index, table.shape[0] if self.batched else None) from error
 
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
+        if self._num_games is None:
+            raise RuntimeError(f"{self.name}: act() called before reset(num_games); reset the player first")
         index = observation
         cooperate = self.probabilities(index)
         generator = self._generator
@@ -95,6 +100,19 @@ class MemoryOnePlayer:
         draw = torch.rand(index.shape[0], generator=generator, device=index.device)
         return (draw >= cooperate).long()
 
+
+def _bad_observation(name: str, observation_index, num_policies: Optional[int]) -> Exception:
+    """The error for observation indices a memory-1 table cannot look up (``ValueError`` or ``TypeError``)."""
+    if (not isinstance(observation_index, torch.Tensor) or observation_index.is_floating_point()
+            or observation_index.is_complex() or observation_index.dtype == torch.bool):
+        return TypeError(f"{name}: observation must be an int64 tensor of observation indices 0..4 (0 = START, "
+                         f"1 + 2 * own + other), got {getattr(observation_index, 'dtype', type(observation_index))}")
+    bad = observation_index[(observation_index < 0) | (observation_index >= NUM_OBSERVATIONS)]
+    if bad.numel():
+        return ValueError(f"{name}: observation indices must lie in 0..{NUM_OBSERVATIONS - 1} (0 = START, "
+                          f"1 + 2 * own + other), got {bad[0].item()}")
+    return ValueError(f"{name}: observation must have shape [num_games] matching the {num_policies} policies of "
+                      f"this batch, got {tuple(observation_index.shape)}")
 
 
 def sample_memory_one(num_games: int, generator: Optional[torch.Generator] = None, device="cpu") -> torch.Tensor:
@@ -156,6 +174,7 @@ class MemoryOnePool:
 
     def reset(self, num_games: int, generator: Optional[torch.Generator] = None,
               opponent_identity: Optional[torch.Tensor] = None) -> None:
+        num_games = check_count(num_games, "num_games")
         device = generator.device if generator is not None else self.device
         if self.distribution is None:
             self.cooperation_probabilities = sample_memory_one(num_games, generator, device)

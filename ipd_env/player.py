@@ -34,6 +34,8 @@ from typing import Callable, NamedTuple, Optional, Protocol, Sequence, Union, ru
 import numpy as np
 import torch
 
+from ipd_env.sizes import check_fits
+
 
 @runtime_checkable
 class Player(Protocol):
@@ -144,6 +146,10 @@ def play(seats: Sequence[Seat], env, validate: bool = False) -> dict:
             ``validate``, a player's bad actions (TypeError for a bad dtype).
     """
     num_games, num_rounds, device = env.num_games, env.num_rounds, env.device
+    # What the episode's record takes: observations and actions int64, rewards of the env's dtype.
+    record_bytes = 2 * num_rounds * num_games * (8 + 8 + torch.empty(0, dtype=env.dtype).element_size())
+    check_fits(record_bytes, f"playing {num_games} games of {num_rounds} rounds", device,
+               hint="play fewer games or rounds")
     keys = [_seat_key(seat, num_games) for seat in seats]
     _check_seating(keys, num_games, device)
     players = [(seat.player, key, count) for seat, (key, count) in zip(seats, keys)]

@@ -36,8 +36,37 @@ from ipd_env.game import (
     first_person_payoffs,
     make_payoff_table,
 )
+from ipd_env.sizes import check_fits
 
 ActionsLike = Union[torch.Tensor, Mapping[str, torch.Tensor]]
+#: Largest relative change of a payoff that the env's dtype may make (float32: ~6e-8; bfloat16: ~4e-3).
+PAYOFF_TOLERANCE = 1e-6
+#: Bytes a game takes at the least (refused up front beyond the memory available): the
+#: observation indices [2] int64 it keeps, and one step's new ones and rewards.
+BYTES_PER_GAME = 40
+
+
+def check_device(device) -> torch.device:
+    """``device`` as a ``torch.device`` this machine has; ``ValueError`` naming it otherwise."""
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"device must be a torch device such as 'cpu' or 'cuda:0', got {device!r}") from error
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(f"device {str(device)!r}: torch sees no CUDA GPU here; use device='cpu'")
+        if device.index is not None and device.index >= count:
+            raise ValueError(f"device {str(device)!r}: torch sees {count} CUDA GPU(s), cuda:0..cuda:{count - 1}")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {str(device)!r}: this machine has no usable Apple MPS device; use device='cpu'")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        try:
+            torch.empty(0, device=device)
+        except (RuntimeError, AssertionError) as error:
+            raise ValueError(f"device {str(device)!r} is not usable here ({str(error).splitlines()[0]}); "
+                             f"use device='cpu'") from None
+    return device
 
 
 class IPDVectorEnv:
@@ -72,10 +101,7 @@ class IPDVectorEnv:
         num_games = check_count(num_games, "num_games")
         self.num_games = num_games
         self.num_rounds = check_num_rounds(num_rounds)
-        try:
-            self.device = torch.device(device)
-        except (RuntimeError, TypeError) as error:
-            raise ValueError(f"device must be a torch device such as 'cpu' or 'cuda:0', got {device!r}") from error
+        self.device = check_device(device)
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise TypeError(f"dtype must be a floating torch dtype (e.g. torch.float32), got {dtype!r}")
         self.dtype = dtype
@@ -86,6 +112,14 @@ class IPDVectorEnv:
         lookup = torch.tensor(own_frame, dtype=dtype)
         if not bool(torch.isfinite(lookup).all()):
             raise ValueError(f"payoffs {payoffs!r} overflow dtype {dtype}; use torch.float32 or rescale the game")
+        exact = torch.tensor(own_frame, dtype=torch.float64)
+        rounded = (lookup.double() - exact).abs() > PAYOFF_TOLERANCE * exact.abs().clamp_min(1.0)
+        if bool(rounded.any()):
+            value = exact[rounded][0].item()
+            raise ValueError(f"payoffs {payoffs!r}: dtype {dtype} rounds the payoff {value!r} to "
+                             f"{lookup.double()[rounded][0].item()!r}; use torch.float32 (or float64)")
+        check_fits(num_games * BYTES_PER_GAME, f"IPDVectorEnv: num_games={num_games}", self.device,
+                   hint="play fewer games at once")
         self._reward_lookup = torch.stack(
             [lookup[0].reshape(4), lookup[1].transpose(0, 1).reshape(4)], dim=0
         ).to(self.device)
