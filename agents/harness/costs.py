@@ -13,8 +13,8 @@
 
 A2C: one warm-up :meth:`train_unit`, then ``timed_units`` more at the run's real batch; every
 iteration costs the same. PPI: its phases grow, so the pieces are timed apart and scaled: the
-pool play (the planner's collection) at ``min(episodes per phase, PPI_TIMED_GAMES)`` games per
-learner and at half that, extrapolated as a fixed cost plus a cost per game
+pool play (the planner's collection, a whole episode: timed once per size) at ``min(episodes per
+phase, PPI_TIMED_GAMES)`` games per learner and at half that, extrapolated as a fixed cost plus a cost per game
 (:func:`extrapolate`); the model fit, one epoch over ``min(D_0, PPI_FIT_EPISODES)`` episodes
 at the real batch size, linear in episodes x epochs; the data set's save and load, and D_0's
 generation, per episode. Both: one in-training and one final evaluation (a planning learner's
@@ -55,7 +55,7 @@ PPI_TIMED_GAMES = 32
 #: Episodes of the timed PPI model fit (one epoch, the run's batch size).
 PPI_FIT_EPISODES = 1024
 #: Learner-games of the timed evaluation of a planning learner (PPI); A2C's is timed at its real size.
-EVAL_TIMED_GAMES = 256
+EVAL_TIMED_GAMES = 128
 #: History rows and evaluation records of the timed checkpoints (their cost per record is extrapolated).
 RECORDS_TIMED = 200
 #: Settings that change the numbers a run computes but not its amount of arithmetic: runs that
@@ -329,18 +329,19 @@ def _measure_ppi(unit: Unit, units: dict, watch: Stopwatch, timed_units: int) ->
     trainer_for(unit, small, units, device)  # the first call pays one-off imports
     trainer, setup = watch.seconds(lambda: trainer_for(unit, small, units, device))
 
-    def play():
-        return trainer.pool.play(trainer.players(), trainer.pool_generator, trainer.frozen_players())
-
-    _, metrics = play()  # warm-up
-    play_seconds = watch.mean(play, timed_units)
     half = _timed_games(unit, games // 2) if games < config.episodes_per_phase else games
-    if half < games:  # a second, smaller batch gives the planner's fixed cost per round (extrapolate)
-        trainer_half = trainer_for(unit, dataclasses.replace(config, episodes_per_phase=half), units, device)
-        play_half = watch.mean(lambda: trainer_half.pool.play(trainer_half.players(), trainer_half.pool_generator,
-                                                              trainer_half.frozen_players()), timed_units)
-    else:
-        play_half = play_seconds * half / games
+    # A pool play is a whole episode of planner steps (seconds at the paper's sizes): one timing per size,
+    # the smaller first, after a warm-up at the smaller size. Two sizes give the planner's fixed cost per
+    # round apart from its cost per game (extrapolate).
+    trainer_half = trainer_for(unit, dataclasses.replace(config, episodes_per_phase=half), units, device)
+
+    def play(timed_trainer):
+        return timed_trainer.pool.play(timed_trainer.players(), timed_trainer.pool_generator,
+                                       timed_trainer.frozen_players())
+
+    play(trainer_half)  # warm-up
+    play_half = watch.seconds(lambda: play(trainer_half))[1]
+    (_, metrics), play_seconds = watch.seconds(lambda: play(trainer))
     fit_episodes = max(2, min(PPI_FIT_EPISODES, _ppi_initial_episodes(unit, units)) // 2 * 2)
     generator = torch.Generator().manual_seed(unit.seed)
     kind = pretraining_kind(config, unit.condition.pool_mode)
