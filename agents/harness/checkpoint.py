@@ -36,6 +36,7 @@ the rest with ``weights_only=True``.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -68,8 +69,13 @@ def write_atomic(path: Path, write) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:  # Ctrl-C or a full disk mid-write: leave no half-written temporary file
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def write_json(path: Path, data) -> None:
@@ -214,9 +220,57 @@ class MetricsLog:
 
 
 def read_metrics(path: Path) -> list:
-    """Rows of a ``metrics.csv`` as dicts of floats (empty cells dropped)."""
+    """Rows of a ``metrics.csv`` (or ``eval_metrics.csv``) as dicts of floats (empty cells dropped).
+
+    Raises:
+        ValueError: one line naming the file and the line: a cell that is not a number (a
+            header line in the middle, an edit), a row with more cells than the header, or
+            text that is not UTF-8.
+    """
     rows = []
-    with open(path, newline="") as handle:
-        for row in csv.DictReader(handle):
-            rows.append({key: float(value) for key, value in row.items() if value not in ("", None)})
+    try:
+        with open(path, newline="") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                if None in row:
+                    raise ValueError(f"{path} is damaged: line {reader.line_num} has more cells than its header "
+                                     f"({len(reader.fieldnames)}); restore it, or --resume rewrites it from the "
+                                     f"last checkpoint")
+                values = {}
+                for key, value in row.items():
+                    if value in ("", None):
+                        continue
+                    try:
+                        values[key] = float(value)
+                    except ValueError:
+                        what = "a header line in the middle" if value == key else "an edit or a second writer"
+                        raise ValueError(f"{path} is damaged: line {reader.line_num}, column {key!r} holds "
+                                         f"{value!r}, not a number ({what}?); restore it, or --resume rewrites it "
+                                         f"from the last checkpoint") from None
+                rows.append(values)
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is damaged: it is not UTF-8 text; restore it, or --resume rewrites it from the "
+                         f"last checkpoint") from None
     return rows
+
+
+def repair_note(path: Path, rows: list) -> Optional[str]:
+    """What rewriting ``path`` from a checkpoint's ``rows`` repairs, or None when the file already starts
+    with exactly those rows (rows written after the checkpoint are expected after a kill: not a repair).
+
+    Returns one line: the file is damaged (:func:`read_metrics`' message), missing, shorter
+    than the checkpoint (truncated), or a row differs from the checkpoint's (edited).
+    """
+    path = Path(path)
+    if not path.is_file():
+        return f"{path} was missing" if rows else None
+    try:
+        written = read_metrics(path)
+    except ValueError as error:
+        return str(error).split("; restore it")[0]
+    if len(written) < len(rows):
+        return f"{path} held {len(written)} rows where the checkpoint has {len(rows)} (truncated)"
+    for number, (found, expected) in enumerate(zip(written, rows), start=1):
+        if found != {key: float(value) for key, value in expected.items()}:
+            return f"{path} row {number} differs from the checkpoint's (edited)"
+    return None

@@ -23,6 +23,7 @@ import json
 import math
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -111,6 +112,8 @@ def check_output(path, argument: str, folder: bool) -> Path:
             writable. Paths the kernel refuses later (e.g. under /proc) still fail with an
             OSError, which :func:`main` reports in one line naming ``argument``.
     """
+    if not str(path).strip():
+        raise ValueError(f"{argument} is empty; give a {'folder' if folder else 'file'} path")
     path = Path(path)
     if path.exists():
         if folder and not path.is_dir():
@@ -182,13 +185,30 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def split_names(text: str, argument: str) -> list:
+    """``"a, b,c"`` -> ``["a", "b", "c"]``; ``ValueError`` naming ``argument`` for an empty list or an
+    empty name in it (``"tft,,alld"``), which would otherwise be dropped or taken as "all"."""
+    names = [name.strip() for name in str(text).split(",")]
+    if not any(names):
+        raise ValueError(f"{argument} is empty; give one or more comma-separated names")
+    if "" in names:
+        raise ValueError(f"{argument} {text!r} has an empty name (position {names.index('') + 1}); "
+                         f"separate names by single commas")
+    return names
+
+
 def parse_overrides(items) -> dict:
-    """``["learning_rate=1e-3", "num_iterations=50"]`` -> ``{name: value}``, values parsed as JSON when they are."""
+    """``["learning_rate=1e-3", "num_iterations=50"]`` -> ``{name: value}``, values parsed as JSON when they are.
+
+    A name given twice is refused (the last one would win silently)."""
     overrides = {}
     for item in items or []:
         key, separator, value = item.partition("=")
+        key = key.strip()
         if not separator or not key:
             raise ValueError(f"--set expects NAME=VALUE, got {item!r}")
+        if key in overrides:
+            raise ValueError(f"--set {key} is given twice ({key}={json.dumps(overrides[key])} and {item}); give it once")
         try:
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -199,16 +219,14 @@ def parse_overrides(items) -> dict:
 def command_reproduce(args) -> int:
     from agents.harness.runner import run_experiment
 
-    conditions = args.conditions.split(",") if args.conditions else None
-    out = check_output(args.out or f"runs/{args.experiment}-{args.algo}-{args.preset}", "--out", folder=True)
+    conditions = split_names(args.conditions, "--conditions") if args.conditions is not None else None
+    out = check_output(args.out if args.out is not None else f"runs/{args.experiment}-{args.algo}-{args.preset}",
+                       "--out", folder=True)
     common = dict(experiment=args.experiment, algo=args.algo, preset=args.preset, seeds=args.seeds, out=out,
                   device=args.device, resume=args.resume, conditions=conditions,
                   overrides=parse_overrides(args.set))
     if args.backend == "ray":
-        from agents.harness.ray_backend import run_experiment_on_ray
-
-        summary = run_experiment_on_ray(address=args.address, num_cpus=args.num_cpus,
-                                        gpus_per_unit=args.gpus_per_unit, cpus_per_unit=args.threads or 1, **common)
+        summary = _reproduce_on_ray(args, common)
     else:
         if args.address:
             raise ValueError("--address needs --backend ray")
@@ -223,7 +241,51 @@ def command_reproduce(args) -> int:
     return 0
 
 
+def _reproduce_on_ray(args, common: dict) -> dict:
+    """``reproduce --backend ray``: checked as the local backend checks, then run while this process holds
+    the folder's lock (the Ray tasks write it for this process)."""
+    from agents.harness.ray_backend import run_experiment_on_ray
+    from agents.harness.run_folder import attach_provenance, locked, record_provenance
+    from agents.harness.runner import check_experiment_folder, check_resume_target, check_units_fit, make_units
+
+    out, experiment, algo, resume = common["out"], common["experiment"], common["algo"], common["resume"]
+    units = make_units(experiment, algo, common["preset"], common["seeds"], common["overrides"],
+                       common["conditions"]).values()
+    check_units_fit(units, common["device"])
+    check_resume_target(out, resume)
+    check_experiment_folder(out, experiment, algo, units, resume)
+    with locked(out):
+        check_experiment_folder(out, experiment, algo, units, resume, record=True)
+        record_provenance(out, common["device"])
+        run_experiment_on_ray(address=args.address, num_cpus=args.num_cpus, gpus_per_unit=args.gpus_per_unit,
+                              cpus_per_unit=args.threads or 1, **common)
+        attach_provenance(out)
+    from agents.harness.checkpoint import read_json
+
+    return read_json(Path(out) / "summary.json")
+
+
 # ---------------------------------------------------------------------------- evaluate
+def trained_payoffs_note(spec: str, payoffs) -> Optional[str]:
+    """A note when ``spec`` is a trained learner whose run used other payoffs than ``payoffs``, else None."""
+    from agents.harness.checkpoint import read_json
+    from agents.harness.player_specs import AXELROD_PREFIX, run_folder_of
+    from ipd_env.game import make_payoff_table
+    import numpy as np
+
+    path_text = spec.rpartition("@")[0] if "@" in spec else spec
+    if spec.lower().startswith(AXELROD_PREFIX) or not Path(path_text).exists():
+        return None
+    config_path = run_folder_of(path_text) / "config.json"
+    if not config_path.is_file():
+        return None
+    trained = read_json(config_path).get("hyperparameters", {}).get("payoffs", "paper")
+    if np.array_equal(make_payoff_table(trained), make_payoff_table(payoffs)):
+        return None
+    return (f"note: {spec} was trained with payoffs {trained}; here it plays, and observes the rewards of, "
+            f"payoffs {payoffs} (pass --payoffs {trained} to evaluate it in its own game)")
+
+
 def command_evaluate(args) -> int:
     from agents.harness.evaluation import evaluate_against
     from agents.harness.player_specs import resolve_player, split_specs
@@ -232,10 +294,14 @@ def command_evaluate(args) -> int:
         check_output(args.json, "--json", folder=False)
     if not args.no_plot:
         check_output(args.plot, "--plot", folder=False)
+    specs = split_specs(",".join(split_names(args.against, "--against")))
     name, player = resolve_player(args.player, args.payoffs, args.device, args.rounds)
-    coplayers = dict(resolve_player(spec, args.payoffs, args.device, args.rounds) for spec in split_specs(args.against))
+    coplayers = dict(resolve_player(spec, args.payoffs, args.device, args.rounds) for spec in specs)
+    notes = [note for note in (trained_payoffs_note(spec, args.payoffs) for spec in [args.player, *specs]) if note]
     results = evaluate_against(player, coplayers, args.games, args.rounds, args.payoffs, args.seed, args.device)
     print(f"{name}: {args.games} games of {args.rounds} rounds per co-player (payoffs {args.payoffs}, seed {args.seed})")
+    for note in notes:
+        print(note)
     print("| co-player | reward / round | cooperation | co-player reward | co-player cooperation |")
     print("|---|---|---|---|---|")
     for coplayer, values in results.items():
@@ -314,11 +380,15 @@ def command_tournament(args) -> int:
 def command_sweep(args) -> int:
     from agents.harness.sweep import run_sweep
 
-    out = check_output(args.out or f"sweeps/{args.experiment}-{args.algo}-{args.preset}", "--out", folder=True)
+    out = check_output(args.out if args.out is not None else f"sweeps/{args.experiment}-{args.algo}-{args.preset}",
+                       "--out", folder=True)
+    heatmap = split_names(args.heatmap, "--heatmap") if args.heatmap is not None else None
+    if args.sort is not None and not args.sort.strip():
+        raise ValueError("--sort is empty; give a metric name such as tft/late_reward")
     sweep = run_sweep(args.experiment, args.grid, algo=args.algo, preset=args.preset, seeds=args.seeds, out=out,
                       overrides=parse_overrides(args.set), backend=args.backend, resume=args.resume,
                       workers=args.workers, threads=args.threads, device=args.device, sort=args.sort,
-                      heatmap=args.heatmap.split(",") if args.heatmap else None, progress=not args.quiet,
+                      heatmap=heatmap, progress=not args.quiet,
                       plots=not args.no_plot, address=args.address, num_cpus=args.num_cpus,
                       gpus_per_point=args.gpus_per_point)
     print(Path(sweep["table"]).read_text(), end="")
@@ -332,9 +402,12 @@ def command_sweep(args) -> int:
 # ---------------------------------------------------------------------------- pool-stats
 def command_pool_stats(args) -> int:
     from baselines.incontext import PAYING_MARGIN, pool_stats
+    from ipd_env.sizes import check_fits
 
     if args.json not in (None, "-"):
         check_output(args.json, "--json", folder=False)
+    # The evaluation set [size, 5] and the exact rewards of the 32 deterministic replies [32, size], float64.
+    check_fits(args.size * (5 + 32) * 8, f"--size {args.size} co-players", "cpu", hint="give a smaller --size")
     stats = pool_stats(args.pool, args.rounds, args.payoffs, args.size, args.seed)
     if args.json == "-":
         print(json.dumps(stats, indent=1))
@@ -368,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = CommandParser(prog="ipd-coop", description=(
         "Iterated Prisoner's Dilemma: reproduce arXiv 2602.16301, evaluate and watch players, run tournaments."))
+    parser.add_argument("--version", action="version", version=f"ipd-coop (ipd-env) {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     player_help = ("zoo name (allc, alld, tft, stft, gtft, wsls, random, grim, extort2, generous2), "
                    "axelrod:<strategy> (e.g. 'axelrod:Tit For Tat'), or a run folder / checkpoint "
@@ -507,12 +581,67 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from agents.harness.run_folder import _package_version
+
+    return _package_version()
+
+
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+#: Exit status when the reader of our output went away (128 + SIGPIPE), as ``yes | head`` ends.
+BROKEN_PIPE = 141
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    text = str(error)
+    return isinstance(error, MemoryError) or "out of memory" in text or "can't allocate memory" in text
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Entry point of ``ipd-coop``; returns the exit status."""
+    """Entry point of ``ipd-coop``; returns the exit status.
+
+    Besides the one-line errors (module docstring): warnings print as one line
+    ``ipd-coop <command>: warning: ...``; Ctrl-C ends with one line and status 130 (a run
+    folder keeps its last checkpoints and loses no temporary file: ``--resume`` continues
+    it exactly); an allocation that fails (``MemoryError``, torch's out-of-memory) is one
+    line; output into a closed pipe (``ipd-coop play ... | head -2``) ends quietly with 141.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    prefix = f"ipd-coop {args.command}"
+
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        print(f"{prefix}: warning: {one_line(str(message))}", file=sys.stderr if file is None else file)
+
+    from agents.harness.run_folder import command_line
+
+    with warnings.catch_warnings(), command_line(["ipd-coop", *(sys.argv[1:] if argv is None else argv)]):
+        warnings.showwarning = show_warning
+        return _run(parser, args, prefix)
+
+
+def _run(parser, args, prefix: str) -> int:
     try:
-        return args.handler(args)
+        status = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the flush at exit does not fail again
+        return BROKEN_PIPE
+    except KeyboardInterrupt:
+        folder = getattr(args, "out", None) or "the output folder"
+        kept = (f"; {folder} keeps its last checkpoints: run the same command with --resume to continue"
+                if args.command in ("reproduce", "sweep") else "")
+        print(f"{prefix}: interrupted{kept}", file=sys.stderr)
+        return INTERRUPTED
+    except (MemoryError, RuntimeError) as error:
+        if not _out_of_memory(error):
+            raise
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        parser.exit(2, f"{prefix}: error: out of memory ({first_line[:200]}); use fewer games, rounds, seeds "
+                       f"or --workers\n")
     except OSError as error:  # unwritable, missing or special output paths, caught by kind
         filename = None if error.filename is None else os.fsdecode(error.filename)
         argument = _argument_of(args, filename)
@@ -522,9 +651,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             message = f"{filename}: {error.strerror or error}"
         else:
             message = f"{argument}: cannot write {filename} ({error.strerror or error})"
-        parser.exit(2, f"ipd-coop {args.command}: error: {one_line(message)}\n")
+        parser.exit(2, f"{prefix}: error: {one_line(message)}\n")
     except (ValueError, TypeError, MissingExtraError) as error:
-        parser.exit(2, f"ipd-coop {args.command}: error: {one_line(error)}\n")
+        parser.exit(2, f"{prefix}: error: {one_line(error)}\n")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
@@ -44,6 +45,7 @@ from agents.harness.checkpoint import (
     config_differences,
     load_checkpoint,
     read_json,
+    repair_note,
     save_checkpoint,
     write_json,
 )
@@ -55,9 +57,11 @@ from agents.harness.evaluation import (
     evaluate_learners,
     mean_over_learners,
 )
-from agents.harness.experiments import Condition, get_experiment, select_conditions
+from agents.harness.experiments import EXPERIMENTS, Condition, get_experiment, select_conditions
+from agents.harness.run_folder import attach_provenance, check_contents, locked, record_provenance
 from agents.pool import split_games
 from agents.settings import NonFiniteTrainingError, diverged, first_non_finite
+from ipd_env.sizes import check_fits
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,23 @@ def run_unit(
                  progress=progress, stop_after=stop_after)
 
 
+def check_unit_folder(unit: Unit, out: Union[str, Path], resume: bool) -> None:
+    """Refuse (``ValueError``) a unit folder this unit may not write: a run without ``resume``, a run of
+    another config, or files without a ``config.json``. Reads only, so it can run before a lock."""
+    directory = unit_dir(out, unit.condition.name, unit.seed)
+    config_path = directory / "config.json"
+    if config_path.exists():
+        if not resume:
+            raise ValueError(f"{directory} already holds a run; pass resume=True (--resume) to continue it, "
+                             f"or choose another output folder")
+        differences = config_differences(_compared(read_json(config_path)), _compared(unit.record()))
+        if differences:
+            raise ValueError(f"cannot resume {directory}: its config differs from the requested one:\n  "
+                             + "\n  ".join(differences))
+    elif directory.exists() and any(directory.iterdir()):
+        raise ValueError(f"{directory} is not empty but has no config.json; refusing to write into it")
+
+
 def train(unit: Unit, out: Union[str, Path], device: str = "cpu", resume: bool = False, progress: bool = True,
           stop_after: Optional[int] = None) -> Optional[dict]:
     """:func:`run_unit` for a :class:`Unit` already made (same arguments, returns and errors)."""
@@ -241,18 +262,9 @@ def train(unit: Unit, out: Union[str, Path], device: str = "cpu", resume: bool =
     directory = unit_dir(out, condition.name, seed)
     config_path = directory / "config.json"
     last_path = directory / "checkpoints" / "last.pt"
-    if config_path.exists():
-        if not resume:
-            raise ValueError(f"{directory} already holds a run; pass resume=True (--resume) to continue it, "
-                             f"or choose another output folder")
-        differences = config_differences(_compared(read_json(config_path)), _compared(config))
-        if differences:
-            raise ValueError(f"cannot resume {directory}: its config differs from the requested one:\n  "
-                             + "\n  ".join(differences))
-        if is_complete(directory):
-            return read_json(directory / "eval.json")
-    elif directory.exists() and any(directory.iterdir()):
-        raise ValueError(f"{directory} is not empty but has no config.json; refusing to write into it")
+    check_unit_folder(unit, out, resume)
+    if config_path.exists() and is_complete(directory):
+        return read_json(directory / "eval.json")
     prerequisites = _prerequisites(unit, out, device)
     state = None
     if resume and last_path.exists():
@@ -278,6 +290,8 @@ def train(unit: Unit, out: Union[str, Path], device: str = "cpu", resume: bool =
     if not config_path.exists():
         write_json(config_path, config)
     metrics_log = MetricsLog(directory / "metrics.csv")
+    if state is not None:
+        _note_repair(directory / "metrics.csv", history)
     metrics_log.rewrite(history)
     hyper = unit.config  # evaluate in the run's own game (rounds, payoffs) and pool
     evaluator = InTrainingEvaluator(condition, seed, hyper.num_rounds, hyper.payoffs, pool=hyper.pool,
@@ -285,6 +299,8 @@ def train(unit: Unit, out: Union[str, Path], device: str = "cpu", resume: bool =
                                     device=device)
     eval_every = trainer.eval_every
     eval_log = MetricsLog(directory / EVAL_METRICS_FILE)
+    if state is not None:
+        _note_repair(directory / EVAL_METRICS_FILE, [_eval_row(record) for record in eval_history])
     eval_log.rewrite([_eval_row(record) for record in eval_history])
     if eval_history:  # drop curves written after the checkpoint: they are recomputed identically
         write_json(directory / EVAL_CURVES_FILE, _eval_curves(eval_history, trainer, evaluator))
@@ -351,6 +367,18 @@ def train(unit: Unit, out: Union[str, Path], device: str = "cpu", resume: bool =
     _tensorboard_hparams(directory / "tb", config, evaluation)
     write_json(directory / "eval.json", evaluation)
     return evaluation
+
+
+class RepairedFileWarning(UserWarning):
+    """A resumed run rewrote a metrics file that did not match its checkpoint (truncated, edited or damaged)."""
+
+
+def _note_repair(path: Path, rows: list) -> None:
+    """Warn (one line) when resuming rewrites ``path`` with rows it did not hold: rows after the
+    checkpoint are expected after a kill and dropped silently, anything else is said."""
+    note = repair_note(path, rows)
+    if note is not None:
+        warnings.warn(f"{note}; rewritten from the checkpoint ({len(rows)} rows)", RepairedFileWarning, stacklevel=3)
 
 
 def _eval_row(record: dict) -> dict:
@@ -437,9 +465,20 @@ def seed_list(seeds: Union[int, Sequence[int]]) -> list:
     return [int(seed) for seed in seeds]
 
 
+#: Bytes of one checked unit (its :class:`Unit` and config), from below (measured: ~815 on CPython 3.11).
+UNIT_RECORD_BYTES = 500
+
+
 def experiment_units(experiment: str, seeds, conditions: Optional[Sequence[str]] = None) -> list:
-    """``[(condition, seed), ...]`` in an order that respects prerequisites (for schedulers)."""
+    """``[(condition, seed), ...]`` in an order that respects prerequisites (for schedulers).
+
+    A number of seeds whose units could not even be listed in memory is refused first
+    (``ValueError`` with the estimate and the memory available)."""
     selected = select_conditions(get_experiment(experiment), conditions)
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        count = len(selected) * seeds
+        check_fits(count * UNIT_RECORD_BYTES, f"{seeds} seeds x {len(selected)} conditions = {count} runs",
+                   hint="give fewer seeds (--seeds)")
     return [(condition.name, seed) for condition in selected for seed in seed_list(seeds)]
 
 
@@ -542,10 +581,62 @@ def run_experiment(
         raise ValueError(f"workers must be >= 1, got {workers}")
     units = make_units(experiment, algo, preset, seeds, overrides, conditions)
     check_resume_target(out, resume)
-    for condition, seed in units:
-        directory = unit_dir(out, condition, seed)
-        if (directory / "config.json").exists() and not resume:
-            raise ValueError(f"{directory} already holds a run; pass --resume to continue, or choose another --out")
-    jobs = {key: unit_job(unit, out, device=device, resume=resume, progress=progress) for key, unit in units.items()}
-    run_unit_jobs(jobs, workers, threads_per_worker)
-    return aggregate(out)
+    check_units_fit(units.values(), device, workers)
+    check_experiment_folder(out, experiment, algo, units.values(), resume)  # refused before the lock: nothing changes
+    with locked(out):
+        check_experiment_folder(out, experiment, algo, units.values(), resume, record=True)
+        record_provenance(out, device)
+        jobs = {key: unit_job(unit, out, device=device, resume=resume, progress=progress)
+                for key, unit in units.items()}
+        run_unit_jobs(jobs, workers, threads_per_worker)
+        aggregate(out)
+        attach_provenance(out)
+        return read_json(Path(out) / "summary.json")
+
+
+def check_experiment_folder(out: Union[str, Path], experiment: str, algo: str, units, resume: bool,
+                            record: bool = False) -> None:
+    """Refuse an experiment folder that holds another experiment or algorithm (or a sweep), or a unit
+    folder that :func:`check_unit_folder` refuses; with ``record`` (under the lock) record what it holds
+    (:func:`agents.harness.run_folder.check_contents`). An experiment that contains all conditions of
+    the folder's (``step2`` over a ``step1`` folder) continues it."""
+    own = set(get_experiment(experiment).condition_names)
+    contained = tuple(name for name, other in EXPERIMENTS.items()
+                      if name != experiment and set(other.condition_names) <= own)
+    check_contents(out, "reproduce", experiment, algo, extends=contained, record=record)
+    for unit in units:
+        check_unit_folder(unit, out, resume)
+
+
+#: Bytes that training keeps at the least per game and round: both players' observation indices
+#: (int64) of the episode, which every algorithm stores to learn from.
+HISTORY_BYTES_PER_GAME_ROUND = 16
+
+
+def training_memory_lower_bound(unit: Unit) -> int:
+    """Bytes that one unit's training needs at the least (an estimate from below, to refuse sizes
+    that cannot fit before anything is allocated): the episode histories of all its games, and
+    for A2C, which backpropagates through whole episodes, the recurrent state [rounds, games,
+    hidden_size] float32 that the backward pass keeps."""
+    config = unit.config
+    num_games = int(config.games_per_learner) * (unit.condition.num_learners + (1 if unit.condition.frozen_from else 0))
+    per_round = HISTORY_BYTES_PER_GAME_ROUND
+    if unit.algorithm.name == "a2c":
+        per_round += 4 * int(config.hidden_size)
+    return num_games * int(config.num_rounds) * per_round
+
+
+def check_units_fit(units, device: str = "cpu", workers: int = 1) -> None:
+    """Refuse (``ValueError``, one line with the estimate and the memory available) units that cannot
+    fit in memory, ``workers`` of them at once, before any is started."""
+    units = list(units)
+    if not units:
+        return
+    largest = max(units, key=training_memory_lower_bound)
+    at_once = min(workers, len(units))
+    overrides = ", ".join(f"{name}={value}" for name, value in largest.overrides.items())
+    check_fits(training_memory_lower_bound(largest) * at_once,
+               f"training {largest.condition.name} ({largest.config.games_per_learner} games per learner x "
+               f"{largest.config.num_rounds} rounds{'; ' + overrides if overrides else ''}"
+               f"{f'; {at_once} units at once' if at_once > 1 else ''})",
+               device, hint="lower games_per_learner or num_rounds, or --workers")

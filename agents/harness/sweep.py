@@ -49,7 +49,19 @@ from typing import Optional, Sequence, Union
 
 from agents.harness.checkpoint import config_differences, read_json, write_json
 from agents.harness.algorithms import get_algorithm
-from agents.harness.runner import experiment_units, is_complete, make_unit, run_unit_jobs, seed_list, unit_dir, unit_job
+from agents.harness.run_folder import PROVENANCE_FILE, check_contents, is_empty, locked, record_provenance
+from agents.harness.runner import (
+    UNIT_RECORD_BYTES,
+    check_units_fit,
+    experiment_units,
+    is_complete,
+    make_unit,
+    run_unit_jobs,
+    seed_list,
+    unit_dir,
+    unit_job,
+)
+from ipd_env.sizes import check_fits
 
 BACKENDS = ("local", "ray")
 REQUEST_FILE = "sweep_request.json"
@@ -90,14 +102,15 @@ def parse_grid(items: Sequence[str]) -> dict:
             raise ValueError(f"--grid {name} is given twice; put all its values in one --grid {name}=V1,V2,...")
         if ";" in text:
             tokens = text.split(";")
-            if tokens[-1].strip() == "":  # "beta:0.5,0.5;" is one value
+            if tokens[-1].strip() == "" and len(tokens) == 2 and "," in tokens[0]:  # "beta:0.5,0.5;" is one value
                 tokens = tokens[:-1]
         else:
             tokens = text.split(",")
         if not text.strip() or not tokens:
             raise ValueError(f"--grid {name}= has no values; give at least one, e.g. --grid {name}=V1,V2")
         if any(token.strip() == "" for token in tokens):
-            raise ValueError(f"--grid {item!r} has an empty value; separate values by ',' (or ';' when they hold commas)")
+            raise ValueError(f"--grid {item!r} has an empty value; separate values by ',' (or ';' when they hold "
+                             f"commas; a trailing ';' only marks one value that holds commas: {name}=beta:0.5,0.5;)")
         grid[name] = [parse_value(token.strip()) for token in tokens]
     return grid
 
@@ -174,6 +187,17 @@ def _unit_jobs(request: dict, units: dict, points: Sequence[SweepPoint], progres
     return jobs
 
 
+def _aggregate_point(request: dict, name: str, plots: bool) -> dict:
+    """A finished point's ``summary.json`` (and plots), carrying the sweep's provenance."""
+    from agents.harness.summary import aggregate
+
+    folder = Path(request["out"]) / name
+    summary = aggregate(folder, plots=plots)
+    summary["provenance"] = read_json(Path(request["out"]) / PROVENANCE_FILE)
+    write_json(folder / "summary.json", summary)
+    return summary
+
+
 def _run_local(request: dict, units: dict, points: list, workers: int, threads: int, progress: bool,
                plots: bool) -> None:
     """All units of all unfinished points through one scheduler; a point is aggregated when its last unit is done."""
@@ -184,12 +208,12 @@ def _run_local(request: dict, units: dict, points: list, workers: int, threads: 
     remaining = {point.name: sum(1 for key in jobs if key[0] == point.name) for point in unfinished}
     for name, count in remaining.items():
         if count == 0:  # units done before a kill, summary not yet written
-            aggregate(Path(request["out"]) / name, plots=plots)
+            _aggregate_point(request, name, plots)
 
     def on_done(key):
         remaining[key[0]] -= 1
         if remaining[key[0]] == 0:
-            aggregate(Path(request["out"]) / key[0], plots=plots)
+            _aggregate_point(request, key[0], plots)
             if progress:
                 print(f"sweep: point {key[0]} done")
 
@@ -211,7 +235,7 @@ def _tune_trial(config: dict, request: dict, units: dict, plots: bool) -> None:
         # Trials continue what a killed attempt left (units resume from their last checkpoint):
         # the sweep folder was checked for foreign runs before Tune started.
         run_unit_jobs(_unit_jobs({**request, "resume": True}, units, [point], progress=False), 1, request["threads"])
-        summary = aggregate(folder, plots=plots)
+        summary = _aggregate_point(request, point.name, plots)
     figures = {name: entry["mean"] for name, entry in summary_metrics(summary).items()}
     tune.report({"point": point.name, **figures})
 
@@ -270,6 +294,35 @@ def resolve_metric(name: str, available: Sequence[str]) -> str:
     if len(matches) > 1:
         raise ValueError(f"sweep metric {name!r} is ambiguous ({', '.join(matches)}); give the full name")
     return matches[0]
+
+
+def _metric_templates(conditions: Sequence[str]) -> list:
+    """What a sweep metric's name may be, one list of component tests per kind (see the module docstring)."""
+    from agents.harness.summary import EVALUATION_KEYS
+
+    condition = set(conditions).__contains__
+    return [[condition, "wall_time_s".__eq__],
+            [condition, "training".__eq__, lambda part: part.startswith("learner_vs_"),
+             ("reward", "cooperation").__contains__],
+            [condition, "evaluation".__eq__, bool, set(EVALUATION_KEYS).__contains__]]
+
+
+def check_metric_name(name: str, conditions: Sequence[str], argument: str) -> None:
+    """Refuse, before anything trains, a ``--sort`` / ``--heatmap`` name that no summary of these
+    ``conditions`` can hold: a full name or the end of one (``tft/late_reward``). A name of the
+    right form that the finished sweep lacks (an opponent no condition plays) is still refused
+    after training, when ``sweep.json`` is already written."""
+    parts = str(name).split("/")
+    for template in _metric_templates(conditions):
+        tail = template[len(template) - len(parts):] if len(parts) <= len(template) else None
+        if tail is not None and all(test(part) for test, part in zip(tail, parts)):
+            return
+    from agents.harness.summary import EVALUATION_KEYS
+
+    raise ValueError(f"{argument} {name!r} names no metric of this sweep; metrics are "
+                     f"<condition>/evaluation/<opponent>/<key> (key: {', '.join(EVALUATION_KEYS)}), "
+                     f"<condition>/training/learner_vs_<kind>/<reward|cooperation> and <condition>/wall_time_s "
+                     f"(conditions: {', '.join(conditions)}), or their ends, e.g. tft/late_reward")
 
 
 def default_metrics(available: Sequence[str], suffixes: Sequence[str] = DEFAULT_METRICS) -> list:
@@ -409,29 +462,47 @@ def run_sweep(
         raise ValueError(f"--heatmap takes one or two metrics (A,B), got {len(heatmap)}: {', '.join(heatmap)}")
     grid = parse_grid(grid) if not isinstance(grid, dict) else grid
     points = grid_points(grid)
+    conditions = [condition for condition, _ in experiment_units(experiment, 1)]
+    for argument, names in (("--sort", [sort] if sort is not None else []), ("--heatmap", heatmap or [])):
+        for name in names:
+            check_metric_name(name, conditions, argument)
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        count = len(points) * len(conditions) * seeds
+        check_fits(count * UNIT_RECORD_BYTES, f"{len(points)} points x {len(conditions)} conditions x {seeds} seeds "
+                   f"= {count} runs", hint="give fewer seeds (--seeds) or grid values")
     out = Path(out).resolve()  # Ray workers do not share this process's working directory
     request = {"experiment": experiment, "algo": algo, "preset": preset, "seeds": seed_list(seeds),
                "grid": grid, "overrides": dict(overrides or {}), "backend": backend, "out": str(out),
                "device": device, "resume": resume, "threads": threads,
                "points": [{"name": point.name, "settings": point.settings} for point in points]}
     units = _make_units(request, points)
+    check_units_fit([unit for point_units in units.values() for unit in point_units.values()], device,
+                    workers if backend == "local" else 1)
     compared = ("experiment", "algo", "preset", "seeds", "grid", "overrides")
     if resume and not out.is_dir():  # a mistyped --out must not start a new sweep silently
         raise ValueError(f"nothing to resume: the sweep folder {out} does not exist; leave out --resume to start it")
-    if (out / REQUEST_FILE).is_file() and resume:
-        differences = config_differences({key: read_json(out / REQUEST_FILE)[key] for key in compared},
-                                         {key: request[key] for key in compared})
-        if differences:
-            raise ValueError(f"cannot resume the sweep in {out}: it was started with other settings:\n  "
-                             + "\n  ".join(differences))
-    elif out.exists() and any(out.iterdir()) and not resume:
-        raise ValueError(f"{out} is not empty; pass --resume to continue the sweep there, or choose another --out")
-    write_json(out / REQUEST_FILE, {key: request[key] for key in compared + ("points",)})
-    if backend == "local":
-        _run_local(request, units, points, workers, threads, progress, plots)
-    else:
-        _run_on_tune(request, units, progress, plots, address, num_cpus, gpus_per_point)
-    return write_sweep_report(request, sort, heatmap, plots)
+
+    def check_folder(record: bool) -> None:
+        if not resume and not is_empty(out):
+            raise ValueError(f"{out} is not empty; pass --resume to continue the sweep there, or choose another --out")
+        check_contents(out, "sweep", experiment, algo, record=record)
+        if (out / REQUEST_FILE).is_file():
+            differences = config_differences({key: read_json(out / REQUEST_FILE).get(key) for key in compared},
+                                             {key: request[key] for key in compared})
+            if differences:
+                raise ValueError(f"cannot resume the sweep in {out}: it was started with other settings:\n  "
+                                 + "\n  ".join(differences))
+
+    check_folder(record=False)  # refusals before the lock, so that a refused command changes nothing
+    with locked(out):
+        check_folder(record=True)  # again: another process may have written the folder meanwhile
+        record_provenance(out, device)
+        write_json(out / REQUEST_FILE, {key: request[key] for key in compared + ("points",)})
+        if backend == "local":
+            _run_local(request, units, points, workers, threads, progress, plots)
+        else:
+            _run_on_tune(request, units, progress, plots, address, num_cpus, gpus_per_point)
+        return write_sweep_report(request, sort, heatmap, plots)
 
 
 def write_sweep_report(request: dict, sort: Optional[str], heatmap: Optional[Sequence[str]], plots: bool) -> dict:
@@ -442,6 +513,8 @@ def write_sweep_report(request: dict, sort: Optional[str], heatmap: Optional[Seq
     """
     out = Path(request["out"])
     sweep = collect_sweep(request)
+    if (out / PROVENANCE_FILE).is_file():
+        sweep["provenance"] = read_json(out / PROVENANCE_FILE)
     write_json(out / "sweep.json", sweep)
     defaults = default_metrics(sweep["metrics"])
     sort_metric = resolve_metric(sort, sweep["metrics"]) if sort else (defaults[0] if defaults else None)

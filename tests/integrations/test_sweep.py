@@ -206,5 +206,9 @@ def test_cli_sweep_errors_are_one_line(tmp_path, capsys, local_sweep):
     assert not out.exists()
     copy = tmp_path / "copy"
     shutil.copytree(local_sweep[0], copy)
+    # A name no summary can hold is refused before anything runs (issue 19); one of the right
+    # form that this sweep lacks (no condition plays a 'frozen' opponent) once the table is made.
     assert fails(capsys, *CLI_SWEEP, "--out", str(copy), "--resume", "--sort", "nope").startswith(
-        "ipd-coop sweep: error: no sweep metric 'nope'; known metrics: step1/")
+        "ipd-coop sweep: error: --sort 'nope' names no metric of this sweep; metrics are <condition>/evaluation/")
+    assert fails(capsys, *CLI_SWEEP, "--out", str(copy), "--resume", "--sort", "frozen/late_reward").startswith(
+        "ipd-coop sweep: error: no sweep metric 'frozen/late_reward'; known metrics: step1/")
