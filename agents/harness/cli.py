@@ -270,8 +270,9 @@ def trained_payoffs_note(spec: str, payoffs) -> Optional[str]:
     """A note when ``spec`` is a trained learner whose run used other payoffs than ``payoffs``, else None."""
     from agents.harness.checkpoint import read_json
     from agents.harness.player_specs import AXELROD_PREFIX, run_folder_of
-    from ipd_env.game import make_payoff_table
     import numpy as np
+
+    from ipd_env.game import PAYOFF_PRESETS, make_payoff_table
 
     path_text = spec.rpartition("@")[0] if "@" in spec else spec
     if spec.lower().startswith(AXELROD_PREFIX) or not Path(path_text).exists():
@@ -280,10 +281,15 @@ def trained_payoffs_note(spec: str, payoffs) -> Optional[str]:
     if not config_path.is_file():
         return None
     trained = read_json(config_path).get("hyperparameters", {}).get("payoffs", "paper")
-    if np.array_equal(make_payoff_table(trained), make_payoff_table(payoffs)):
+    table = make_payoff_table(trained)
+    if np.array_equal(table, make_payoff_table(payoffs)):
         return None
-    return (f"note: {spec} was trained with payoffs {trained}; here it plays, and observes the rewards of, "
-            f"payoffs {payoffs} (pass --payoffs {trained} to evaluate it in its own game)")
+    preset = next((name for name in PAYOFF_PRESETS if np.array_equal(make_payoff_table(name), table)), None)
+    shown = f"{preset} {tuple(PAYOFF_PRESETS[preset])}" if preset else str(trained)
+    advice = (f"pass --payoffs {preset} to evaluate it in its own game" if preset
+              else "no preset is its game")
+    return f"note: {spec} was trained with payoffs {shown}; here it plays, and observes the rewards of, " \
+           f"payoffs {payoffs} ({advice})"
 
 
 def command_evaluate(args) -> int:
