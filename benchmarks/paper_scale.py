@@ -46,18 +46,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from agents.harness.costs import Stopwatch, run_counts, trainer_for  # noqa: E402
 from agents.harness.experiments import EXPERIMENTS  # noqa: E402
 from agents.harness.plan import human_duration  # noqa: E402
+from agents.harness.scale import PAPER_SEEDS  # noqa: E402  (the paper's seeds per experiment)
 from agents.harness.runner import make_units  # noqa: E402
 from agents.ppi.model import ModelConfig, SequenceModel  # noqa: E402
 from agents.ppi.planner import PlanningPlayer  # noqa: E402
 from agents.ppi.collect import pretraining_episodes  # noqa: E402
 from agents.ppi.dataset import EpisodeBatcher  # noqa: E402
 from agents.ppi.trainer import fit_model  # noqa: E402
-
-#: The paper's seeds per experiment (issue 16 section 1; SPEC 6b): 10 for Fig. 1 with both algorithms
-#: and for PPI's Steps, 5 for A2C's Steps.
-PAPER_SEEDS = {("a2c", "fig1"): 10, ("ppi", "fig1"): 10, ("a2c", "step1"): 5, ("a2c", "step2"): 5,
-               ("a2c", "step3"): 5, ("ppi", "step1"): 10, ("ppi", "step2"): 10, ("ppi", "step3"): 10}
-
 
 def paper_units(algo: str, preset: str) -> dict:
     """``{condition: Unit}`` of seed 0 for every condition of the paper's experiments (step3 lists them all)."""
