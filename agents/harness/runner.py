@@ -244,8 +244,8 @@ def check_unit_folder(unit: Unit, out: Union[str, Path], resume: bool) -> None:
     config_path = directory / "config.json"
     if config_path.exists():
         if not resume:
-            raise ValueError(f"{directory} already holds a run; pass resume=True (--resume) to continue it, "
-                             f"or choose another output folder")
+            raise ValueError(f"{directory} already holds a run; pass --resume (resume=True) to continue it, "
+                             f"or choose another --out")
         differences = config_differences(_compared(read_json(config_path)), _compared(unit.record()))
         if differences:
             raise ValueError(f"cannot resume {directory}: its config differs from the requested one:\n  "
