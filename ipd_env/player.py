@@ -100,6 +100,30 @@ def _check_seating(keys, num_games: int, device) -> None:
                          f"is held {int(taken[side, game])} times")
 
 
+def check_player_factory(factory, name: str = "co_player") -> Callable:
+    """Return ``factory`` if it can be called as ``factory(generator)`` (a callable ``generator -> player``,
+    as the Gymnasium envs take for ``co_player``); ``TypeError`` naming ``name`` otherwise.
+
+    Checked when the factory is given, not when an episode starts calling it: a lambda of no
+    argument, or of two, is refused with its signature instead of failing inside ``reset``.
+    """
+    import inspect
+
+    if not callable(factory):
+        raise TypeError(f"{name} must be a callable generator -> player, got {factory!r}")
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return factory  # a builtin without a readable signature: trusted
+    try:
+        signature.bind(None)
+    except TypeError:
+        raise TypeError(f"{name}: a co-player factory is called as factory(generator) with one torch.Generator "
+                        f"and returns a player; {getattr(factory, '__name__', factory)!r} has the signature "
+                        f"{signature}") from None
+    return factory
+
+
 def check_player_actions(action, count: int, who: str) -> torch.Tensor:
     """``action`` if it is what a player must return for ``count`` games, else a clear error naming ``who``.
 

@@ -66,3 +66,19 @@ def test_vector_env_too_large_is_refused_before_allocating():
 def test_cuda_device_without_cuda_is_the_package_message():
     with pytest.raises(ValueError, match="device 'cuda': torch sees no CUDA GPU here; use device='cpu'"):
         IPDVectorEnv(2, device="cuda")
+
+
+def test_a_co_player_factory_with_the_wrong_signature_is_named():
+    from ipd_env.player import check_player_factory
+
+    def factory(generator):
+        return MemoryOnePlayer([1.0] * 5)
+
+    assert check_player_factory(factory) is factory
+    with pytest.raises(TypeError, match=r"co_player: a co-player factory is called as factory\(generator\) .* "
+                                        r"'<lambda>' has the signature \(\)"):
+        check_player_factory(lambda: None)
+    with pytest.raises(TypeError, match=r"has the signature \(generator, payoffs\)"):
+        check_player_factory(lambda generator, payoffs: None)
+    with pytest.raises(TypeError, match="co_player must be a callable generator -> player, got 3"):
+        check_player_factory(3)
