@@ -346,8 +346,8 @@ class A2CPlayer:
             self._folded = self.model.encoder.folded_weights()
 
     @torch.no_grad()
-    def cooperation_probabilities(self, observation_index: torch.Tensor, actions: torch.Tensor, rewards: torch.Tensor,
-                                  identity: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def policy_cooperation(self, observation_index: torch.Tensor, actions: torch.Tensor, rewards: torch.Tensor,
+                           identity: Optional[torch.Tensor] = None) -> torch.Tensor:
         """The policy's p(cooperate) ``[T, N]`` at every round of recorded games ``[T, N]`` (its own
         observations, actions and rewards), exactly, rather than the 0/1 of the actions it sampled:
         an in-training probe can then see a cooperation rate of 1e-5 that 32 sampled games cannot."""

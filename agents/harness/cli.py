@@ -161,30 +161,6 @@ class CommandParser(argparse.ArgumentParser):
 
 
 # ---------------------------------------------------------------------------- reproduce
-def format_summary(summary: dict) -> str:
-    """Markdown table of a runner summary: final training metrics and evaluation, mean ± std over seeds."""
-    lines = [f"{summary['experiment']} | {summary['algo']} | preset {summary['preset']} | seeds {summary['seeds']}",
-             "", "| condition | pairing | reward / round | cooperation |", "|---|---|---|---|"]
-
-    def cell(entry):
-        return f"{entry['mean']:.3f} ± {entry['std']:.3f}" if entry else "-"
-
-    for name, condition in summary["conditions"].items():
-        training = condition.get("training", {})
-        for pairing in ("learner_vs_learner", "learner_vs_tabular", "learner_vs_frozen"):
-            reward, cooperation = training.get(f"{pairing}/reward"), training.get(f"{pairing}/cooperation")
-            if reward or cooperation:
-                lines.append(f"| {name} | {pairing.replace('_', ' ')} (training, end) | {cell(reward)} | "
-                             f"{cell(cooperation)} |")
-        for opponent, values in condition.get("evaluation", {}).items():
-            label = f"vs {opponent} (evaluation)"
-            if "gain_fraction" in values:  # the pool set: how much of the in-context prize was won
-                label = (f"vs pool set (evaluation; gain fraction {cell(values['gain_fraction'])}, "
-                         f"AllD {values['alld_reward']['mean']:.3f}, oracle {values['oracle_reward']['mean']:.3f})")
-            lines.append(f"| {name} | {label} | {cell(values.get('reward'))} | {cell(values.get('cooperation'))} |")
-    return "\n".join(lines)
-
-
 def split_names(text: str, argument: str) -> list:
     """``"a, b,c"`` -> ``["a", "b", "c"]``; ``ValueError`` naming ``argument`` for an empty list or an
     empty name in it (``"tft,,alld"``), which would otherwise be dropped or taken as "all"."""
@@ -217,7 +193,9 @@ def parse_overrides(items) -> dict:
 
 
 def command_reproduce(args) -> int:
+    from agents.harness.plan import print_plan_header
     from agents.harness.runner import run_experiment
+    from agents.harness.summary import format_summary
 
     conditions = split_names(args.conditions, "--conditions") if args.conditions is not None else None
     out = check_output(args.out if args.out is not None else f"runs/{args.experiment}-{args.algo}-{args.preset}",
@@ -225,6 +203,8 @@ def command_reproduce(args) -> int:
     common = dict(experiment=args.experiment, algo=args.algo, preset=args.preset, seeds=args.seeds, out=out,
                   device=args.device, resume=args.resume, conditions=conditions,
                   overrides=parse_overrides(args.set))
+    if not args.no_plan:
+        print_plan_header(args)
     if args.backend == "ray":
         summary = _reproduce_on_ray(args, common)
     else:
@@ -232,6 +212,7 @@ def command_reproduce(args) -> int:
             raise ValueError("--address needs --backend ray")
         summary = run_experiment(progress=not args.quiet, workers=args.workers, threads_per_worker=args.threads,
                                  **common)
+    # The runner's aggregate step wrote summary.md (with the paper's value beside each number).
     table = format_summary(summary)
     (out / "summary.md").write_text(table + "\n")
     print(table)
@@ -384,6 +365,7 @@ def command_tournament(args) -> int:
 
 # ---------------------------------------------------------------------------- sweep
 def command_sweep(args) -> int:
+    from agents.harness.plan import print_plan_header
     from agents.harness.sweep import run_sweep
 
     out = check_output(args.out if args.out is not None else f"sweeps/{args.experiment}-{args.algo}-{args.preset}",
@@ -391,6 +373,8 @@ def command_sweep(args) -> int:
     heatmap = split_names(args.heatmap, "--heatmap") if args.heatmap is not None else None
     if args.sort is not None and not args.sort.strip():
         raise ValueError("--sort is empty; give a metric name such as tft/late_reward")
+    if not args.no_plan:
+        print_plan_header(args)
     sweep = run_sweep(args.experiment, args.grid, algo=args.algo, preset=args.preset, seeds=args.seeds, out=out,
                       overrides=parse_overrides(args.set), backend=args.backend, resume=args.resume,
                       workers=args.workers, threads=args.threads, device=args.device, sort=args.sort,
@@ -442,6 +426,8 @@ def command_pool_stats(args) -> int:
 
 # ---------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
+    from agents.harness.plan import add_plan_arguments, command_plan
+
     from agents.harness.experiments import EXPERIMENTS, PRESET_NAMES
     from agents.harness.algorithms import ALGORITHMS
 
@@ -484,6 +470,9 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--resume", action="store_true", help="continue the runs in --out from their last "
                            "checkpoints (finished units are kept; a different config is refused)")
     reproduce.add_argument("--quiet", action="store_true", help="no progress bars")
+    reproduce.add_argument("--no-plan", action="store_true",
+                        help="skip the cost plan printed first (it times a few training units: seconds at "
+                             "cpu-quick, a minute or two at the paper preset)")
     reproduce.set_defaults(handler=command_reproduce)
 
     evaluate = commands.add_parser("evaluate", help="a player against co-players: table and heatmap",
@@ -567,7 +556,17 @@ def build_parser() -> argparse.ArgumentParser:
                        "point's trial reserves, fractions allowed (e.g. 0.5 with --device cuda); default 0")
     sweep.add_argument("--no-plot", action="store_true", help="no per-point plots and no heatmaps")
     sweep.add_argument("--quiet", action="store_true", help="no progress bars")
+    sweep.add_argument("--no-plan", action="store_true",
+                        help="skip the cost plan printed first (it times a few training units: seconds at "
+                             "cpu-quick, a minute or two at the paper preset)")
     sweep.set_defaults(handler=command_sweep)
+
+    plan = commands.add_parser("plan", help="what an experiment costs before it runs: runs, iterations, agent-steps "
+                               "and the estimated wall time on this device",
+                               description="Time a few units of the real trainer on this device and print the cost "
+                                           "plan of a reproduce command with the same arguments; trains nothing.")
+    add_plan_arguments(plan)
+    plan.set_defaults(handler=command_plan)
 
     pool_stats = commands.add_parser(
         "pool-stats", help="what knowing the co-player is worth against a pool (exact, no training)",

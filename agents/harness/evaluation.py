@@ -196,9 +196,10 @@ class InTrainingEvaluator:
     def _policy_cooperation(self, learner, actions: torch.Tensor, rewards: torch.Tensor) -> Optional[torch.Tensor]:
         """The learner's exact p(cooperate) ``[T, games]`` along games it played (``actions``, ``rewards``
         ``[2, T, games]``, row 0 its own), for a learner that can say it
-        (``cooperation_probabilities``, e.g. :class:`agents.a2c.A2CPlayer`); None otherwise, and in the
+        (``policy_cooperation``, e.g. :class:`agents.a2c.A2CPlayer`; memory-1 players hold a
+        ``cooperation_probabilities`` table instead); None otherwise, and in the
         opponent-ID condition (the identities of a slice of the match are not kept)."""
-        method = getattr(learner, "cooperation_probabilities", None)
+        method = getattr(learner, "policy_cooperation", None)
         if method is None or self.identity:
             return None
         own, other = actions[0], actions[1]

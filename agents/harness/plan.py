@@ -42,6 +42,7 @@ from typing import Callable, Optional, Sequence, Union
 import torch
 
 from agents.harness.costs import COST_MODELS, TIMED_UNITS, Stopwatch, cost_key
+from agents.harness.experiments import get_experiment
 from agents.harness.runner import make_units, seed_list
 
 
@@ -235,7 +236,10 @@ def make_plan(
             units_by_point[name] = make_units(experiment, algo, preset, seeds, {**(overrides or {}), **settings},
                                               conditions)
         except (ValueError, TypeError) as error:
-            raise ValueError(f"grid point {name}: {error}" if name else str(error)) from None
+            if not name:
+                raise ValueError(str(error)) from None
+            raise ValueError(f"grid point {name}{_failing_condition(experiment, algo, preset, seeds, overrides, settings, conditions)}: "
+                             f"{error}") from None
     algorithm_name = next(iter(units_by_point[point_list[0][0]].values())).algorithm.name
     if algorithm_name not in COST_MODELS:
         raise ValueError(f"no cost model for algorithm {algorithm_name!r}; known: {', '.join(COST_MODELS)}")
@@ -283,6 +287,18 @@ def make_plan(
 
 
 # ---------------------------------------------------------------------------- the table
+def _failing_condition(experiment, algo, preset, seeds, overrides, settings, conditions) -> str:
+    """`` (condition NAME)`` for the first condition whose runs a grid point's settings cannot make, in
+    the words ``ipd-coop sweep`` itself uses; "" if none can be singled out."""
+    names = conditions or [condition.name for condition in get_experiment(experiment).conditions]
+    for condition in names:
+        try:
+            make_units(experiment, algo, preset, seeds[:1], {**(overrides or {}), **settings}, [condition])
+        except (ValueError, TypeError):
+            return f" (condition {condition})"
+    return ""
+
+
 def human_duration(seconds: float) -> str:
     """``42 s``, ``12 minutes``, ``5.2 hours``, ``4.5 days``, ``3.1 weeks``, ``7.4 months``, ``2.1 years``."""
     if seconds < 90:
@@ -349,6 +365,7 @@ def add_plan_arguments(parser) -> None:
                         "else torch's)")
     parser.add_argument("--num-cpus", type=positive_int, help="Ray backend: CPUs (default: all of this machine)")
     parser.add_argument("--gpus-per-unit", type=float, default=0.0, help="Ray backend: GPU share per run (default 0)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines while timing")
     parser.add_argument("--timed-units", type=positive_int, default=TIMED_UNITS,
                         help=f"training units timed after a warm-up per distinct condition (default {TIMED_UNITS})")
 

@@ -12,7 +12,7 @@ import torch
 
 from agents import a2c
 from agents.harness.checkpoint import read_metrics
-from agents.harness.cli import format_summary
+from agents.harness.summary import format_summary
 from agents.harness.evaluation import (
     EVALUATION_COPLAYERS,
     FINAL_GAMES_PER_COPLAYER,

@@ -24,7 +24,7 @@ def fails(capsys, *argv):
 def test_every_flag_of_every_subcommand_has_help():
     parser = build_parser()
     subparsers = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
-    assert set(subparsers.choices) == {"reproduce", "evaluate", "play", "tournament", "sweep", "pool-stats"}
+    assert set(subparsers.choices) == {"reproduce", "evaluate", "play", "tournament", "sweep", "pool-stats", "plan"}
     for name, subparser in subparsers.choices.items():
         for action in subparser._actions:
             assert action.help, f"{name}: {action.dest} has no help text"
@@ -130,3 +130,12 @@ def test_checkpoint_of_wrong_shape_or_algorithm_is_refused(capsys, trained_run, 
             config[change[0]][change[1]] = change[2]
         (folder / "config.json").write_text(json.dumps(config))
         assert expected in fails(capsys, "evaluate", str(folder), "--no-plot")
+
+
+def test_plan_prints_the_cost_and_refuses_bad_input_in_one_line(capsys):
+    assert main(["plan", "step1", "--preset", "test", "--seeds", "2", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "total: 2 runs" in printed and "estimate:" in printed
+    with pytest.raises(SystemExit) as exit_info:
+        main(["plan", "step1", "--preset", "nosuch"])
+    assert exit_info.value.code == 2 and capsys.readouterr().err.count("\n") == 1
