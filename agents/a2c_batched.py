@@ -108,8 +108,12 @@ def gru_sequence(inputs, state, weight_ih, weight_hh, bias_ih, bias_hh):
     """The GRU over recorded rounds of every member: ``torch.gru`` batched over the member dim.
 
     Args:
-        inputs: ``[M, T, B, K]`` (contiguous); state: ``[M, B, H]``, the state before round 0.
-        weight_ih ``[M, 3H, K]``, weight_hh ``[M, 3H, H]``, bias_ih / bias_hh ``[M, 3H]``.
+        inputs: ``[M, T, B, K]`` (contiguous).
+        state: ``[M, B, H]``, the state before round 0.
+        weight_ih: ``[M, 3H, K]``.
+        weight_hh: ``[M, 3H, H]``.
+        bias_ih: ``[M, 3H]``.
+        bias_hh: ``[M, 3H]``.
 
     Returns:
         the states after every round ``[M, T, B, H]`` (before Swish). As torch's CPU kernel: the

@@ -33,7 +33,7 @@ from ipd_env.game import (
     round_outcomes,
 )
 from ipd_env.memory_one import MemoryOnePlayer, UniformMemoryOnePool, named_co_player, opponent_id, sample_memory_one
-from ipd_env.player import check_player_actions
+from ipd_env.player import check_player_actions, check_player_factory
 from ipd_env.render import render_frame
 
 POOL_NAMES = ("pool", "uniform")
@@ -118,7 +118,7 @@ def resolve_co_player(co_player: CoPlayerSpec, payoffs: PayoffSpec, memory_one_o
             f"cooperation probabilities [5] or [num_envs, 5]); got {co_player!r}. Use {_SYNC_MODE} for other players"
         )
     if callable(co_player):
-        return ResolvedCoPlayer("factory", co_player)
+        return ResolvedCoPlayer("factory", check_player_factory(co_player, "co_player"))
     raise TypeError(
         f"co_player must be 'pool', a zoo name, 5 cooperation probabilities, a player (reset/act) or a "
         f"callable generator -> player; got {co_player!r}"

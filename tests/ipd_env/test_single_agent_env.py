@@ -202,3 +202,9 @@ def test_co_player_returning_a_bad_action_raises():
     env.reset(seed=0)
     with pytest.raises(ValueError, match=r"'player_1 \(broken\)' must be 0 \(cooperate\) or 1 \(defect\), got 3"):
         env.step(C)
+
+
+def test_a_co_player_factory_of_the_wrong_signature_is_refused_at_construction():
+    from ipd_env.single_agent import IPDvsCoPlayerEnv
+    with pytest.raises(TypeError, match="co_player: a co-player factory is called as factory\\(generator\\)"):
+        IPDvsCoPlayerEnv(co_player=lambda: None)
