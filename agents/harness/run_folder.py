@@ -164,6 +164,23 @@ def _take_over(path: Path, stale: dict) -> bool:
     return False
 
 
+def check_unlocked(folder: Union[str, Path], itself: bool = True) -> None:
+    """Raise :class:`RunFolderLockedError` when another live process holds ``folder`` (with ``itself``)
+    or a folder around it (a point of a running sweep is part of the sweep). Reads only: a command
+    calls it before its other checks of the folder, whose files a holder may be writing."""
+    folder = Path(folder)
+    key = folder.resolve()
+    for candidate in (key, *key.parents) if itself else key.parents:
+        if candidate in _held:
+            continue
+        holder = _read_lock(candidate / LOCK_FILE)
+        if holder is None or _is_stale(holder):
+            continue
+        inside = "" if candidate == key else f", and {folder} lies inside it"
+        raise RunFolderLockedError(f"{candidate if inside else folder} is in use by {_holder_text(holder)}{inside}; "
+                                   f"wait for it to finish, or choose another --out")
+
+
 def acquire_lock(folder: Union[str, Path]) -> Path:
     """Lock ``folder`` (created if missing) for this process; returns the lock file's path.
 
@@ -176,11 +193,7 @@ def acquire_lock(folder: Union[str, Path]) -> Path:
     if key in _held:
         _held[key] += 1
         return folder / LOCK_FILE
-    for parent in key.parents:  # a point of a running sweep is part of the sweep
-        holder = _read_lock(parent / LOCK_FILE)
-        if holder is not None and parent not in _held and not _is_stale(holder):
-            raise RunFolderLockedError(f"{parent} is in use by {_holder_text(holder)}, and {folder} lies inside it; "
-                                       f"wait for it to finish, or choose another --out")
+    check_unlocked(folder, itself=False)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_FILE
     for _ in range(5):

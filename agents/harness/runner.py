@@ -58,7 +58,7 @@ from agents.harness.evaluation import (
     mean_over_learners,
 )
 from agents.harness.experiments import EXPERIMENTS, Condition, get_experiment, select_conditions
-from agents.harness.run_folder import attach_provenance, check_contents, locked, record_provenance
+from agents.harness.run_folder import attach_provenance, check_contents, check_unlocked, locked, record_provenance
 from agents.pool import split_games
 from agents.settings import NonFiniteTrainingError, diverged, first_non_finite
 from ipd_env.sizes import check_fits
@@ -600,6 +600,8 @@ def check_experiment_folder(out: Union[str, Path], experiment: str, algo: str, u
     folder that :func:`check_unit_folder` refuses; with ``record`` (under the lock) record what it holds
     (:func:`agents.harness.run_folder.check_contents`). An experiment that contains all conditions of
     the folder's (``step2`` over a ``step1`` folder) continues it."""
+    if not record:
+        check_unlocked(out)  # first: a live holder may be writing the files checked below
     own = set(get_experiment(experiment).condition_names)
     contained = tuple(name for name, other in EXPERIMENTS.items()
                       if name != experiment and set(other.condition_names) <= own)

@@ -49,7 +49,14 @@ from typing import Optional, Sequence, Union
 
 from agents.harness.checkpoint import config_differences, read_json, write_json
 from agents.harness.algorithms import get_algorithm
-from agents.harness.run_folder import PROVENANCE_FILE, check_contents, is_empty, locked, record_provenance
+from agents.harness.run_folder import (
+    PROVENANCE_FILE,
+    check_contents,
+    check_unlocked,
+    is_empty,
+    locked,
+    record_provenance,
+)
 from agents.harness.runner import (
     UNIT_RECORD_BYTES,
     check_units_fit,
@@ -483,6 +490,8 @@ def run_sweep(
         raise ValueError(f"nothing to resume: the sweep folder {out} does not exist; leave out --resume to start it")
 
     def check_folder(record: bool) -> None:
+        if not record:
+            check_unlocked(out)  # first: a live holder may be writing the files checked below
         if not resume and not is_empty(out):
             raise ValueError(f"{out} is not empty; pass --resume to continue the sweep there, or choose another --out")
         check_contents(out, "sweep", experiment, algo, record=record)

@@ -137,7 +137,7 @@ def test_two_processes_on_one_folder_one_is_refused_and_the_folder_stays_good(tm
     """The issue's reproduction: the same command twice at once. One trains, the other is refused
     in one line naming the holder, and a later --resume reads a clean folder."""
     out = tmp_path / "run"
-    argv = [*STEP1, "--set", "num_iterations=60", "--out", str(out)]
+    argv = [*STEP1, "--set", "num_iterations=200", "--out", str(out)]
     processes = [subprocess.Popen([sys.executable, "-m", "agents.harness.cli", *argv], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, env=ENVIRONMENT) for _ in range(2)]
     results = sorted((process.wait(timeout=300), process.stderr.read()) for process in processes)
@@ -145,7 +145,7 @@ def test_two_processes_on_one_folder_one_is_refused_and_the_folder_stays_good(tm
     assert (ok, failed) == (0, 2), results
     assert len(error.splitlines()) == 1 and "is in use by pid" in error, error
     rows = read_metrics(out / "step1" / "seed_0" / "metrics.csv")
-    assert [row["unit"] for row in rows] == list(range(60))
+    assert [row["unit"] for row in rows] == list(range(200))
     assert ipd_coop(*argv, "--resume").returncode == 0
 
 
