@@ -19,6 +19,7 @@ unreachable clusters, unwritable or missing files) into that one line.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -203,15 +204,15 @@ def command_reproduce(args) -> int:
     common = dict(experiment=args.experiment, algo=args.algo, preset=args.preset, seeds=args.seeds, out=out,
                   device=args.device, resume=args.resume, conditions=conditions,
                   overrides=parse_overrides(args.set))
-    if not args.no_plan:
-        print_plan_header(args)
+    # The plan is printed once every check has passed: a refused command prints only its error.
+    plan = None if args.no_plan else functools.partial(print_plan_header, args)
     if args.backend == "ray":
-        summary = _reproduce_on_ray(args, common)
+        summary = _reproduce_on_ray(args, common, plan)
     else:
         if args.address:
             raise ValueError("--address needs --backend ray")
         summary = run_experiment(progress=not args.quiet, workers=args.workers, threads_per_worker=args.threads,
-                                 **common)
+                                 on_checked=plan, **common)
     # The runner's aggregate step wrote summary.md (with the paper's value beside each number).
     table = format_summary(summary)
     (out / "summary.md").write_text(table + "\n")
@@ -222,7 +223,7 @@ def command_reproduce(args) -> int:
     return 0
 
 
-def _reproduce_on_ray(args, common: dict) -> dict:
+def _reproduce_on_ray(args, common: dict, on_checked=None) -> dict:
     """``reproduce --backend ray``: checked as the local backend checks, then run while this process holds
     the folder's lock (the Ray tasks write it for this process)."""
     from agents.harness.ray_backend import run_experiment_on_ray
@@ -235,6 +236,8 @@ def _reproduce_on_ray(args, common: dict) -> dict:
     check_units_fit(units, common["device"])
     check_resume_target(out, resume)
     check_experiment_folder(out, experiment, algo, units, resume)
+    if on_checked is not None:
+        on_checked()
     with locked(out):
         check_experiment_folder(out, experiment, algo, units, resume, record=True)
         record_provenance(out, common["device"])
@@ -373,14 +376,13 @@ def command_sweep(args) -> int:
     heatmap = split_names(args.heatmap, "--heatmap") if args.heatmap is not None else None
     if args.sort is not None and not args.sort.strip():
         raise ValueError("--sort is empty; give a metric name such as tft/late_reward")
-    if not args.no_plan:
-        print_plan_header(args)
+    plan = None if args.no_plan else functools.partial(print_plan_header, args)  # once every check has passed
     sweep = run_sweep(args.experiment, args.grid, algo=args.algo, preset=args.preset, seeds=args.seeds, out=out,
                       overrides=parse_overrides(args.set), backend=args.backend, resume=args.resume,
                       workers=args.workers, threads=args.threads, device=args.device, sort=args.sort,
                       heatmap=heatmap, progress=not args.quiet,
                       plots=not args.no_plot, address=args.address, num_cpus=args.num_cpus,
-                      gpus_per_point=args.gpus_per_point)
+                      gpus_per_point=args.gpus_per_point, on_checked=plan)
     print(Path(sweep["table"]).read_text(), end="")
     print(f"\nsweep:   {out / 'sweep.json'} (table: {out / 'sweep.md'})")
     if "heatmap" in sweep:

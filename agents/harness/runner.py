@@ -32,7 +32,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 import torch
 
@@ -566,6 +566,7 @@ def run_experiment(
     progress: bool = True,
     workers: int = 1,
     threads_per_worker: Optional[int] = None,
+    on_checked: Optional[Callable[[], None]] = None,
 ) -> dict:
     """Run every (condition, seed) of an experiment on this machine, then write ``summary.json`` and plots.
 
@@ -573,6 +574,8 @@ def run_experiment(
     independent units run in parallel processes (a unit starts once its prerequisites of
     the same seed are done), each with ``threads_per_worker`` torch threads (default 1:
     on a small CPU several single-threaded runs beat one multi-threaded run by far).
+    ``on_checked`` is called once every check has passed, before the folder is locked and
+    anything runs (the CLI prints its cost plan there, so a refused command prints only its error).
     Returns the summary.
     """
     from agents.harness.summary import aggregate
@@ -583,6 +586,8 @@ def run_experiment(
     check_resume_target(out, resume)
     check_units_fit(units.values(), device, workers)
     check_experiment_folder(out, experiment, algo, units.values(), resume)  # refused before the lock: nothing changes
+    if on_checked is not None:
+        on_checked()
     with locked(out):
         check_experiment_folder(out, experiment, algo, units.values(), resume, record=True)
         record_provenance(out, device)

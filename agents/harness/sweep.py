@@ -45,7 +45,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 from agents.harness.checkpoint import config_differences, read_json, write_json
 from agents.harness.algorithms import get_algorithm
@@ -426,6 +426,7 @@ def run_sweep(
     address: Optional[str] = None,
     num_cpus: Optional[int] = None,
     gpus_per_point: float = 0.0,
+    on_checked: Optional[Callable[[], None]] = None,
 ) -> dict:
     """Run ``experiment`` at every point of ``grid`` into ``out``, then write ``sweep.json``, ``sweep.md``, heatmaps.
 
@@ -443,6 +444,8 @@ def run_sweep(
             else the late reward vs TFT, of the last condition).
         heatmap: one or two metrics drawn over the first two grid axes (default as ``sort``'s
             default: both of them).
+        on_checked: called once every check has passed, before the folder is locked and anything
+            runs (the CLI prints its cost plan there).
         plots: draw each point's ``plots/`` and the heatmaps (needs matplotlib; skipped with a
             notice in ``sweep.json`` when it is missing).
 
@@ -503,6 +506,8 @@ def run_sweep(
                                  + "\n  ".join(differences))
 
     check_folder(record=False)  # refusals before the lock, so that a refused command changes nothing
+    if on_checked is not None:
+        on_checked()
     with locked(out):
         check_folder(record=True)  # again: another process may have written the folder meanwhile
         record_provenance(out, device)
