@@ -167,7 +167,7 @@ class A2CConfig:
                       "policy_head_init": "default", "opponent_id_input": "every_round"}
 
     @classmethod
-    def from_saved(cls, hyperparameters: dict) -> "A2CConfig":
+    def from_saved(cls, hyperparameters: dict) -> A2CConfig:
         """The config of a ``config.json``'s ``hyperparameters``, those written before a setting
         existed read with the value they ran with (``td_lambda`` = their ``gae_lambda``)."""
         earlier = {**cls.EARLIER_VALUES, "td_lambda": hyperparameters.get("gae_lambda", 1.0)}
@@ -313,7 +313,7 @@ class A2CModel(nn.Module):
                              f"got {policy_head_init!r}")
 
     @classmethod
-    def from_config(cls, config: "A2CConfig", use_identity: bool) -> "A2CModel":
+    def from_config(cls, config: A2CConfig, use_identity: bool) -> A2CModel:
         """The model a config describes (sizes, input, head initialisation)."""
         return cls(config.hidden_size, config.embedding_size, use_identity, config.history_input,
                    config.policy_head_init, config.opponent_id_input)
@@ -393,7 +393,7 @@ def advantages_and_returns(rewards, values, gamma: float, gae_lambda: float, td_
     return advantages, generalised_advantages(rewards, values, gamma, td_lambda, last_value) + values
 
 
-def model_outputs(model: "A2CModel", trajectory, terminal_value: str = "zero"):
+def model_outputs(model: A2CModel, trajectory, terminal_value: str = "zero"):
     """``(logits [T, B, 2], values [T, B], last_value [B] or None)`` of a learner's recorded games.
 
     ``terminal_value="bootstrap"`` runs the GRU one step further, on the observation after the

@@ -59,15 +59,15 @@ Example (Fig. 1's mixed pool, seeds 0-4, test scale)::
 from __future__ import annotations
 
 import copy
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 import torch
 from torch import nn
 from torch.func import functional_call, vmap
 from torch.nn import functional
 
-from agents.a2c import (A2CConfig, A2CTrainer, a2c_loss, entropy_coefficient, model_outputs,
-                        parse_entropy_schedule)
+from agents.a2c import A2CConfig, A2CTrainer, a2c_loss, entropy_coefficient, model_outputs, parse_entropy_schedule
 from agents.algorithm import TrainedRun
 from agents.history import NO_ACTION, shift_right
 from agents.pool import LearnerTrajectory, pool_metrics
@@ -182,7 +182,7 @@ class _StackedModel:
     :func:`agents.a2c.model_outputs`: sequences ``[T, M, B]`` (the member dim rides inside the
     batch dims) -> logits ``[T, M, B, 2]`` and values ``[T, M, B]``."""
 
-    def __init__(self, trainer: "SeedBatchedA2CTrainer"):
+    def __init__(self, trainer: SeedBatchedA2CTrainer):
         self.encoder = trainer.template.encoder  # its settings (use_identity, inputs); weights come from the stack
         self._trainer = trainer
 
@@ -500,7 +500,7 @@ class SeedBatchedA2CTrainer:
         optimisers are only filled by :meth:`state_dict`). Do not call its ``train_unit``."""
         return self.trainers[self._check_index(seed_index)]
 
-    def seed_view(self, seed_index: int) -> "SeedView":
+    def seed_view(self, seed_index: int) -> SeedView:
         """Seed ``seeds[seed_index]`` as an :class:`agents.algorithm.Trainer` for the harness's per-run code
         (checkpoints, finiteness checks, evaluation); its units are trained by :meth:`train_unit`."""
         return SeedView(self, self._check_index(seed_index))

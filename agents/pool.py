@@ -33,8 +33,8 @@ sampling in a fixed order, so the same generator state gives the same data on CP
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 

@@ -76,7 +76,7 @@ def axelrod_game(payoffs: PayoffSpec = "paper"):
     return axl.Game(r=reward, s=sucker, t=temptation, p=punishment)
 
 
-def _as_strategy_instance(strategy) -> "axl.Player":
+def _as_strategy_instance(strategy) -> axl.Player:
     if isinstance(strategy, str):
         strategy = axelrod_strategy(strategy)
     if isinstance(strategy, type) and issubclass(strategy, axl.Player):
@@ -217,7 +217,7 @@ class IPDStrategy(axl.Player):
             self._own_reward = first_person_payoffs(table)[0]
         return self._own_reward
 
-    def strategy(self, opponent) -> "axl.Action":
+    def strategy(self, opponent) -> axl.Action:
         if len(self.history) == 0:
             generator = torch.Generator()
             seed = self._random.random_seed_int() if hasattr(self, "_random") else torch.seed()

@@ -26,7 +26,8 @@ in-training evaluation) share it.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 import torch
 

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from typing import Iterator, Optional
+from collections.abc import Iterator
+from typing import Optional
 
 import gymnasium
 import numpy as np

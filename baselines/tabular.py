@@ -27,17 +27,19 @@ the paper's game (1, -1, 2, 0).
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 import numpy as np
 import torch
 
 from ipd_env.game import PayoffSpec, check_probabilities, gtft_generosity, symmetric_payoffs
+
 # The memory-1 player and the pools live in the env's layer (the Gymnasium envs need them); re-exported here.
-from ipd_env.memory_one import (  # noqa: F401
+from ipd_env.memory_one import (  # noqa: F401  (re-exported: callers import them from baselines.tabular)
+    IDENTITY_SIZE,
     MemoryOnePlayer,
     MemoryOnePool,
-    IDENTITY_SIZE,
     UniformMemoryOnePool,
     opponent_id,
     opponent_log_policy,

@@ -32,9 +32,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agents.harness.costs import Stopwatch, run_counts, trainer_for  # noqa: E402
-from agents.harness.plan import format_plan, human_duration, make_plan  # noqa: E402
-from agents.harness.runner import make_units  # noqa: E402
+from agents.harness.costs import Stopwatch, run_counts, trainer_for
+from agents.harness.plan import format_plan, human_duration, make_plan
+from agents.harness.runner import make_units
 
 
 def _to(trajectory, device):

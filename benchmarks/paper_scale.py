@@ -43,16 +43,17 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agents.harness.costs import Stopwatch, run_counts, trainer_for  # noqa: E402
-from agents.harness.experiments import EXPERIMENTS  # noqa: E402
-from agents.harness.plan import human_duration  # noqa: E402
-from agents.harness.scale import PAPER_SEEDS  # noqa: E402  (the paper's seeds per experiment)
-from agents.harness.runner import make_units  # noqa: E402
-from agents.ppi.model import ModelConfig, SequenceModel  # noqa: E402
-from agents.ppi.planner import PlanningPlayer  # noqa: E402
-from agents.ppi.collect import pretraining_episodes  # noqa: E402
-from agents.ppi.dataset import EpisodeBatcher  # noqa: E402
-from agents.ppi.trainer import fit_model  # noqa: E402
+from agents.harness.costs import Stopwatch, run_counts, trainer_for
+from agents.harness.experiments import EXPERIMENTS
+from agents.harness.plan import human_duration
+from agents.harness.runner import make_units
+from agents.harness.scale import PAPER_SEEDS  # the paper's seeds per experiment
+from agents.ppi.collect import pretraining_episodes
+from agents.ppi.dataset import EpisodeBatcher
+from agents.ppi.model import ModelConfig, SequenceModel
+from agents.ppi.planner import PlanningPlayer
+from agents.ppi.trainer import fit_model
+
 
 def paper_units(algo: str, preset: str) -> dict:
     """``{condition: Unit}`` of seed 0 for every condition of the paper's experiments (step3 lists them all)."""

@@ -27,8 +27,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agents.a2c import ALGORITHM, A2CTrainer  # noqa: E402
-from agents.a2c_batched import SeedBatchedA2CTrainer  # noqa: E402
+from agents.a2c import ALGORITHM, A2CTrainer
+from agents.a2c_batched import SeedBatchedA2CTrainer
 
 
 def timed(work, device: str) -> tuple:

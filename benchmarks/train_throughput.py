@@ -28,17 +28,17 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Optional
 from pathlib import Path
+from typing import Optional
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agents.a2c import ALGORITHM, A2CTrainer  # noqa: E402
-from agents.harness.evaluation import InTrainingEvaluator  # noqa: E402
-from agents.harness.experiments import get_experiment  # noqa: E402
-from benchmarks.handwritten_gru import gru_sequence  # noqa: E402
+from agents.a2c import ALGORITHM, A2CTrainer
+from agents.harness.evaluation import InTrainingEvaluator
+from agents.harness.experiments import get_experiment
+from benchmarks.handwritten_gru import gru_sequence
 
 
 def a2c_rate(games_per_learner: int, iterations: int, device: str, num_rounds: int = 100) -> float:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agents.harness.cli import main as ipd_coop  # noqa: E402
+from agents.harness.cli import main as ipd_coop
 
 
 def main(argv=None) -> int:

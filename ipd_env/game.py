@@ -29,7 +29,8 @@ Symmetric games are given by ``(R, S, T, P)``; named presets are in
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Optional, Union
 
 import numpy as np
 

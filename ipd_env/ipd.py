@@ -1,4 +1,3 @@
-# noqa: D212, D415
 """
 # Iterated Prisoner's Dilemma
 
@@ -156,6 +155,7 @@ from ipd_env.game import (  # OBS_TYPES, RENDER_MODES and the check_* names are 
     round_outcomes,
 )
 from ipd_env.render import render_frame
+
 
 class IPDParallelEnv(ParallelEnv):
     """The Iterated Prisoner's Dilemma as a PettingZoo ``ParallelEnv`` (see the module docstring).

@@ -29,7 +29,8 @@ the examples, the tests).
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Optional, Protocol, Sequence, Union, runtime_checkable
+from collections.abc import Sequence
+from typing import Callable, NamedTuple, Optional, Protocol, Union, runtime_checkable
 
 import numpy as np
 import torch

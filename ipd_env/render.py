@@ -29,8 +29,8 @@ anyone annotating frames.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import gymnasium
 import numpy as np

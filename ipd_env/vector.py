@@ -19,7 +19,8 @@ as in the PettingZoo env); stepping a finished batch raises until :meth:`reset`.
 """
 from __future__ import annotations
 
-from typing import Mapping, Optional, Union
+from collections.abc import Mapping
+from typing import Optional, Union
 
 import numpy as np
 import torch

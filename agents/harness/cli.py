@@ -25,8 +25,9 @@ import math
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
 from baselines.optional import MissingExtraError
 
@@ -252,10 +253,10 @@ def _reproduce_on_ray(args, common: dict, on_checked=None) -> dict:
 # ---------------------------------------------------------------------------- evaluate
 def trained_payoffs_note(spec: str, payoffs) -> Optional[str]:
     """A note when ``spec`` is a trained learner whose run used other payoffs than ``payoffs``, else None."""
-    from agents.harness.checkpoint import read_json
-    from agents.harness.player_specs import AXELROD_PREFIX, run_folder_of
     import numpy as np
 
+    from agents.harness.checkpoint import read_json
+    from agents.harness.player_specs import AXELROD_PREFIX, run_folder_of
     from ipd_env.game import PAYOFF_PRESETS, make_payoff_table
 
     path_text = spec.rpartition("@")[0] if "@" in spec else spec
@@ -428,10 +429,9 @@ def command_pool_stats(args) -> int:
 
 # ---------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    from agents.harness.plan import add_plan_arguments, command_plan
-
-    from agents.harness.experiments import EXPERIMENTS, PRESET_NAMES
     from agents.harness.algorithms import ALGORITHMS
+    from agents.harness.experiments import EXPERIMENTS, PRESET_NAMES
+    from agents.harness.plan import add_plan_arguments, command_plan
 
     parser = CommandParser(prog="ipd-coop", description=(
         "Iterated Prisoner's Dilemma: reproduce arXiv 2602.16301, evaluate and watch players, run tournaments."))

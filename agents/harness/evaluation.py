@@ -15,7 +15,8 @@ identity vectors (the ``opponent-id`` mode), and the in-training evaluation and 
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 import numpy as np
 import torch

@@ -23,8 +23,9 @@ runs to a budget.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional
 
 from agents.pool import check_pool_mode
 

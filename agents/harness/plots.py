@@ -35,8 +35,9 @@ The commands' figures: :func:`plot_evaluation_heatmap` (``ipd-coop evaluate``),
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
@@ -282,7 +283,7 @@ def _heatmap(figure, axis, curves: dict, opponent: str, factor: float, unit_name
                                cmap="viridis", shading="flat")
         figure.colorbar(mesh, ax=axis, label=f"cooperation rate against {OPPONENT_LABELS[opponent]}")
     else:  # older run folders record TFT only
-        axis.text(0.5, 0.5, f"not recorded in this run folder", transform=axis.transAxes, ha="center", fontsize=8)
+        axis.text(0.5, 0.5, "not recorded in this run folder", transform=axis.transAxes, ha="center", fontsize=8)
     axis.set_xlabel("round of the episode")
     axis.set_ylabel(f"training {unit_name}s done")
     axis.set_title(f"cooperation against {OPPONENT_LABELS[opponent]}: training x round", fontsize=9)

@@ -21,8 +21,9 @@ on Ray give the same numbers as local runs with the same thread count.
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Optional, Union
 from urllib.parse import urlparse
 
 from agents.harness.runner import check_resume_target, make_units, train, unit_dir

@@ -37,8 +37,9 @@ import sys
 import time
 import uuid
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional, Union
+from typing import Optional, Union
 
 LOCK_FILE = ".ipd-coop.lock"
 RECORD_FILE = "run_folder.json"

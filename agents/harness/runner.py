@@ -30,9 +30,10 @@ import dataclasses
 import math
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Union
 
 import torch
 
@@ -50,9 +51,9 @@ from agents.harness.checkpoint import (
     write_json,
 )
 from agents.harness.evaluation import (
-    PER_ROUND_COPLAYERS,
     EVAL_CURVES_FILE,
     EVAL_METRICS_FILE,
+    PER_ROUND_COPLAYERS,
     InTrainingEvaluator,
     evaluate_learners,
     mean_over_learners,

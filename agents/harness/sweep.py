@@ -43,12 +43,13 @@ import itertools
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Sequence, Union
+from typing import Callable, Optional, Union
 
-from agents.harness.checkpoint import config_differences, read_json, write_json
 from agents.harness.algorithms import get_algorithm
+from agents.harness.checkpoint import config_differences, read_json, write_json
 from agents.harness.run_folder import (
     PROVENANCE_FILE,
     check_contents,

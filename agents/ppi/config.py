@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from agents.history import IDENTITY_INPUTS
-from agents.ppi.planner import ACT_WITH, PlannerConfig
 from agents.ppi.collect import PRETRAINING_KINDS
+from agents.ppi.planner import ACT_WITH, PlannerConfig
 from agents.settings import check_settings, check_value, setting
 from baselines.incontext import parse_pool
 from ipd_env.game import make_payoff_table
@@ -135,7 +135,7 @@ class PPIConfig:
     EARLIER_VALUES = {"opponent_id_input": "every_round"}
 
     @classmethod
-    def from_saved(cls, hyperparameters: dict) -> "PPIConfig":
+    def from_saved(cls, hyperparameters: dict) -> PPIConfig:
         """The config of a ``config.json``'s ``hyperparameters``, settings written before they existed
         read with the value they ran with."""
         return cls(**{**cls.EARLIER_VALUES, **hyperparameters})

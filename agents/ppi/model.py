@@ -155,7 +155,7 @@ class SequenceModel(nn.Module):
         )
         return self.reward_head(inputs).squeeze(-1)
 
-    def fused_heads(self) -> "FusedHeads":
+    def fused_heads(self) -> FusedHeads:
         """The three heads folded into one matmul on the features plus small lookup tables.
 
         Same function as :meth:`action_logits`, :meth:`observation_logits` and

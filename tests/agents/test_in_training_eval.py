@@ -12,7 +12,6 @@ import torch
 
 from agents import a2c
 from agents.harness.checkpoint import read_metrics
-from agents.harness.summary import format_summary
 from agents.harness.evaluation import (
     EVALUATION_COPLAYERS,
     FINAL_GAMES_PER_COPLAYER,
@@ -22,6 +21,7 @@ from agents.harness.evaluation import (
 )
 from agents.harness.experiments import get_experiment
 from agents.harness.runner import run_experiment, run_unit, unit_dir
+from agents.harness.summary import format_summary
 from baselines.tabular import MemoryOnePlayer
 
 MIXED = get_experiment("fig1").condition("mixed")

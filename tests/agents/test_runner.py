@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from agents import a2c
-from agents.harness.checkpoint import read_metrics
-from agents.harness.experiments import get_experiment
 from agents.algorithm import Algorithm, TrainedRun
 from agents.harness.algorithms import ALGORITHMS
+from agents.harness.checkpoint import read_metrics
+from agents.harness.experiments import get_experiment
 from agents.harness.player_specs import load_run_players
 from agents.harness.runner import read_trained_run, run_experiment, run_unit, unit_dir
 from agents.harness.summary import aggregate

@@ -17,10 +17,10 @@ from agents import a2c
 from agents.a2c import A2CConfig
 from agents.harness.cli import parse_overrides
 from agents.harness.experiments import get_experiment
-from agents.ppi.config import PPIConfig
 from agents.harness.runner import make_unit, read_trained_run
-from agents.settings import FLOAT32_MAX, describe_range, numeric_settings
 from agents.harness.sweep import parse_grid, run_sweep
+from agents.ppi.config import PPIConfig
+from agents.settings import FLOAT32_MAX, describe_range, numeric_settings
 
 CONFIGS = {"a2c": A2CConfig, "ppi": PPIConfig}
 

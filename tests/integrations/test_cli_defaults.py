@@ -3,8 +3,8 @@ import argparse
 
 import pytest
 
-from agents.harness.cli import build_parser
 from agents.harness.algorithms import ALGORITHMS
+from agents.harness.cli import build_parser
 
 
 def _subcommands():

@@ -8,7 +8,7 @@ pytest.importorskip("stable_baselines3", reason="needs the [sb3] extra: pip inst
 pytest.importorskip("sb3_contrib", reason="needs the [sb3] extra: pip install -e '.[sb3]'")
 pytest.importorskip("supersuit", reason="needs the [sb3] extra: pip install -e '.[sb3]'")
 
-from baselines.sb3 import (  # noqa: E402
+from baselines.sb3 import (
     MixedCoPlayer,
     SB3Player,
     evaluate_sb3,
@@ -16,8 +16,8 @@ from baselines.sb3 import (  # noqa: E402
     train_recurrent_ppo,
     train_shared_ppo,
 )
-from baselines.tabular import MemoryOnePlayer, make_player  # noqa: E402
-from ipd_env.player import play_episodes  # noqa: E402
+from baselines.tabular import MemoryOnePlayer, make_player
+from ipd_env.player import play_episodes
 
 
 def test_shared_ppo_on_supersuit_is_seeded_and_learns_to_defect():

@@ -6,7 +6,7 @@ import torch
 
 pytest.importorskip("sb3_contrib", reason="needs the [sb3] extra: pip install -e '.[sb3]'")
 
-from baselines.sb3 import torch_threads, train_recurrent_ppo, train_shared_ppo  # noqa: E402
+from baselines.sb3 import torch_threads, train_recurrent_ppo, train_shared_ppo
 
 
 def test_torch_threads_sets_then_restores_and_none_changes_nothing():

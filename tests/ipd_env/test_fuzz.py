@@ -60,7 +60,7 @@ def expect_clear(call, names):
             return error
         TALLY["unclear"] += 1
         raise AssertionError(f"unclear {type(error).__name__} (should name one of {names}): {error}") from error
-    except Exception as error:  # noqa: BLE001 - any other kind is the finding
+    except Exception as error:  # any other kind is the finding
         TALLY["unclear"] += 1
         raise AssertionError(f"{type(error).__name__} instead of ValueError/TypeError: {error}") from error
     TALLY["silent"] += 1

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from agents.harness.checkpoint import load_checkpoint, read_metrics
-from agents.ppi.dataset import DataSetError
 from agents.harness.runner import run_unit, unit_dir
+from agents.ppi.dataset import DataSetError
 
 
 def _run(out, **kwargs):
