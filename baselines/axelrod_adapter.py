@@ -27,7 +27,6 @@ import torch
 
 from baselines.optional import import_optional
 from ipd_env.game import (
-    NUM_OBSERVATIONS,
     START,
     PayoffSpec,
     first_person_outcome,

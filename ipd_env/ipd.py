@@ -141,7 +141,7 @@ from ipd_env.game import (  # OBS_TYPES, RENDER_MODES and the check_* names are 
     DEFAULT_NUM_ROUNDS,
     NUM_ACTIONS,
     NUM_OBSERVATIONS,
-    OBS_TYPES,
+    OBS_TYPES,  # noqa: F401  (re-exported: ipd_env.ipd.OBS_TYPES names the observation types beside the env)
     PLAIN_INTEGER_TYPES,
     RENDER_MODES,
     START,

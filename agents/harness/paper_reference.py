@@ -24,7 +24,7 @@ Names are ours: ``algo`` ``a2c`` / ``ppi``; ``experiment`` and ``condition`` as 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Optional
 
 import numpy as np
 
@@ -71,7 +71,7 @@ class PaperCurve:
     high: np.ndarray
     source: str
     x_unit: str
-    key: Tuple[str, str, str, str]
+    key: tuple[str, str, str, str]
     at: Optional[float] = None
 
     @property
@@ -159,7 +159,7 @@ def paper_episode_curve(algo: str, experiment: str, condition: str, opponent: st
     return _build(key, panel, points, "round", at=None if at is None else float(at))
 
 
-def metric_pairing(metric: str) -> Optional[Tuple[str, str]]:
+def metric_pairing(metric: str) -> Optional[tuple[str, str]]:
     """``(pairing, quantity)`` of one of our metric names, or None when the paper has no counterpart.
 
     ``learner_vs_<pairing>/<quantity>`` (``metrics.csv``) maps to itself; ``eval/pool/reward``
@@ -210,7 +210,7 @@ def paper_value_at(algo: str, experiment: str, condition: str, pairing: str, qua
     return None if curve is None else value_at(curve, x)
 
 
-def paper_length(algo: str, condition: str) -> Tuple[int, str]:
+def paper_length(algo: str, condition: str) -> tuple[int, str]:
     """``(length, unit)``: how long the paper trained ``condition``, e.g. ``(50000, "gradient step")``."""
     if algo not in PAPER_LENGTHS:
         raise ValueError(f"unknown algorithm {algo!r}; the paper's lengths exist for {', '.join(PAPER_LENGTHS)}")

@@ -1,5 +1,4 @@
 """The per-phase data set on disk: compact, verified, tied to its config, never deleted."""
-import json
 import os
 
 import numpy as np

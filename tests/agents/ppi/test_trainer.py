@@ -34,7 +34,10 @@ def test_resume_after_a_kill_reproduces_the_uninterrupted_run(tmp_path):
     assert _run(tmp_path / "resumed", stop_after=1) is None
     _run(tmp_path / "resumed", resume=True)
     straight, resumed = unit_dir(tmp_path / "straight", "mixed", 0), unit_dir(tmp_path / "resumed", "mixed", 0)
-    drop_time = lambda rows: [{k: v for k, v in row.items() if k != "wall_time_s"} for row in rows]
+
+    def drop_time(rows):
+        return [{k: v for k, v in row.items() if k != "wall_time_s"} for row in rows]
+
     assert drop_time(read_metrics(resumed / "metrics.csv")) == drop_time(read_metrics(straight / "metrics.csv"))
     for learner in range(2):
         for phase in range(3):
