@@ -209,7 +209,6 @@ def _aggregate_point(request: dict, name: str, plots: bool) -> dict:
 def _run_local(request: dict, units: dict, points: list, workers: int, threads: int, progress: bool,
                plots: bool) -> None:
     """All units of all unfinished points through one scheduler; a point is aggregated when its last unit is done."""
-
     unfinished = [point for point in points if not point_finished(request, point)]
     jobs = _unit_jobs(request, units, unfinished, progress)
     remaining = {point.name: sum(1 for key in jobs if key[0] == point.name) for point in unfinished}
@@ -230,7 +229,6 @@ def _run_local(request: dict, units: dict, points: list, workers: int, threads: 
 def _tune_trial(config: dict, request: dict, units: dict, plots: bool) -> None:
     """One Ray Tune trial: the point's experiment in this process (one unit after another), then its figures."""
     from ray import tune
-
 
     point = next(SweepPoint(item["name"], item["settings"]) for item in request["points"]
                  if item["name"] == config["point"])
