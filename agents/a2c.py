@@ -352,7 +352,10 @@ class A2CPlayer:
         observations, actions and rewards), exactly, rather than the 0/1 of the actions it sampled:
         an in-training probe can then see a cooperation rate of 1e-5 that 32 sampled games cannot."""
         logits, _ = self.model(observation_index, actions, rewards, identity)
-        return torch.softmax(logits, dim=-1)[..., 0]
+        # As act plays: defect with probability sigmoid(l_D - l_C); where overflowing logits make that
+        # NaN, act's draw never falls below it and the player cooperates, so p(C) is 1 there.
+        defect_probability = torch.sigmoid(logits[..., 1] - logits[..., 0])
+        return 1.0 - torch.nan_to_num(defect_probability, nan=0.0)
 
     @torch.no_grad()
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
