@@ -320,8 +320,8 @@ class A2CModel(nn.Module):
 
     def forward(self, observation_index, actions, rewards, identity=None):
         """Logits ``[T, B, 2]`` and values ``[T, B]`` of recorded episodes ``[T, B]``."""
-        projection = self.encoder.project(observation_index, shift_right(actions, NO_ACTION),
-                                          shift_right(rewards, 0.0), None if identity is None else identity.unsqueeze(0))
+        projection = self.encoder.project(observation_index, shift_right(actions, NO_ACTION), shift_right(rewards, 0.0),
+                                          None if identity is None else identity.unsqueeze(0))
         features, _ = self.encoder.recur(projection)
         return self.policy_head(features), self.value_head(features).squeeze(-1)
 

@@ -8,7 +8,7 @@ run folders. Nothing below ``agents.harness`` imports it.
 |-----------------|-------------------------------------------------------------------------------|
 | ``algorithms``  | the registry: algorithm name -> its ``agents.algorithm.Algorithm`` record     |
 | ``experiments`` | the paper's experiments as named conditions (pool mode, learners, Table-2 column) |
-| ``runner``      | one unit of work into its run folder (resume, prerequisites, data sets, in-training evaluation), whole experiments |
+| ``runner``      | a unit into its run folder (resume, prerequisites, data sets, evaluation); whole experiments |
 | ``checkpoint``  | a run folder's files: config.json, metrics.csv, checksummed atomic checkpoints |
 | ``evaluation``  | the final and in-training evaluation of a run's learners                      |
 | ``summary``     | ``summary.json`` of an experiment folder                                      |

@@ -77,7 +77,8 @@ def torch_device(text: str) -> str:
     if text == "cpu":
         return text  # the default: no torch import at parse time
     device_type, _, index_text = text.partition(":")
-    if device_type not in DEVICE_TYPES or (index_text and not index_text.isdigit()) or (index_text and device_type != "cuda"):
+    if (device_type not in DEVICE_TYPES or (index_text and not index_text.isdigit())
+            or (index_text and device_type != "cuda")):
         raise argparse.ArgumentTypeError(f"expected one of cpu, cuda, cuda:N, mps, got {text!r}")
     import torch
 
@@ -86,9 +87,11 @@ def torch_device(text: str) -> str:
         if count == 0:
             raise argparse.ArgumentTypeError(f"{text!r} asked for, but torch sees no CUDA GPU here; use --device cpu")
         if index_text and int(index_text) >= count:
-            raise argparse.ArgumentTypeError(f"{text!r} asked for, but torch sees {count} CUDA GPU(s): cuda:0..cuda:{count - 1}")
+            raise argparse.ArgumentTypeError(
+                f"{text!r} asked for, but torch sees {count} CUDA GPU(s): cuda:0..cuda:{count - 1}")
     if device_type == "mps" and not torch.backends.mps.is_available():
-        raise argparse.ArgumentTypeError("'mps' asked for, but this machine has no usable Apple MPS device; use --device cpu")
+        raise argparse.ArgumentTypeError(
+            "'mps' asked for, but this machine has no usable Apple MPS device; use --device cpu")
     return text
 
 
@@ -186,7 +189,8 @@ def parse_overrides(items) -> dict:
         if not separator or not key:
             raise ValueError(f"--set expects NAME=VALUE, got {item!r}")
         if key in overrides:
-            raise ValueError(f"--set {key} is given twice ({key}={json.dumps(overrides[key])} and {item}); give it once")
+            raise ValueError(
+                f"--set {key} is given twice ({key}={json.dumps(overrides[key])} and {item}); give it once")
         try:
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -290,7 +294,8 @@ def command_evaluate(args) -> int:
     coplayers = dict(resolve_player(spec, args.payoffs, args.device, args.rounds) for spec in specs)
     notes = [note for note in (trained_payoffs_note(spec, args.payoffs) for spec in [args.player, *specs]) if note]
     results = evaluate_against(player, coplayers, args.games, args.rounds, args.payoffs, args.seed, args.device)
-    print(f"{name}: {args.games} games of {args.rounds} rounds per co-player (payoffs {args.payoffs}, seed {args.seed})")
+    print(f"{name}: {args.games} games of {args.rounds} rounds per co-player "
+          f"(payoffs {args.payoffs}, seed {args.seed})")
     for note in notes:
         print(note)
     print("| co-player | reward / round | cooperation | co-player reward | co-player cooperation |")
@@ -441,7 +446,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "axelrod:<strategy> (e.g. 'axelrod:Tit For Tat'), or a run folder / checkpoint "
                    "(RUN@1 for its learner 1)")
 
-    reproduce = commands.add_parser("reproduce", help="train an experiment (conditions x seeds), then summary and plots",
+    reproduce = commands.add_parser("reproduce",
+                                    help="train an experiment (conditions x seeds), then summary and plots",
                                     description="Train every condition x seed of an experiment into --out, then "
                                                 "write summary.json, summary.md and plots/.")
     reproduce.add_argument("experiment", choices=sorted(EXPERIMENTS), help="which figure: fig1 (mixed pool and "
@@ -451,23 +457,26 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default cpu-quick: minutes on a laptop; test: seconds, tiny models, to check a set-up; "
                            "paper: the paper's scale, for a GPU); a2c also has cpu-mechanism: the CPU regime where the "
                            "paper's mechanism appears, with named departures from the paper (docs/mechanism.md)")
-    reproduce.add_argument("--seeds", type=positive_int, default=3, help="number of seeds, run as seeds 0..N-1 (default 3)")
+    reproduce.add_argument("--seeds", type=positive_int, default=3,
+                           help="number of seeds, run as seeds 0..N-1 (default 3)")
     reproduce.add_argument("--conditions", help="comma-separated subset of the experiment's conditions "
                            "(prerequisites are added); default: all")
-    reproduce.add_argument("--device", default="cpu", type=torch_device, help="torch device for training: cpu or cuda (default cpu)")
+    reproduce.add_argument("--device", default="cpu", type=torch_device,
+                           help="torch device for training: cpu or cuda (default cpu)")
     reproduce.add_argument("--backend", default="local", choices=("local", "ray"),
                            help="local: one unit after another in this process; ray: units as Ray tasks")
     reproduce.add_argument("--address", help="Ray cluster address (ray://HEAD:10001 or HEAD:6379); default: "
                            "start a local Ray. Needs --backend ray")
     reproduce.add_argument("--set", action="append", metavar="NAME=VALUE", help="override one hyperparameter of "
                            "the preset (repeatable), e.g. --set num_iterations=50; unknown names are refused")
-    reproduce.add_argument("--workers", type=positive_int, default=1, help="local backend: units run in this many parallel "
-                           "processes (default 1)")
-    reproduce.add_argument("--threads", type=positive_int, help="torch threads per unit (local default: 1 with --workers > 1; "
-                           "Ray: CPUs reserved per task, default 1)")
+    reproduce.add_argument("--workers", type=positive_int, default=1,
+                           help="local backend: units run in this many parallel processes (default 1)")
+    reproduce.add_argument("--threads", type=positive_int, help="torch threads per unit "
+                           "(local default: 1 with --workers > 1; Ray: CPUs reserved per task, default 1)")
     reproduce.add_argument("--num-cpus", type=positive_int, help="CPUs of the local Ray (default: all of this machine)")
-    reproduce.add_argument("--gpus-per-unit", type=non_negative_float, default=0.0, help="Ray backend: GPUs reserved per "
-                           "(condition, seed) task, fractions allowed (e.g. 0.25 with --device cuda); default 0")
+    reproduce.add_argument("--gpus-per-unit", type=non_negative_float, default=0.0,
+                           help="Ray backend: GPUs reserved per (condition, seed) task, fractions allowed "
+                           "(e.g. 0.25 with --device cuda); default 0")
     reproduce.add_argument("--out", help="output folder (default runs/<experiment>-<algo>-<preset>)")
     reproduce.add_argument("--resume", action="store_true", help="continue the runs in --out from their last "
                            "checkpoints (finished units are kept; a different config is refused)")
@@ -543,9 +552,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--backend", default="local", choices=("local", "ray"),
                        help="local: a process pool over the units of all points; ray: one Ray Tune trial per point")
     sweep.add_argument("--resume", action="store_true", help="continue the sweep in --out: finished points are "
-                       "kept, unfinished units continue from their last checkpoint (also re-tabulates a finished sweep)")
+                       "kept, unfinished units continue from their last checkpoint "
+                       "(also re-tabulates a finished sweep)")
     sweep.add_argument("--workers", type=positive_int, default=1, help="local backend: parallel processes (default 1)")
-    sweep.add_argument("--threads", type=positive_int, default=1, help="torch threads per run; Ray: CPUs per trial (default 1)")
+    sweep.add_argument("--threads", type=positive_int, default=1,
+                       help="torch threads per run; Ray: CPUs per trial (default 1)")
     sweep.add_argument("--sort", metavar="METRIC", help="rank sweep.md by this metric, a full name from sweep.json "
                        "or its end (e.g. tft/late_reward); default: pool/gain_fraction if present, else "
                        "tft/late_reward, of the last condition")

@@ -168,7 +168,8 @@ class InTrainingEvaluator:
                     values["eval/pool/policy_cooperation"] = float(probabilities.mean())
             # Learner i against learner i + 1 (cyclically): one match scores both sides, so a
             # pair of learners plays once.
-            pairs = [(index, (index + 1) % len(learners)) for index in range(len(learners))] if len(learners) > 1 else []
+            pairs = ([(index, (index + 1) % len(learners)) for index in range(len(learners))]
+                     if len(learners) > 1 else [])
             pairs = pairs[:1] if len(learners) == 2 else pairs
             zeros = torch.zeros(games, IDENTITY_SIZE, device=self.device) if self.identity else None
             scores: list = [[] for _ in learners]
@@ -176,7 +177,8 @@ class InTrainingEvaluator:
                 result = play_match(learners[first], learners[second], games, generator, self.num_rounds,
                                     self.payoffs, self.device, player_identity=zeros, coplayer_identity=zeros)
                 scores[first].append(summarise_pairing(result["actions"], result["rewards"], late_from))
-                scores[second].append(summarise_pairing(result["actions"].flip(0), result["rewards"].flip(0), late_from))
+                scores[second].append(
+                    summarise_pairing(result["actions"].flip(0), result["rewards"].flip(0), late_from))
             for values, summaries in zip(per_learner, scores):
                 for key in IN_TRAINING_KEYS if summaries else ():
                     values[f"eval/learner/{key}"] = float(np.mean([summary[key] for summary in summaries]))

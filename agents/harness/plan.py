@@ -239,8 +239,8 @@ def make_plan(
         except (ValueError, TypeError) as error:
             if not name:
                 raise ValueError(str(error)) from None
-            raise ValueError(f"grid point {name}{_failing_condition(experiment, algo, preset, seeds, overrides, settings, conditions)}: "
-                             f"{error}") from None
+            condition = _failing_condition(experiment, algo, preset, seeds, overrides, settings, conditions)
+            raise ValueError(f"grid point {name}{condition}: {error}") from None
     algorithm_name = next(iter(units_by_point[point_list[0][0]].values())).algorithm.name
     if algorithm_name not in COST_MODELS:
         raise ValueError(f"no cost model for algorithm {algorithm_name!r}; known: {', '.join(COST_MODELS)}")
@@ -331,7 +331,8 @@ def format_plan(plan: Plan) -> str:
              "|---|---|---|---|---|---|---|---|---|---|"]
     for row in plan.rows:
         name = f"{row.point} / {row.condition}" if row.point else row.condition
-        steps = f"{row.agent_steps:.2g}" + (f" (+{row.training_tokens:.2g} training tokens)" if row.training_tokens else "")
+        tokens = f" (+{row.training_tokens:.2g} training tokens)" if row.training_tokens else ""
+        steps = f"{row.agent_steps:.2g}{tokens}"
         share = row.seconds["training"] / row.seconds_per_seed if row.seconds_per_seed else 0.0
         lines.append(f"| {name} | {', '.join(row.prerequisites) or '-'} | {len(row.seeds)} | {row.num_units:,} | "
                      f"{row.episodes_per_unit:,} | {row.num_learners} | {steps} | "
@@ -345,7 +346,8 @@ def format_plan(plan: Plan) -> str:
 
 # ---------------------------------------------------------------------------- the command line
 def add_plan_arguments(parser) -> None:
-    """The arguments of ``ipd-coop plan``: ``reproduce``'s (what would run, and how in parallel) and ``--timed-units``."""
+    """The arguments of ``ipd-coop plan``: ``reproduce``'s (what would run, and how in parallel) and
+    ``--timed-units``."""
     from agents.harness.algorithms import ALGORITHMS
     from agents.harness.cli import positive_int, torch_device
     from agents.harness.experiments import EXPERIMENTS, PRESET_NAMES
@@ -358,10 +360,12 @@ def add_plan_arguments(parser) -> None:
     parser.add_argument("--conditions", help="comma-separated subset of the conditions (prerequisites are added)")
     parser.add_argument("--set", action="append", metavar="NAME=VALUE", help="override one hyperparameter "
                         "(repeatable), as in reproduce")
-    parser.add_argument("--device", default="cpu", type=torch_device, help="device to time on: cpu or cuda (default cpu)")
+    parser.add_argument("--device", default="cpu", type=torch_device,
+                        help="device to time on: cpu or cuda (default cpu)")
     parser.add_argument("--backend", default="local", choices=("local", "ray"), help="how the runs would be "
                         "scheduled (default local)")
-    parser.add_argument("--workers", type=positive_int, default=1, help="local backend: runs at the same time (default 1)")
+    parser.add_argument("--workers", type=positive_int, default=1,
+                        help="local backend: runs at the same time (default 1)")
     parser.add_argument("--threads", type=positive_int, help="torch threads per run (default: 1 with --workers > 1, "
                         "else torch's)")
     parser.add_argument("--num-cpus", type=positive_int, help="Ray backend: CPUs (default: all of this machine)")

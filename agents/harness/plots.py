@@ -290,7 +290,8 @@ def _heatmap(figure, axis, curves: dict, opponent: str, factor: float, unit_name
 
 
 def plot_in_training(path: Path, run: dict, title: str) -> Path:
-    """``in_training.png`` of one run folder (see the module docstring); ``run`` as in :func:`agents.harness.summary.load_runs`.
+    """``in_training.png`` of one run folder (see the module docstring); ``run`` as in
+    :func:`agents.harness.summary.load_runs`.
 
     Rows: late-episode reward and cooperation per co-player and the pool set's gain fraction;
     the pool set's whole-episode reward and cooperation with the paper's curve against its
@@ -334,7 +335,8 @@ def plot_in_training(path: Path, run: dict, title: str) -> Path:
     axis.axhline(1.0, color="tab:green", linestyle="--", linewidth=1, label="oracle reply (1)")
     pool_title = f"pool set {curves['pool']['spec']}, {curves['pool']['size']} co-players" if curves else "pool set"
     if "eval/pool/oracle_reward" in rows[-1]:
-        pool_title += (f"\nAllD {rows[-1]['eval/pool/alld_reward']:.3f} / oracle {rows[-1]['eval/pool/oracle_reward']:.3f}"
+        pool_title += (f"\nAllD {rows[-1]['eval/pool/alld_reward']:.3f}"
+                       f" / oracle {rows[-1]['eval/pool/oracle_reward']:.3f}"
                        f" per round; last: learners {rows[-1]['eval/pool/reward']:.3f}")
     axis.set_title(f"in-context gain fraction ({pool_title})", fontsize=9)
     axis.set_ylabel("(reward - AllD) / (oracle - AllD)")

@@ -218,8 +218,9 @@ def format_summary(summary: dict) -> str:
         for pairing in ("learner_vs_learner", "learner_vs_tabular", "learner_vs_frozen"):
             reward, cooperation = training.get(f"{pairing}/reward"), training.get(f"{pairing}/cooperation")
             if reward or cooperation:
+                paper_value = paper_cell(paper, (f"{pairing}/reward", f"{pairing}/cooperation"))
                 lines.append(f"| {name} | {pairing.replace('_', ' ')} (training, end) | {cell(reward)} | "
-                             f"{cell(cooperation)} | {paper_cell(paper, (f'{pairing}/reward', f'{pairing}/cooperation'))} |")
+                             f"{cell(cooperation)} | {paper_value} |")
         for opponent, values in condition.get("evaluation", {}).items():
             label = f"vs {opponent} (evaluation)"
             compared = "-"

@@ -537,7 +537,8 @@ def write_sweep_report(request: dict, sort: Optional[str], heatmap: Optional[Seq
     if plots and heat_metrics:
         from agents.harness.plots import plot_sweep_heatmaps
 
-        labels = heatmap if heatmap else [metric.split("/", 1)[1].removeprefix("evaluation/") for metric in heat_metrics]
+        labels = heatmap if heatmap else [
+            metric.split("/", 1)[1].removeprefix("evaluation/") for metric in heat_metrics]
         path = out / ("sweep_" + "_".join(_UNSAFE.sub("-", label) for label in labels) + ".png")
         try:
             sweep["heatmap"] = str(plot_sweep_heatmaps(path, sweep, heat_metrics, value_text))

@@ -67,7 +67,8 @@ def pretraining_episodes(
     if kind not in PRETRAINING_KINDS:
         raise ValueError(f"pretraining kind must be one of {PRETRAINING_KINDS}, got {kind!r}")
     if isinstance(num_episodes, bool) or not isinstance(num_episodes, int) or num_episodes < 2 or num_episodes % 2:
-        raise ValueError(f"pretraining episodes must be an even integer >= 2 (two views per game), got {num_episodes!r}")
+        raise ValueError(
+            f"pretraining episodes must be an even integer >= 2 (two views per game), got {num_episodes!r}")
     distribution = parse_pool(pool)
     num_games = num_episodes // 2
     env = IPDVectorEnv(num_games, num_rounds=num_rounds, validate_actions=False)

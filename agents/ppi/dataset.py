@@ -37,7 +37,8 @@ from ipd_env.game import START, first_person_payoffs, make_payoff_table
 from ipd_env.memory_one import IDENTITY_SIZE
 
 MANIFEST = "manifest.json"
-#: Name of each ``coplayer_kind`` code, indexed by the code: agents.pool.KIND_LEARNER/TABULAR/FROZEN = 0/1/2, collect.KIND_RANDOM = 3.
+#: Name of each ``coplayer_kind`` code, indexed by the code: agents.pool.KIND_LEARNER/TABULAR/FROZEN = 0/1/2,
+#: collect.KIND_RANDOM = 3.
 COPLAYER_KINDS = ("learner", "tabular", "frozen", "random")
 
 
@@ -93,7 +94,8 @@ class EpisodeStore:
             if stored != self.config:
                 keys = sorted(set(stored or {}) | set(self.config))
                 differing = [key for key in keys if (stored or {}).get(key) != self.config.get(key)]
-                details = "; ".join(f"{key}: stored {(stored or {}).get(key)!r}, asked {self.config.get(key)!r}" for key in differing)
+                details = "; ".join(f"{key}: stored {(stored or {}).get(key)!r}, asked {self.config.get(key)!r}"
+                                    for key in differing)
                 raise DataSetError(
                     f"PPI data folder {folder} was made with a different config ({details}); "
                     "use another --out folder or the original settings (nothing was changed)"
@@ -120,7 +122,8 @@ class EpisodeStore:
 
     def save_phase(self, learner: int, phase: int, episodes: dict) -> None:
         """Store one phase of one learner: ``episodes`` holds numpy or torch arrays (see module doc)."""
-        arrays = {name: (value.cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)) for name, value in episodes.items()}
+        arrays = {name: (value.cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value))
+                  for name, value in episodes.items()}
         outcomes = arrays["outcomes"]
         if outcomes.ndim != 2 or outcomes.size and (outcomes.min() < 1 or outcomes.max() > 4):
             raise ValueError(f"outcomes must be [E, T] with values 1..4, got shape {outcomes.shape}")

@@ -159,7 +159,8 @@ class PlanningPlayer:
     ``last_q`` ``[N, 2]`` (None when no planning was done).
     """
 
-    def __init__(self, model: SequenceModel, config: PlannerConfig = PlannerConfig(), num_rounds: int = 100, name: str = "ppi"):
+    def __init__(self, model: SequenceModel, config: PlannerConfig = PlannerConfig(), num_rounds: int = 100,
+                 name: str = "ppi"):
         self.model = model
         self.config = config
         self.num_rounds = num_rounds
@@ -171,9 +172,11 @@ class PlanningPlayer:
         self._round: Optional[int] = None  # None until the first reset
 
     def __repr__(self) -> str:
-        return f"PlanningPlayer({self.name!r}, beta={self.config.beta}, K={self.config.num_rollouts}, horizon={self.config.horizon})"
+        return (f"PlanningPlayer({self.name!r}, beta={self.config.beta}, K={self.config.num_rollouts}, "
+                f"horizon={self.config.horizon})")
 
-    def reset(self, num_games: int, generator: Optional[torch.Generator] = None, opponent_identity: Optional[torch.Tensor] = None) -> None:
+    def reset(self, num_games: int, generator: Optional[torch.Generator] = None,
+              opponent_identity: Optional[torch.Tensor] = None) -> None:
         """New episodes. ``opponent_identity`` ``[N, 10]``: required iff the model uses the identity."""
         uses_identity = self.model.config.use_opponent_identity
         if uses_identity and opponent_identity is None:
@@ -210,9 +213,8 @@ class PlanningPlayer:
         logits = log_prior
         self.last_q = None
         if self.config.act_with == "pi" and self.config.beta > 0:
-            self.last_q = rollout_values(
-                self.model, features, self._hidden, self.num_rounds - self._round, self.config, self._identity, self._generator
-            )
+            self.last_q = rollout_values(self.model, features, self._hidden, self.num_rounds - self._round,
+                                         self.config, self._identity, self._generator)
             logits = log_prior + self.config.beta * self.last_q
         self.last_prior = log_prior.exp()
         self.last_policy = torch.softmax(logits, dim=-1)
