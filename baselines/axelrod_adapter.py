@@ -82,7 +82,8 @@ def _as_strategy_instance(strategy) -> axl.Player:
         strategy = strategy()
     if not isinstance(strategy, axl.Player):
         raise TypeError(
-            f"expected an axelrod.Player (instance, class or strategy name), got {type(strategy).__name__}: {strategy!r}"
+            f"expected an axelrod.Player (instance, class or strategy name), "
+            f"got {type(strategy).__name__}: {strategy!r}"
         )
     cheats = [key for key in CHEATING_CLASSIFIERS if strategy.classifier.get(key)]
     if cheats:
@@ -209,7 +210,8 @@ class IPDStrategy(axl.Player):
     def _reward_table(self) -> np.ndarray:
         if self._own_reward is None:
             if self._reward_payoffs is None:
-                reward, punishment, sucker, temptation = (float(value) for value in self.match_attributes["game"].RPST())
+                rpst = self.match_attributes["game"].RPST()
+                reward, punishment, sucker, temptation = (float(value) for value in rpst)
                 table = make_payoff_table((reward, sucker, temptation, punishment))
             else:
                 table = make_payoff_table(self._reward_payoffs)

@@ -91,7 +91,8 @@ class MemoryOneRLModule(RLModule):
         return self._forward_inference(batch, **kwargs)
 
     def _forward_train(self, batch, **kwargs):
-        raise RuntimeError(f"{type(self).__name__} is a fixed co-player and is never trained; list it outside policies_to_train")
+        raise RuntimeError(
+            f"{type(self).__name__} is a fixed co-player and is never trained; list it outside policies_to_train")
 
 
 def _co_player_probabilities(co_player, payoffs) -> list:

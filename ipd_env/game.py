@@ -303,7 +303,8 @@ def check_seed(seed, name: str = "seed") -> Optional[int]:
     if seed is None:
         return None
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{name} must be None or an integer in [0, 2**63 - 1], got {seed!r} of type {type(seed).__name__}")
+        raise TypeError(
+            f"{name} must be None or an integer in [0, 2**63 - 1], got {seed!r} of type {type(seed).__name__}")
     if not 0 <= seed <= MAX_SEED:
         raise ValueError(f"{name} must be None or an integer in [0, 2**63 - 1], got {seed}")
     return int(seed)
@@ -345,7 +346,8 @@ def format_round(round_number, max_cycles, joint, rewards, totals, names) -> str
     if joint is None:
         return f"round 0/{max_cycles}: no round played yet | {totals_text}"
     return (
-        f"round {round_number}/{max_cycles}: {names[0]} {ACTION_NAMES[joint // 2]}, {names[1]} {ACTION_NAMES[joint % 2]}"
+        f"round {round_number}/{max_cycles}: {names[0]} {ACTION_NAMES[joint // 2]},"
+        f" {names[1]} {ACTION_NAMES[joint % 2]}"
         f" | rewards {rewards[0]:g}, {rewards[1]:g} | {totals_text}"
     )
 

@@ -111,7 +111,8 @@ def resolve_co_player(co_player: CoPlayerSpec, payoffs: PayoffSpec, memory_one_o
     if isinstance(co_player, (list, tuple, np.ndarray, torch.Tensor)):
         if isinstance(co_player, torch.Tensor):
             co_player = co_player.detach().cpu().numpy()
-        return ResolvedCoPlayer("probabilities", check_probabilities(co_player, "co_player's cooperation probabilities"))
+        return ResolvedCoPlayer("probabilities",
+                                check_probabilities(co_player, "co_player's cooperation probabilities"))
     if memory_one_only:
         raise TypeError(
             f"IPDvsCoPlayerVectorEnv plays memory-1 co-players only ('pool', a zoo name, a MemoryOnePlayer or "
@@ -311,7 +312,8 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
             return 0 if self.np_random.random() < probabilities[index] else 1
         observation = torch.tensor([index], dtype=torch.int64)
         reward = torch.tensor([self._co_player_last_reward], dtype=torch.float32)
-        action = check_player_actions(self._co_player.act(observation, reward), 1, f"co-player {self._co_player_name!r}")
+        action = check_player_actions(self._co_player.act(observation, reward), 1,
+                                      f"co-player {self._co_player_name!r}")
         return check_action(f"player_1 ({self._co_player_name})", int(action[0]))
 
     # ------------------------------------------------------------------ API

@@ -158,9 +158,11 @@ class IPDVectorEnv:
 
     def _check(self, actions: torch.Tensor) -> None:
         if actions.dtype in (torch.bool,) or actions.is_floating_point() or actions.is_complex():
-            raise TypeError(f"actions must be an integer tensor of 0 (cooperate) / 1 (defect), got dtype {actions.dtype}")
+            raise TypeError(
+                f"actions must be an integer tensor of 0 (cooperate) / 1 (defect), got dtype {actions.dtype}")
         if actions.shape != (2, self.num_games):
-            raise ValueError(f"actions must have shape [2, {self.num_games}] (one row per agent), got {tuple(actions.shape)}")
+            raise ValueError(
+                f"actions must have shape [2, {self.num_games}] (one row per agent), got {tuple(actions.shape)}")
         # One reduction and one host sync on the valid path; the offending entry is only searched for on error.
         lowest, highest = torch.aminmax(actions)
         if bool((lowest < 0) | (highest > 1)):
