@@ -192,7 +192,8 @@ def main(argv=None):
         f"torch {torch.__version__} with {torch.get_num_threads()} threads, devices {devices}"
     )
     print(f"# best of {repeats} timing(s) of >= {seconds} s each; agent-steps = 2 x env-steps")
-    header = f"| {'env':<22} | {'device':<6} | {'N':>7} | {'env-steps/s':>12} | {'agent-steps/s':>13} | {'vs numpy lookup':>15} |"
+    header = (f"| {'env':<22} | {'device':<6} | {'N':>7} | {'env-steps/s':>12} | {'agent-steps/s':>13} "
+              f"| {'vs numpy lookup':>15} |")
     print(header)
     print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
 

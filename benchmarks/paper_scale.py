@@ -174,7 +174,8 @@ def main(argv=None) -> dict:
             counts = run_counts(unit, keyed)
             iteration = timing["rollout"] + timing["update"]
             per_seed[("a2c", name)] = counts["num_units"] * iteration
-            results["a2c"][name] = dict(timing, iterations=counts["num_units"], seconds_per_seed=per_seed[("a2c", name)])
+            results["a2c"][name] = dict(timing, iterations=counts["num_units"],
+                                        seconds_per_seed=per_seed[("a2c", name)])
             rate = counts["agent_steps"] / counts["num_units"] / iteration
             lines.append(f"| {name} | {unit.config.games_per_learner:,} | {unit.condition.num_learners} | "
                          f"{counts['num_units']:,} | {1e3 * timing['rollout']:,.0f} | {1e3 * timing['update']:,.0f} | "

@@ -79,7 +79,8 @@ def training_rates(model_config, batch_size, num_rounds, repeats, device):
     outcomes = torch.randint(1, 5, (num_rounds, batch_size), device=device, generator=generator)
     action = torch.div(outcomes - 1, 2, rounding_mode="floor")
     batch = {"observation": torch.cat([torch.zeros_like(outcomes[:1]), outcomes[:-1]]), "next_observation": outcomes,
-             "action": action, "reward": (outcomes == 1).float() - (outcomes == 2).float() + 2 * (outcomes == 3).float()}
+             "action": action,
+             "reward": (outcomes == 1).float() - (outcomes == 2).float() + 2 * (outcomes == 3).float()}
 
     def step():
         loss, _ = model.loss(batch)
@@ -132,7 +133,8 @@ def main(argv=None):
         games, repeats, batch_size = args.games or 1024, 3, paper.batch_size
     torch.manual_seed(0)
     print(f"device {device}, torch threads {torch.get_num_threads()}, hidden {model_config.hidden_size}, "
-          f"embeddings {model_config.embedding_size}, K {planner_config.num_rollouts}, horizon {planner_config.horizon}")
+          f"embeddings {model_config.embedding_size}, K {planner_config.num_rollouts}, "
+          f"horizon {planner_config.horizon}")
     decisions, bare_decisions = planner_rates(model_config, planner_config, games, repeats, device)
     tokens, bare_tokens, bare_three = training_rates(model_config, batch_size, 100, repeats, device)
     print(f"| {'measure':<44} | {'PPI':>12} | {'bare GRU':>12} | {'PPI / bare':>10} |")

@@ -134,8 +134,8 @@ def print_gru_table(batch_sizes, steps: int, devices, repeats: int = 3) -> list:
     for device, batch_size, times in rows:
         (torch_wall, torch_cpu), (hand_wall, hand_cpu) = times["nn.GRU"], times["hand-written"]
         ratio = f"{hand_wall / torch_wall:.2f}x ({hand_cpu / torch_cpu:.2f}x)"
-        print(f"| {device:6s} | {batch_size:5d} | {torch_wall:6.0f} ({torch_cpu:6.0f}) | {hand_wall:6.0f} ({hand_cpu:6.0f}) "
-              f"| {ratio:>32s} |")
+        print(f"| {device:6s} | {batch_size:5d} | {torch_wall:6.0f} ({torch_cpu:6.0f}) "
+              f"| {hand_wall:6.0f} ({hand_cpu:6.0f}) | {ratio:>32s} |")
     return rows
 
 
@@ -189,8 +189,10 @@ def in_training_evaluation_cost(num_blocks: int, device: str, preset: str = "cpu
 
 def print_evaluation_cost(cost: dict, device: str) -> None:
     print(f"\nreproduce {cost['run']} at {cost['preset']} (B={cost['games_per_learner']}/learner, "
-          f"{torch.get_num_threads()} thread(s), {device}): in-training evaluation every {cost['eval_every']} iterations "
-          f"(pool set {cost['eval_pool_size']}, {cost['eval_games']} games per classic), {cost['iterations']} iterations")
+          f"{torch.get_num_threads()} thread(s), {device}): "
+          f"in-training evaluation every {cost['eval_every']} iterations "
+          f"(pool set {cost['eval_pool_size']}, {cost['eval_games']} games per classic), "
+          f"{cost['iterations']} iterations")
     print("| run | s per iteration | relative |")
     print("|-----|-----------------|----------|")
     print(f"| training only (no in-training evaluation) | {cost['training_s']:15.3f} | {1:8.3f} |")

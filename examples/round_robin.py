@@ -109,7 +109,8 @@ def format_table(results: list[Pairing]) -> str:
         return "-" if values is None else " / ".join(f"{value:.{digits}f}" for value in values)
 
     lines = [
-        "| player_0 | player_1 | simulated reward (± s.e.) | exact reward | simulated cooperation | exact cooperation |",
+        "| player_0 | player_1 | simulated reward (± s.e.) | exact reward "
+        "| simulated cooperation | exact cooperation |",
         "|---|---|---|---|---|---|",
     ]
     for result in results:
@@ -170,15 +171,21 @@ def plot_heatmaps(results: list[Pairing], names: Sequence[str], path: str, title
 def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--episodes", type=int, default=20, help="episodes per pairing (default 20)")
-    parser.add_argument("--rounds", type=int, default=100, help="rounds per episode, the env's max_cycles (default 100)")
     parser.add_argument(
-        "--payoffs", type=parse_payoffs, default="paper", help="preset (paper, axelrod, lola) or R,S,T,P (default paper)"
+        "--rounds", type=int, default=100, help="rounds per episode, the env's max_cycles (default 100)"
+    )
+    parser.add_argument(
+        "--payoffs", type=parse_payoffs, default="paper",
+        help="preset (paper, axelrod, lola) or R,S,T,P (default paper)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the players' random generators (default 0)")
     parser.add_argument(
-        "--players", default=",".join(ZOO_NAMES), help=f"comma-separated zoo names (default: all: {','.join(ZOO_NAMES)})"
+        "--players", default=",".join(ZOO_NAMES),
+        help=f"comma-separated zoo names (default: all: {','.join(ZOO_NAMES)})",
     )
-    parser.add_argument("--plot", metavar="PATH", help="save heatmaps of the per-round rewards as a PNG (needs matplotlib)")
+    parser.add_argument(
+        "--plot", metavar="PATH", help="save heatmaps of the per-round rewards as a PNG (needs matplotlib)"
+    )
     # Why 1: the players' torch ops are [1, 5] rows; more threads only add synchronisation.
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     arguments = parser.parse_args(argv)

@@ -61,8 +61,10 @@ def block_table(unit: Path, size: int) -> str:
         row = evaluations[max(done)] if done else None
         lines.append(f"| {start:,}-{stop - 1:,} | {metrics['reward'][start:stop].mean():.4f} | "
                      f"{metrics['cooperation'][start:stop].mean():.1e} | {max(done) if done else '-'} | "
-                     f"{cell(row, 'eval/pool/gain_fraction', '{:+.3f}')} | {cell(row, 'eval/tft/late_cooperation', '{:.3f}')} | "
-                     f"{cell(row, 'eval/alld/late_cooperation', '{:.3f}')} | {cell(row, 'eval/pool/policy_cooperation', '{:.1e}')} |")
+                     f"{cell(row, 'eval/pool/gain_fraction', '{:+.3f}')} | "
+                     f"{cell(row, 'eval/tft/late_cooperation', '{:.3f}')} | "
+                     f"{cell(row, 'eval/alld/late_cooperation', '{:.3f}')} | "
+                     f"{cell(row, 'eval/pool/policy_cooperation', '{:.1e}')} |")
     return "\n".join(lines)
 
 

@@ -49,10 +49,12 @@ def cli_reference() -> str:
         subparsers = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
         summaries = {choice.dest: choice.help for choice in subparsers._choices_actions}
         lines = ["| command | what it does |", "|---|---|"]
-        lines += [f"| [`ipd-coop {name}`](#ipd-coop-{name}) | {summaries.get(name, '')} |" for name in subparsers.choices]
+        lines += [f"| [`ipd-coop {name}`](#ipd-coop-{name}) | {summaries.get(name, '')} |"
+                  for name in subparsers.choices]
         lines += ["", "```text", parser.format_help().rstrip(), "```"]
         for name, subparser in subparsers.choices.items():
-            lines += ["", f"## `ipd-coop {name}` {{ #ipd-coop-{name} }}", "", "```text", subparser.format_help().rstrip(), "```"]
+            lines += ["", f"## `ipd-coop {name}` {{ #ipd-coop-{name} }}", "",
+                      "```text", subparser.format_help().rstrip(), "```"]
     finally:
         if previous_columns is None:
             del os.environ["COLUMNS"]

@@ -19,7 +19,8 @@ import re
 
 import griffe
 
-ROLE = re.compile(r":(?:py:)?(?:class|func|meth|mod|data|attr|obj|exc|const):`(?P<tilde>~?)(?P<target>[\w.]+)(?:\(\))?`")
+ROLE = re.compile(r":(?:py:)?(?:class|func|meth|mod|data|attr|obj|exc|const):"
+                  r"`(?P<tilde>~?)(?P<target>[\w.]+)(?:\(\))?`")
 LITERAL_BLOCK_MARKER = re.compile(r"(?<=\S)::$", flags=re.MULTILINE)
 TOP_LEVEL_PACKAGES = ("ipd_env", "baselines", "agents")
 
