@@ -16,7 +16,8 @@ import pytest
 
 pytest.importorskip("mkdocs", reason="needs the [docs] extra: pip install -e '.[docs]'")
 pytest.importorskip("material", reason="needs the [docs] extra (mkdocs-material): pip install -e '.[docs]'")
-pytest.importorskip("mkdocstrings_handlers.python", reason="needs the [docs] extra (mkdocstrings[python]): pip install -e '.[docs]'")
+pytest.importorskip("mkdocstrings_handlers.python",
+                    reason="needs the [docs] extra (mkdocstrings[python]): pip install -e '.[docs]'")
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,7 +60,8 @@ def test_site_builds_strictly_with_every_page_the_env_doc_the_api_and_the_figure
     assert "usage: ipd-coop reproduce" in cli_page  # generated from argparse at build time
     reproduce_page = (site / "reproduce" / "index.html").read_text()
     # The README's results (between its [start:results] and [end:results] markers) are included, table and all.
-    status = reproduce_page[reproduce_page.index('id="status-of-the-reproduction"'):reproduce_page.index('id="figures"')]
+    start, end = reproduce_page.index('id="status-of-the-reproduction"'), reproduce_page.index('id="figures"')
+    status = reproduce_page[start:end]
     assert "<table>" in status and "--8&lt;--" not in status
     shown = set(re.findall(r'src="\.\./figures/([\w.-]+\.png)"', reproduce_page))
     assert len(shown) >= 9 and all((site / "figures" / name).is_file() for name in shown)  # A2C and PPI figures

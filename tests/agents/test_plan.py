@@ -138,7 +138,8 @@ def test_cuda_without_a_gpu_is_refused():
 def test_plan_command_prints_the_table(capsys):
     parser = argparse.ArgumentParser()
     add_plan_arguments(parser)
-    args = parser.parse_args(["step2", "--preset", "test", "--seeds", "2", "--set", "num_iterations=5", "--workers", "2"])
+    args = parser.parse_args(["step2", "--preset", "test", "--seeds", "2", "--set", "num_iterations=5",
+                              "--workers", "2"])
     assert command_plan(args) == 0
     out = capsys.readouterr().out
     assert "plan: step2 with a2c, preset test (--set num_iterations=5), seeds 0-1" in out

@@ -38,7 +38,8 @@ class ScriptedPlayer:
 
 def versus_test(player, opponent, expected_actions, payoffs="paper", seed=0):
     """Play one game of ``len(expected_actions)`` rounds and compare the moves round by round."""
-    played = play_episodes((player, opponent), num_games=1, num_rounds=len(expected_actions), payoffs=payoffs, seed=seed)
+    played = play_episodes((player, opponent), num_games=1, num_rounds=len(expected_actions), payoffs=payoffs,
+                           seed=seed)
     actions = played["actions"][:, :, 0]  # [2, rounds]
     moves = [(C if own == 0 else D, C if other == 0 else D) for own, other in zip(*actions.tolist())]
     assert moves == expected_actions

@@ -51,7 +51,8 @@ def test_table_numbers_by_hand(round_robin, tmp_path, capsys):
 
 
 def test_axelrod_payoffs_given_as_numbers(round_robin, capsys):
-    results = by_names(round_robin.main(["--episodes", "1", "--rounds", "4", "--players", "allc,alld", "--payoffs", "3,0,5,1"]))
+    results = by_names(round_robin.main(["--episodes", "1", "--rounds", "4", "--players", "allc,alld",
+                                         "--payoffs", "3,0,5,1"]))
     assert results[("allc", "alld")].simulated_rewards == (0.0, 5.0)
     assert results[("alld", "alld")].exact_rewards == pytest.approx((1.0, 1.0))
 
@@ -75,5 +76,6 @@ def test_bad_arguments_are_refused(round_robin, capsys):
 
 def test_a_game_without_gtft_is_reported_not_crashed(round_robin):
     # (R, S, T, P) = (3, 5, 0, 1) is no prisoner's dilemma: GTFT's generosity is undefined.
-    with pytest.raises(SystemExit, match=r"round_robin.py: error: GTFT's generosity is defined for a prisoner's dilemma"):
+    with pytest.raises(SystemExit,
+                       match=r"round_robin.py: error: GTFT's generosity is defined for a prisoner's dilemma"):
         round_robin.main(["--episodes", "1", "--rounds", "2", "--players", "tft,gtft", "--payoffs", "3,5,0,1"])

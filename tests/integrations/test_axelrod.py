@@ -101,7 +101,8 @@ def test_axelrod_strategy_as_co_player_in_batched_env_matches_axelrod_match():
 
 def test_stochastic_axelrod_co_player_is_seeded_by_our_generator():
     def random_moves(seed):
-        return play_episodes((make_player("allc"), AxelrodCoPlayer(axl.Random)), 4, num_rounds=30, seed=seed)["actions"][1]
+        played = play_episodes((make_player("allc"), AxelrodCoPlayer(axl.Random)), 4, num_rounds=30, seed=seed)
+        return played["actions"][1]
 
     assert torch.equal(random_moves(5), random_moves(5))
     assert not torch.equal(random_moves(5), random_moves(6))

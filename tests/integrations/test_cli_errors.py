@@ -23,32 +23,48 @@ CUDA = torch.cuda.is_available()
 
 # (case id, argv with {file}/{folder}/{run} placeholders, the text the error line must contain)
 CASES = [
-    ("threads-0", "reproduce step1 --preset test --out {folder}/out --threads 0", "argument --threads: expected a positive integer (>= 1), got 0"),
-    ("threads-negative", "reproduce step1 --preset test --out {folder}/out --threads -1", "argument --threads: expected a positive integer (>= 1), got -1"),
-    ("device-tpu", "reproduce step1 --preset test --out {folder}/out --device tpu", "argument --device: expected one of cpu, cuda, cuda:N, mps, got 'tpu'"),
+    ("threads-0", "reproduce step1 --preset test --out {folder}/out --threads 0",
+     "argument --threads: expected a positive integer (>= 1), got 0"),
+    ("threads-negative", "reproduce step1 --preset test --out {folder}/out --threads -1",
+     "argument --threads: expected a positive integer (>= 1), got -1"),
+    ("device-tpu", "reproduce step1 --preset test --out {folder}/out --device tpu",
+     "argument --device: expected one of cpu, cuda, cuda:N, mps, got 'tpu'"),
     ("out-is-file", "reproduce step1 --preset test --out {file}", "--out {file}: exists and is not a folder"),
     ("out-under-file", "reproduce step1 --preset test --out {file}/run", "--out {file}/run: {file} is not a folder"),
     ("out-dev-null", "reproduce step1 --preset test --out /dev/null", "--out /dev/null: exists and is not a folder"),
-    ("out-under-proc", "reproduce step1 --preset test --quiet --out /proc/ipd-coop-test", "--out /proc/ipd-coop-test: cannot write /proc/ipd-coop-test"),
-    ("resume-other-config", "reproduce step1 --preset test --seeds 1 --quiet --resume --out {run}", "cannot resume {run}/step1/seed_0: its config differs from the requested one: hyperparameters."),
-    ("plot-under-file", "evaluate tft --games 2 --rounds 2 --plot {file}/heat.png", "--plot {file}/heat.png: {file} is not a folder"),
-    ("json-is-folder", "evaluate tft --games 2 --rounds 2 --no-plot --json {folder}", "--json {folder}: is a folder; give a file name"),
-    ("json-under-proc", "evaluate tft --against alld --games 2 --rounds 2 --no-plot --json /proc/ipd-coop-test.json", "--json /proc/ipd-coop-test.json: cannot write /proc/ipd-coop-test.json"),
-    ("play-seed-negative", "play tft alld --seed -1", "argument --seed: expected an integer seed in [0, 4294967295], got -1"),
-    ("repetitions-0", "tournament tft alld --repetitions 0 --plot {folder}/t.png", "argument --repetitions: expected a positive integer (>= 1), got 0"),
-    ("turns-0", "tournament tft alld --turns 0 --plot {folder}/t.png", "argument --turns: expected a positive integer (>= 1), got 0"),
-    ("turns-negative", "tournament tft alld --turns -1 --plot {folder}/t.png", "argument --turns: expected a positive integer (>= 1), got -1"),
+    ("out-under-proc", "reproduce step1 --preset test --quiet --out /proc/ipd-coop-test",
+     "--out /proc/ipd-coop-test: cannot write /proc/ipd-coop-test"),
+    ("resume-other-config", "reproduce step1 --preset test --seeds 1 --quiet --resume --out {run}",
+     "cannot resume {run}/step1/seed_0: its config differs from the requested one: hyperparameters."),
+    ("plot-under-file", "evaluate tft --games 2 --rounds 2 --plot {file}/heat.png",
+     "--plot {file}/heat.png: {file} is not a folder"),
+    ("json-is-folder", "evaluate tft --games 2 --rounds 2 --no-plot --json {folder}",
+     "--json {folder}: is a folder; give a file name"),
+    ("json-under-proc", "evaluate tft --against alld --games 2 --rounds 2 --no-plot --json /proc/ipd-coop-test.json",
+     "--json /proc/ipd-coop-test.json: cannot write /proc/ipd-coop-test.json"),
+    ("play-seed-negative", "play tft alld --seed -1",
+     "argument --seed: expected an integer seed in [0, 4294967295], got -1"),
+    ("repetitions-0", "tournament tft alld --repetitions 0 --plot {folder}/t.png",
+     "argument --repetitions: expected a positive integer (>= 1), got 0"),
+    ("turns-0", "tournament tft alld --turns 0 --plot {folder}/t.png",
+     "argument --turns: expected a positive integer (>= 1), got 0"),
+    ("turns-negative", "tournament tft alld --turns -1 --plot {folder}/t.png",
+     "argument --turns: expected a positive integer (>= 1), got -1"),
 ]
 # More of the same kinds, run in this process through main() (no torch import per case).
 IN_PROCESS_CASES = [
-    ("seeds-0", "reproduce step1 --preset test --out {folder}/out --seeds 0", "argument --seeds: expected a positive integer"),
-    ("gpus-nan", "reproduce step1 --preset test --out {folder}/out --gpus-per-unit nan", "argument --gpus-per-unit: expected a finite number >= 0, got 'nan'"),
-    ("out-under-dev-null", "reproduce step1 --preset test --out /dev/null/run", "--out /dev/null/run: /dev/null is not a folder"),
+    ("seeds-0", "reproduce step1 --preset test --out {folder}/out --seeds 0",
+     "argument --seeds: expected a positive integer"),
+    ("gpus-nan", "reproduce step1 --preset test --out {folder}/out --gpus-per-unit nan",
+     "argument --gpus-per-unit: expected a finite number >= 0, got 'nan'"),
+    ("out-under-dev-null", "reproduce step1 --preset test --out /dev/null/run",
+     "--out /dev/null/run: /dev/null is not a folder"),
     ("games-0", "evaluate tft --games 0 --no-plot", "argument --games: expected a positive integer"),
     ("play-rounds-word", "play tft alld --rounds ten", "argument --rounds: expected a positive integer, got 'ten'"),
 ]
 if not CUDA:
-    CASES.append(("device-cuda-without-gpu", "evaluate tft --no-plot --device cuda", "argument --device: 'cuda' asked for, but torch sees no CUDA GPU"))
+    CASES.append(("device-cuda-without-gpu", "evaluate tft --no-plot --device cuda",
+                  "argument --device: 'cuda' asked for, but torch sees no CUDA GPU"))
 
 
 def snapshot(root: Path) -> dict:

@@ -19,7 +19,8 @@ def local_ray():
 def test_learner_beats_random_play_against_allc(local_ray):
     # 10-round episodes against AllC: a random learner earns 0.5 * 1 + 0.5 * 2 = 1.5 per
     # round (15 per episode); always defecting earns 2 per round (20).
-    algorithm = ppo_config(co_player="allc", max_cycles=10, seed=0, train_batch_size=200, minibatch_size=50).build_algo()
+    config = ppo_config(co_player="allc", max_cycles=10, seed=0, train_batch_size=200, minibatch_size=50)
+    algorithm = config.build_algo()
     try:
         history = train(algorithm, iterations=6)
     finally:

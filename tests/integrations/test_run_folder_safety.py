@@ -170,7 +170,8 @@ def test_resume_into_a_folder_of_another_experiment_is_refused(step1_run, capsys
 def test_an_experiment_containing_the_folders_continues_it(tmp_path):
     # step2 = step1 + its own condition: a step1 folder is continued as step2's first part.
     run_folder.check_contents(tmp_path, "reproduce", "step1", "a2c")
-    with pytest.raises(ValueError, match="holds a reproduce run of step1 with a2c, not a reproduce run of step1 with ppi"):
+    with pytest.raises(ValueError,
+                       match="holds a reproduce run of step1 with a2c, not a reproduce run of step1 with ppi"):
         run_folder.check_contents(tmp_path, "reproduce", "step1", "ppi")
     run_folder.check_contents(tmp_path, "reproduce", "step2", "a2c", extends=("step1",))
     assert json.loads((tmp_path / RECORD_FILE).read_text())["experiment"] == "step2"

@@ -66,7 +66,8 @@ def test_local_sweep_writes_both_points(local_sweep):
     pytest.importorskip("matplotlib")
     # Named after the two default metrics (the first only when the summary has the pool's gain).
     assert Path(written["heatmap"]).is_file()
-    assert Path(written["heatmap"]).name in ("sweep_pool-gain_fraction_tft-late_reward.png", "sweep_tft-late_reward.png")
+    assert Path(written["heatmap"]).name in ("sweep_pool-gain_fraction_tft-late_reward.png",
+                                             "sweep_tft-late_reward.png")
 
 
 @pytest.mark.parametrize("grid, message", [

@@ -391,7 +391,8 @@ def run_gymnasium(env, shadow, operations, check_bad: bool):
         if kind == "reset":
             observation, info = env.reset(seed=operation[1])
             shadow.reset()
-            outputs.append(("reset", int(observation), info["co_player"], tuple(info.get("co_player_probabilities", ()))))
+            probabilities = tuple(info.get("co_player_probabilities", ()))
+            outputs.append(("reset", int(observation), info["co_player"], probabilities))
         elif kind == "step" and not shadow.running:
             with pytest.raises(RuntimeError, match="reset"):
                 env.step(operation[1])

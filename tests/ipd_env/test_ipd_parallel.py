@@ -210,7 +210,8 @@ def test_render_human_prints_every_round(capsys):
 @pytest.mark.parametrize(
     "actions, error, message",
     [
-        ({"player_0": 2, "player_1": 0}, ValueError, r"action for 'player_0' must be 0 \(cooperate\) or 1 \(defect\), got 2"),
+        ({"player_0": 2, "player_1": 0}, ValueError,
+         r"action for 'player_0' must be 0 \(cooperate\) or 1 \(defect\), got 2"),
         ({"player_0": 0, "player_1": -1}, ValueError, r"'player_1'.*got -1"),
         ({"player_0": 0.0, "player_1": 0}, TypeError, r"'player_0'.*got 0\.0 of type float"),
         ({"player_0": True, "player_1": 0}, TypeError, r"'player_0'.*got True of type bool"),

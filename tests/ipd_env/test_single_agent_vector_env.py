@@ -11,7 +11,8 @@ from ipd_env.single_agent_vector import IPDvsCoPlayerVectorEnv
 @pytest.mark.parametrize("co_player", ["tft", "wsls", "stft", "alld"])
 def test_matches_single_envs_against_deterministic_co_players(co_player):
     num_envs, max_cycles = 8, 6
-    vector = gymnasium.make_vec("ipd_env/IPDvsCoPlayer-v0", num_envs=num_envs, co_player=co_player, max_cycles=max_cycles)
+    vector = gymnasium.make_vec("ipd_env/IPDvsCoPlayer-v0", num_envs=num_envs, co_player=co_player,
+                                max_cycles=max_cycles)
     assert isinstance(vector, IPDvsCoPlayerVectorEnv)
     singles = [IPDvsCoPlayerEnv(co_player=co_player, max_cycles=max_cycles) for _ in range(num_envs)]
     observations, _ = vector.reset(seed=0)

@@ -16,7 +16,8 @@ def test_vector_env_matches_parallel_envs_on_random_joint_actions(payoffs):
     generator = np.random.default_rng(0)
     vector = IPDVectorEnv(num_games, payoffs=payoffs, num_rounds=num_rounds)
     one_hot_envs = [ipd_v0.parallel_env(payoffs=payoffs, max_cycles=num_rounds) for _ in range(num_games)]
-    index_envs = [ipd_v0.parallel_env(payoffs=payoffs, max_cycles=num_rounds, obs_type="discrete") for _ in range(num_games)]
+    index_envs = [ipd_v0.parallel_env(payoffs=payoffs, max_cycles=num_rounds, obs_type="discrete")
+                  for _ in range(num_games)]
     for _episode in range(2):
         vector_observations = vector.reset()
         for env, index_env in zip(one_hot_envs, index_envs):
