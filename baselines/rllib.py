@@ -34,13 +34,13 @@ from baselines.optional import import_optional
 ray = import_optional("ray", "rllib", "the RLlib baseline (baselines.rllib)")
 import_optional("ray.rllib", "rllib", "the RLlib baseline (baselines.rllib)")
 
-from ray.rllib.algorithms.ppo import PPOConfig  # noqa: E402
-from ray.rllib.core.columns import Columns  # noqa: E402
-from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig  # noqa: E402
-from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec  # noqa: E402
-from ray.rllib.core.rl_module.rl_module import RLModule, RLModuleSpec  # noqa: E402
-from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv  # noqa: E402
-from ray.tune.registry import register_env  # noqa: E402
+from ray.rllib.algorithms.ppo import PPOConfig  # noqa: E402  (after import_optional, which names the extra when it is missing)
+from ray.rllib.core.columns import Columns  # noqa: E402  (after import_optional, which names the extra when it is missing)
+from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig  # noqa: E402  (after import_optional, which names the extra when it is missing)
+from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec  # noqa: E402  (after import_optional, which names the extra when it is missing)
+from ray.rllib.core.rl_module.rl_module import RLModule, RLModuleSpec  # noqa: E402  (after import_optional, which names the extra when it is missing)
+from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv  # noqa: E402  (after import_optional, which names the extra when it is missing)
+from ray.tune.registry import register_env  # noqa: E402  (after import_optional, which names the extra when it is missing)
 
 #: The name the env is registered under in RLlib's (Tune's) registry.
 ENV_NAME = "ipd_env_parallel"

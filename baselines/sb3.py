@@ -44,11 +44,11 @@ sb3 = import_optional("stable_baselines3", "sb3", "the Stable-Baselines3 baselin
 sb3_contrib = import_optional("sb3_contrib", "sb3", "RecurrentPPO (baselines.sb3)")
 supersuit = import_optional("supersuit", "sb3", "the SuperSuit vector env (baselines.sb3)")
 
-from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy  # noqa: E402
-from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
-from stable_baselines3.common.monitor import Monitor  # noqa: E402
-from stable_baselines3.common.utils import set_random_seed  # noqa: E402
-from stable_baselines3.common.vec_env import DummyVecEnv  # noqa: E402
+from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy  # noqa: E402  (after import_optional, which names the extra when it is missing)
+from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402  (after import_optional, which names the extra when it is missing)
+from stable_baselines3.common.monitor import Monitor  # noqa: E402  (after import_optional, which names the extra when it is missing)
+from stable_baselines3.common.utils import set_random_seed  # noqa: E402  (after import_optional, which names the extra when it is missing)
+from stable_baselines3.common.vec_env import DummyVecEnv  # noqa: E402  (after import_optional, which names the extra when it is missing)
 
 #: PPO settings for 100-round episodes (ours; SB3 defaults otherwise).
 SHARED_PPO_DEFAULTS = dict(n_steps=200, batch_size=400, n_epochs=4, learning_rate=3e-3, gamma=0.99,

@@ -185,11 +185,15 @@ class IPDParallelEnv(ParallelEnv):
 
         one_hot = obs_type == "one_hot"
         if one_hot:
-            observation_space = lambda: spaces.Box(0.0, 1.0, (NUM_OBSERVATIONS,), dtype=np.float32)  # noqa: E731
+            def observation_space():
+                return spaces.Box(0.0, 1.0, (NUM_OBSERVATIONS,), dtype=np.float32)
+
             identity = np.eye(NUM_OBSERVATIONS, dtype=np.float32)
             self._observation_values = [identity[index].copy() for index in range(NUM_OBSERVATIONS)]
         else:
-            observation_space = lambda: spaces.Discrete(NUM_OBSERVATIONS)  # noqa: E731
+            def observation_space():
+                return spaces.Discrete(NUM_OBSERVATIONS)
+
             self._observation_values = [np.int64(index) for index in range(NUM_OBSERVATIONS)]
         # One-hot arrays are mutable: every step hands out copies; np.int64 scalars are not.
         self._copy_observations = one_hot

@@ -178,7 +178,10 @@ def test_tensorboard_steps_count_units_from_1_and_hold_the_hyperparameters(tmp_p
              progress=False)
     accumulator = event_accumulator.EventAccumulator(str(unit_dir(tmp_path, "mixed", 0) / "tb"))
     accumulator.Reload()
-    steps = lambda tag: [event.step for event in accumulator.Scalars(tag)]  # noqa: E731
+
+    def steps(tag):
+        return [event.step for event in accumulator.Scalars(tag)]
+
     assert steps("learner_vs_learner/reward") == [1, 2, 3]
     assert steps("eval/pool/gain_fraction") == [2, 3]
     assert steps("final/tft/late_cooperation") == [3]

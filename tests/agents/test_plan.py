@@ -91,7 +91,7 @@ def test_estimate_is_within_2x_of_a_real_run(tmp_path, algo, experiment, conditi
     training jobs, whose load would lengthen the wall time of one but not the other.
     """
     try:  # the runner imports TensorBoard in a process's first run: a one-off cost of the process, not of a run
-        import torch.utils.tensorboard  # noqa: F401
+        import torch.utils.tensorboard  # noqa: F401  (imported for its one-off cost, which is not to be timed)
     except ImportError:
         pass
     plan = make_plan(experiment, algo, "test", seeds=1, overrides=overrides, conditions=[condition],

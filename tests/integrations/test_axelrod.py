@@ -4,7 +4,7 @@ import torch
 
 axl = pytest.importorskip("axelrod", reason="needs the [axelrod] extra: pip install -e '.[axelrod]'")
 
-from baselines.axelrod_adapter import (  # noqa: E402
+from baselines.axelrod_adapter import (  # noqa: E402  (after importorskip, which skips the module without its extra)
     AxelrodCoPlayer,
     IPDStrategy,
     axelrod_strategy,
@@ -12,8 +12,8 @@ from baselines.axelrod_adapter import (  # noqa: E402
     ranked_table,
     zoo_strategies,
 )
-from baselines.tabular import make_player, zero_determinant  # noqa: E402
-from ipd_env.player import play_episodes, play_parallel  # noqa: E402
+from baselines.tabular import make_player, zero_determinant  # noqa: E402  (after importorskip, which skips the module without its extra)
+from ipd_env.player import play_episodes, play_parallel  # noqa: E402  (after importorskip, which skips the module without its extra)
 
 C, D = axl.Action.C, axl.Action.D
 OPPONENTS = (

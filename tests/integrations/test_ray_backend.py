@@ -6,8 +6,8 @@ import torch
 
 ray = pytest.importorskip("ray", reason="needs the [ray] extra: pip install -e '.[ray]'")
 
-from agents.harness.ray_backend import check_reachable, run_experiment_on_ray  # noqa: E402
-from agents.harness.runner import run_experiment  # noqa: E402
+from agents.harness.ray_backend import check_reachable, run_experiment_on_ray  # noqa: E402  (after importorskip, which skips the module without its extra)
+from agents.harness.runner import run_experiment  # noqa: E402  (after importorskip, which skips the module without its extra)
 
 SWEEP = dict(experiment="step2", algo="a2c", preset="test", seeds=2)
 

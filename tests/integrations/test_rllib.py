@@ -6,7 +6,7 @@ import pytest
 ray = pytest.importorskip("ray", reason="needs the [rllib] extra: pip install -e '.[rllib]'")
 pytest.importorskip("ray.rllib", reason="needs the [rllib] extra: pip install -e '.[rllib]'")
 
-from baselines.rllib import FIXED_MODULE, LEARNED_MODULE, ppo_config, train  # noqa: E402
+from baselines.rllib import FIXED_MODULE, LEARNED_MODULE, ppo_config, train  # noqa: E402  (after importorskip, which skips the module without its extra)
 
 
 @pytest.fixture(scope="module")

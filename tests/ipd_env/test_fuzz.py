@@ -34,8 +34,8 @@ from ipd_env.single_agent_vector import IPDvsCoPlayerVectorEnv
 from ipd_env.vector import IPDVectorEnv
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402  (after importorskip, which skips the module without its extra)
+from hypothesis import strategies as st  # noqa: E402  (after importorskip, which skips the module without its extra)
 
 TALLY: Counter = Counter()
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
