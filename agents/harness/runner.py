@@ -255,119 +255,257 @@ def check_unit_folder(unit: Unit, out: Union[str, Path], resume: bool) -> None:
         raise ValueError(f"{directory} is not empty but has no config.json; refusing to write into it")
 
 
+class UnitFolder:
+    """One unit's run folder while it trains: every file the runner writes for it, and nothing else.
+
+    The unit loop (:func:`train`, or :func:`train_seed_batch` for several seeds trained as one
+    computation) asks it for the trainer, then hands it each unit's metrics. It checks the folder
+    (:func:`check_unit_folder`), reads the prerequisites and a resumed checkpoint, and writes
+    ``config.json``, ``metrics.csv``, TensorBoard, the in-training evaluation
+    (``eval_metrics.csv``, ``eval_curves.json``), ``checkpoints/last.pt`` every
+    ``checkpoint_every`` units, and at the end ``checkpoints/final.pt`` and ``eval.json``.
+
+    ``finished`` is the ``eval.json`` of a unit that was already complete (nothing else is done).
+    """
+
+    def __init__(self, unit: Unit, out: Union[str, Path], device: str = "cpu", resume: bool = False):
+        self.unit, self.device = unit, device
+        self.config = unit.record()
+        self.directory = directory = unit_dir(out, unit.condition.name, unit.seed)
+        self.last_path = directory / "checkpoints" / "last.pt"
+        check_unit_folder(unit, out, resume)
+        self.finished = None
+        if (directory / "config.json").exists() and is_complete(directory):
+            self.finished = read_json(directory / "eval.json")
+            return
+        self.prerequisites = _prerequisites(unit, out, device)
+        self.state = None
+        if resume and self.last_path.exists():
+            self.state = load_checkpoint(self.last_path)
+            differences = config_differences(_compared(self.state["config"]), _compared(self.config))
+            if differences:
+                raise ValueError(f"checkpoint {self.last_path} was written for another config:\n  "
+                                 + "\n  ".join(differences))
+        elif resume and (directory / "metrics.csv").is_file() and (directory / "metrics.csv").stat().st_size > 0:
+            raise ValueError(f"cannot resume {directory}: metrics.csv has rows but the checkpoint {self.last_path} is "
+                             f"missing; move the folder away to start over")
+        self.data_set = None
+        if unit.algorithm.data_set is not None:  # opening writes nothing; the trainer's first save does
+            self.data_set = unit.algorithm.data_set(str(directory / DATA_FOLDER), data_set_fingerprint(unit, out))
+        self.writer = self.bar = None
+
+    def make_trainer(self):
+        """The algorithm's trainer for this unit, with its prerequisites (and data set)."""
+        condition = self.unit.condition
+        extra = {} if self.data_set is None else {"data_set": self.data_set}
+        return self.unit.algorithm.make_trainer(self.unit.config, pool_mode=condition.pool_mode,
+                                                num_learners=condition.num_learners, seed=self.unit.seed,
+                                                device=self.device, **self.prerequisites, **extra)
+
+    @property
+    def units_done(self) -> int:
+        """Training units in the resumed checkpoint (0 for a fresh run)."""
+        return 0 if self.state is None else len(self.state["history"])
+
+    def open(self, trainer, progress: bool = True) -> int:
+        """Load a resumed state into ``trainer`` and open the files; returns the first unit to train."""
+        unit, directory, state = self.unit, self.directory, self.state
+        self.history, self.eval_history, self.elapsed = [], [], 0.0
+        if state is not None:
+            trainer.load_state_dict(state["trainer"])
+            self.history, self.elapsed = list(state["history"]), float(state["wall_time_s"])
+            self.eval_history = list(state.get("eval_history", []))
+        directory.mkdir(parents=True, exist_ok=True)
+        if not (directory / "config.json").exists():
+            write_json(directory / "config.json", self.config)
+        self.metrics_log = MetricsLog(directory / "metrics.csv")
+        if state is not None:
+            _note_repair(directory / "metrics.csv", self.history)
+        self.metrics_log.rewrite(self.history)
+        hyper = unit.config  # evaluate in the run's own game (rounds, payoffs) and pool
+        self.evaluator = InTrainingEvaluator(unit.condition, unit.seed, hyper.num_rounds, hyper.payoffs,
+                                             pool=hyper.pool, pool_size=hyper.eval_pool_size,
+                                             games_per_coplayer=hyper.eval_games, device=self.device)
+        self.eval_log = MetricsLog(directory / EVAL_METRICS_FILE)
+        if state is not None:
+            _note_repair(directory / EVAL_METRICS_FILE, [_eval_row(record) for record in self.eval_history])
+        self.eval_log.rewrite([_eval_row(record) for record in self.eval_history])
+        if self.eval_history:  # drop curves written after the checkpoint: they are recomputed identically
+            write_json(directory / EVAL_CURVES_FILE, _eval_curves(self.eval_history, trainer, self.evaluator))
+        # TensorBoard steps count units done (1-based), as the plots do.
+        self.writer = _tensorboard_writer(directory / "tb", purge_step=len(self.history) + 1)
+        self.saved_units = len(self.history)
+        self.started = time.perf_counter()
+        self.bar = _progress_bar(trainer, self.saved_units,
+                                 f"{unit.algorithm.name} {unit.condition.name} seed {unit.seed}", progress)
+        return self.saved_units
+
+    def check(self, trainer, index: int, metrics: dict) -> None:
+        """Refuse a diverged unit before anything of it is written: :class:`NonFiniteTrainingError`
+        naming this folder and the checkpoint that was kept."""
+        try:
+            check_finite(trainer, metrics, index, with_state=self._saving(trainer, index))
+        except NonFiniteTrainingError as error:
+            raise self.diverged(trainer, index, error) from None
+
+    def diverged(self, trainer, index: int, error: Exception) -> NonFiniteTrainingError:
+        """``error`` as this folder's :class:`NonFiniteTrainingError` (what was kept, where)."""
+        kept = (f"the last good checkpoint, {self.last_path} ({self.saved_units} {trainer.unit_name}s), was kept"
+                if self.saved_units else "no checkpoint had been written yet")
+        return NonFiniteTrainingError(f"{self.directory}: {error}; {kept}", index)
+
+    @staticmethod
+    def _saving(trainer, index: int) -> bool:
+        return (index + 1) % trainer.checkpoint_every == 0 or index + 1 == trainer.num_units
+
+    def record(self, trainer, index: int, metrics: dict) -> None:
+        """Write unit ``index``'s metrics, its in-training evaluation when due, and the checkpoint when due."""
+        row = {"unit": index, **{key: float(value) for key, value in metrics.items()},
+               "wall_time_s": self.elapsed + time.perf_counter() - self.started}
+        self.history.append(row)
+        self.metrics_log.append(row)
+        if self.writer is not None:
+            for key, value in metrics.items():
+                self.writer.add_scalar(key, float(value), index + 1)
+        if (index + 1) % trainer.eval_every == 0 or index + 1 == trainer.num_units:
+            evaluation = self.evaluator(trainer.players(), units_done=index + 1)
+            self.eval_history.append(evaluation)
+            self.eval_log.append(_eval_row(evaluation))
+            write_json(self.directory / EVAL_CURVES_FILE, _eval_curves(self.eval_history, trainer, self.evaluator))
+            if self.writer is not None:
+                for key, value in evaluation["metrics"].items():
+                    self.writer.add_scalar(key, value, index + 1)
+        if self.bar is not None:
+            self.bar.set_postfix(_postfix(metrics), refresh=False)
+            self.bar.update(1)
+        if self._saving(trainer, index):
+            self.saved_units = index + 1
+            save_checkpoint(self.last_path, self._checkpoint(trainer, row["wall_time_s"]))
+
+    def _checkpoint(self, trainer, wall_time: float) -> dict:
+        return {"format": CHECKPOINT_FORMAT, "config": self.config, "history": self.history,
+                "eval_history": self.eval_history, "wall_time_s": wall_time, "trainer": trainer.state_dict()}
+
+    def close(self) -> None:
+        """Close the progress bar and TensorBoard (also when training stopped on an error)."""
+        if self.bar is not None:
+            self.bar.close()
+        if self.writer is not None:
+            self.writer.close()
+        self.bar = self.writer = None
+
+    def finish(self, trainer) -> dict:
+        """``checkpoints/final.pt``, the final evaluation (``eval.json``) and TensorBoard's hparams; returns it."""
+        wall_time = self.elapsed + time.perf_counter() - self.started
+        save_checkpoint(self.directory / "checkpoints" / "final.pt", self._checkpoint(trainer, wall_time))
+        evaluation = evaluate_learners(trainer.players(), trainer.frozen_players(), self.unit.condition,
+                                       seed=self.unit.seed, device=self.device,
+                                       num_rounds=self.evaluator.num_rounds, payoffs=self.evaluator.payoffs,
+                                       pool_set=self.evaluator.pool_set)
+        evaluation["wall_time_s"] = wall_time
+        evaluation["num_units"] = trainer.num_units
+        _tensorboard_hparams(self.directory / "tb", self.config, evaluation)
+        write_json(self.directory / "eval.json", evaluation)
+        return evaluation
+
+
+def _train_step(train_unit: Callable[[int], Any], config, unit_name: str, index: int):
+    """``train_unit(index)``, with torch's refusal of an optimiser step beyond float32 as divergence."""
+    try:
+        return train_unit(index)
+    except RuntimeError as error:
+        if "overflow" not in str(error):
+            raise
+        raise diverged(config, unit_name, index, "an optimiser step overflowed float32") from None
+
+
 def train(unit: Unit, out: Union[str, Path], device: str = "cpu", resume: bool = False, progress: bool = True,
           stop_after: Optional[int] = None) -> Optional[dict]:
-    """:func:`run_unit` for a :class:`Unit` already made (same arguments, returns and errors)."""
-    config = unit.record()
-    condition, seed = unit.condition, unit.seed
-    directory = unit_dir(out, condition.name, seed)
-    config_path = directory / "config.json"
-    last_path = directory / "checkpoints" / "last.pt"
-    check_unit_folder(unit, out, resume)
-    if config_path.exists() and is_complete(directory):
-        return read_json(directory / "eval.json")
-    prerequisites = _prerequisites(unit, out, device)
-    state = None
-    if resume and last_path.exists():
-        state = load_checkpoint(last_path)
-        differences = config_differences(_compared(state["config"]), _compared(config))
-        if differences:
-            raise ValueError(f"checkpoint {last_path} was written for another config:\n  " + "\n  ".join(differences))
-    elif resume and (directory / "metrics.csv").is_file() and (directory / "metrics.csv").stat().st_size > 0:
-        raise ValueError(f"cannot resume {directory}: metrics.csv has rows but the checkpoint {last_path} is "
-                         f"missing; move the folder away to start over")
-    extra = {}
-    if unit.algorithm.data_set is not None:  # opening writes nothing; the trainer's first save does
-        extra["data_set"] = unit.algorithm.data_set(str(directory / DATA_FOLDER), data_set_fingerprint(unit, out))
-    trainer = unit.algorithm.make_trainer(unit.config, pool_mode=condition.pool_mode,
-                                          num_learners=condition.num_learners, seed=seed, device=device,
-                                          **prerequisites, **extra)
-    history, eval_history, elapsed = [], [], 0.0
-    if state is not None:
-        trainer.load_state_dict(state["trainer"])
-        history, elapsed = list(state["history"]), float(state["wall_time_s"])
-        eval_history = list(state.get("eval_history", []))
-    directory.mkdir(parents=True, exist_ok=True)
-    if not config_path.exists():
-        write_json(config_path, config)
-    metrics_log = MetricsLog(directory / "metrics.csv")
-    if state is not None:
-        _note_repair(directory / "metrics.csv", history)
-    metrics_log.rewrite(history)
-    hyper = unit.config  # evaluate in the run's own game (rounds, payoffs) and pool
-    evaluator = InTrainingEvaluator(condition, seed, hyper.num_rounds, hyper.payoffs, pool=hyper.pool,
-                                    pool_size=hyper.eval_pool_size, games_per_coplayer=hyper.eval_games,
-                                    device=device)
-    eval_every = trainer.eval_every
-    eval_log = MetricsLog(directory / EVAL_METRICS_FILE)
-    if state is not None:
-        _note_repair(directory / EVAL_METRICS_FILE, [_eval_row(record) for record in eval_history])
-    eval_log.rewrite([_eval_row(record) for record in eval_history])
-    if eval_history:  # drop curves written after the checkpoint: they are recomputed identically
-        write_json(directory / EVAL_CURVES_FILE, _eval_curves(eval_history, trainer, evaluator))
-    # TensorBoard steps count units done (1-based), as the plots do.
-    writer = _tensorboard_writer(directory / "tb", purge_step=len(history) + 1)
-    start_unit = saved_units = len(history)
-    started = time.perf_counter()
-    bar = _progress_bar(trainer, start_unit, f"{unit.algorithm.name} {condition.name} seed {seed}", progress)
+    """:func:`run_unit` for a :class:`Unit` already made (same arguments, returns and errors): the unit
+    loop, with every file written by its :class:`UnitFolder`."""
+    folder = UnitFolder(unit, out, device, resume)
+    if folder.finished is not None:
+        return folder.finished
+    trainer = folder.make_trainer()
+    start_unit = folder.open(trainer, progress)
     try:
         for index in range(start_unit, trainer.num_units):
             if stop_after is not None and index >= stop_after:
                 return None
             try:  # a diverged unit writes nothing: no metrics row, no checkpoint
-                try:
-                    metrics = trainer.train_unit(index)
-                except RuntimeError as error:  # torch's optimisers refuse a step beyond float32
-                    if "overflow" not in str(error):
-                        raise
-                    raise diverged(trainer.config, trainer.unit_name, index,
-                                   "an optimiser step overflowed float32") from None
-                saving = (index + 1) % trainer.checkpoint_every == 0 or index + 1 == trainer.num_units
-                check_finite(trainer, metrics, index, with_state=saving)
+                metrics = _train_step(trainer.train_unit, trainer.config, trainer.unit_name, index)
             except NonFiniteTrainingError as error:
-                kept = (f"the last good checkpoint, {last_path} ({saved_units} {trainer.unit_name}s), was kept"
-                        if saved_units else "no checkpoint had been written yet")
-                raise NonFiniteTrainingError(f"{directory}: {error}; {kept}", index) from None
-            row = {"unit": index, **{key: float(value) for key, value in metrics.items()},
-                   "wall_time_s": elapsed + time.perf_counter() - started}
-            history.append(row)
-            metrics_log.append(row)
-            if writer is not None:
-                for key, value in metrics.items():
-                    writer.add_scalar(key, float(value), index + 1)
-            if (index + 1) % eval_every == 0 or index + 1 == trainer.num_units:
-                record = evaluator(trainer.players(), units_done=index + 1)
-                eval_history.append(record)
-                eval_log.append(_eval_row(record))
-                write_json(directory / EVAL_CURVES_FILE, _eval_curves(eval_history, trainer, evaluator))
-                if writer is not None:
-                    for key, value in record["metrics"].items():
-                        writer.add_scalar(key, value, index + 1)
-            if bar is not None:
-                bar.set_postfix(_postfix(metrics), refresh=False)
-                bar.update(1)
-            if saving:
-                saved_units = index + 1
-                save_checkpoint(last_path, {"format": CHECKPOINT_FORMAT, "config": config, "history": history,
-                                            "eval_history": eval_history, "wall_time_s": row["wall_time_s"],
-                                            "trainer": trainer.state_dict()})
+                raise folder.diverged(trainer, index, error) from None
+            folder.check(trainer, index, metrics)
+            folder.record(trainer, index, metrics)
     finally:
-        if bar is not None:
-            bar.close()
-        if writer is not None:
-            writer.close()
-    wall_time = elapsed + time.perf_counter() - started
-    save_checkpoint(directory / "checkpoints" / "final.pt",
-                    {"format": CHECKPOINT_FORMAT, "config": config, "history": history,
-                     "eval_history": eval_history, "wall_time_s": wall_time, "trainer": trainer.state_dict()})
-    evaluation = evaluate_learners(trainer.players(), trainer.frozen_players(), condition, seed=seed, device=device,
-                                   num_rounds=evaluator.num_rounds, payoffs=evaluator.payoffs,
-                                   pool_set=evaluator.pool_set)
-    evaluation["wall_time_s"] = wall_time
-    evaluation["num_units"] = trainer.num_units
-    _tensorboard_hparams(directory / "tb", config, evaluation)
-    write_json(directory / "eval.json", evaluation)
-    return evaluation
+        folder.close()
+    return folder.finish(trainer)
+
+
+def train_seed_batch(units: Sequence[Unit], out: Union[str, Path], device: str = "cpu", resume: bool = False,
+                     progress: bool = True, stop_after: Optional[int] = None) -> list:
+    """Train the units of one condition that differ only in their seed as one batched computation
+    (:class:`agents.a2c_batched.SeedBatchedA2CTrainer`: each seed's numbers are those of its own run),
+    each into its own unit folder exactly as :func:`train` writes it. A2C only.
+
+    Returns each unit's evaluation (``eval.json``), or None for every unit when stopped early.
+
+    Raises:
+        ValueError: units of different conditions or configs, another algorithm, or resumed folders
+            at different points (resume them without batching, or from the same point).
+    """
+    from agents.a2c_batched import SeedBatchedA2CTrainer
+
+    units = list(units)
+    if not units:
+        raise ValueError("train_seed_batch needs at least one unit")
+    first = units[0]
+    if first.algorithm.name != "a2c":
+        raise ValueError(f"batched seeds are an A2C option; {first.algorithm.name} trains its seeds one by one")
+    if any(unit.condition != first.condition or unit.config != first.config for unit in units):
+        raise ValueError("train_seed_batch trains the seeds of one condition and config; these units differ")
+    folders = [UnitFolder(unit, out, device, resume) for unit in units]
+    results = [folder.finished for folder in folders]
+    pending = [index for index, folder in enumerate(folders) if folder.finished is None]
+    if not pending:
+        return results
+    folders = [folders[index] for index in pending]
+    done = {folder.units_done for folder in folders}
+    if len(done) > 1:
+        raise ValueError("the seeds to batch were stopped at different points ("
+                         + ", ".join(f"seed {folder.unit.seed}: {folder.units_done}" for folder in folders)
+                         + "); resume them without --batch-seeds")
+    condition = first.condition
+
+    def per_seed(key):
+        values = [folder.prerequisites.get(key) for folder in folders]
+        return None if all(value is None for value in values) else values
+
+    batched = SeedBatchedA2CTrainer(first.config, pool_mode=condition.pool_mode, num_learners=condition.num_learners,
+                                    seeds=[folder.unit.seed for folder in folders], device=device,
+                                    frozen_from=per_seed("frozen_from"), init_from=per_seed("init_from"))
+    views = [batched.seed_view(index) for index in range(len(folders))]
+    starts = {folder.open(view, progress) for folder, view in zip(folders, views)}
+    start_unit = starts.pop()
+    try:
+        for index in range(start_unit, batched.num_units):
+            if stop_after is not None and index >= stop_after:
+                return [None] * len(units)
+            try:
+                metrics = _train_step(batched.train_unit, first.config, views[0].unit_name, index)
+            except NonFiniteTrainingError as error:
+                raise folders[0].diverged(views[0], index, error) from None
+            for folder, view, seed_metrics in zip(folders, views, metrics):
+                folder.check(view, index, seed_metrics)
+            for folder, view, seed_metrics in zip(folders, views, metrics):
+                folder.record(view, index, seed_metrics)
+    finally:
+        for folder in folders:
+            folder.close()
+    for position, folder, view in zip(pending, folders, views):
+        results[position] = folder.finish(view)
+    return results
 
 
 class RepairedFileWarning(UserWarning):
@@ -554,6 +692,19 @@ def run_unit_jobs(jobs: dict, workers: int = 1, threads_per_worker: Optional[int
                     on_done(key)
 
 
+def _train_batches(units: dict, out, device, resume: bool, progress: bool, threads: Optional[int]) -> None:
+    """Every condition's seeds as one :func:`train_seed_batch`, conditions in run order."""
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        for condition in dict.fromkeys(key[0] for key in units):
+            train_seed_batch([unit for key, unit in units.items() if key[0] == condition], out, device=device,
+                             resume=resume, progress=progress)
+    finally:
+        torch.set_num_threads(previous)
+
+
 def run_experiment(
     experiment: str,
     algo: str = "a2c",
@@ -568,6 +719,7 @@ def run_experiment(
     workers: int = 1,
     threads_per_worker: Optional[int] = None,
     on_checked: Optional[Callable[[], None]] = None,
+    batch_seeds: bool = False,
 ) -> dict:
     """Run every (condition, seed) of an experiment on this machine, then write ``summary.json`` and plots.
 
@@ -577,13 +729,19 @@ def run_experiment(
     on a small CPU several single-threaded runs beat one multi-threaded run by far).
     ``on_checked`` is called once every check has passed, before the folder is locked and
     anything runs (the CLI prints its cost plan there, so a refused command prints only its error).
-    Returns the summary.
+    ``batch_seeds`` (A2C) trains the seeds of each condition as one batched computation
+    (:func:`train_seed_batch`; the same numbers per seed, a GPU's way to afford the paper's seed
+    counts; slower than separate runs on a CPU, docs/agents.md). Returns the summary.
     """
     from agents.harness.summary import aggregate
 
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     units = make_units(experiment, algo, preset, seeds, overrides, conditions)
+    if batch_seeds and algo != "a2c":
+        raise ValueError(f"--batch-seeds is an A2C option; {algo} trains its seeds one by one")
+    if batch_seeds and workers > 1:
+        raise ValueError("--batch-seeds trains a condition's seeds in one process; leave out --workers")
     check_resume_target(out, resume)
     check_units_fit(units.values(), device, workers)
     check_experiment_folder(out, experiment, algo, units.values(), resume)  # refused before the lock: nothing changes
@@ -592,9 +750,12 @@ def run_experiment(
     with locked(out):
         check_experiment_folder(out, experiment, algo, units.values(), resume, record=True)
         record_provenance(out, device)
-        jobs = {key: unit_job(unit, out, device=device, resume=resume, progress=progress)
-                for key, unit in units.items()}
-        run_unit_jobs(jobs, workers, threads_per_worker)
+        if batch_seeds:
+            _train_batches(units, out, device, resume, progress, threads_per_worker)
+        else:
+            jobs = {key: unit_job(unit, out, device=device, resume=resume, progress=progress)
+                    for key, unit in units.items()}
+            run_unit_jobs(jobs, workers, threads_per_worker)
         aggregate(out)
         attach_provenance(out)
         return read_json(Path(out) / "summary.json")
