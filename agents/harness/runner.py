@@ -42,8 +42,10 @@ from agents.harness.algorithms import get_algorithm
 from agents.harness.checkpoint import (
     CHECKPOINT_FORMAT,
     DATA_FOLDER,
+    HistoryBuffer,
     MetricsLog,
     config_differences,
+    history_rows,
     load_checkpoint,
     read_json,
     repair_note,
@@ -305,16 +307,18 @@ class UnitFolder:
     @property
     def units_done(self) -> int:
         """Training units in the resumed checkpoint (0 for a fresh run)."""
-        return 0 if self.state is None else len(self.state["history"])
+        return 0 if self.state is None else len(history_rows(self.state["history"]))
 
     def open(self, trainer, progress: bool = True) -> int:
         """Load a resumed state into ``trainer`` and open the files; returns the first unit to train."""
         unit, directory, state = self.unit, self.directory, self.state
-        self.history, self.eval_history, self.elapsed = [], [], 0.0
+        self.history_buffer, self.eval_history, self.elapsed = HistoryBuffer(), [], 0.0
         if state is not None:
             trainer.load_state_dict(state["trainer"])
-            self.history, self.elapsed = list(state["history"]), float(state["wall_time_s"])
+            self.history_buffer = HistoryBuffer(history_rows(state["history"]))
+            self.elapsed = float(state["wall_time_s"])
             self.eval_history = list(state.get("eval_history", []))
+        self.history = self.history_buffer.rows  # the rows (the buffer also keeps them as one tensor)
         directory.mkdir(parents=True, exist_ok=True)
         if not (directory / "config.json").exists():
             write_json(directory / "config.json", self.config)
@@ -362,7 +366,7 @@ class UnitFolder:
         """Write unit ``index``'s metrics, its in-training evaluation when due, and the checkpoint when due."""
         row = {"unit": index, **{key: float(value) for key, value in metrics.items()},
                "wall_time_s": self.elapsed + time.perf_counter() - self.started}
-        self.history.append(row)
+        self.history_buffer.append(row)
         self.metrics_log.append(row)
         if self.writer is not None:
             for key, value in metrics.items():
@@ -383,7 +387,7 @@ class UnitFolder:
             save_checkpoint(self.last_path, self._checkpoint(trainer, row["wall_time_s"]))
 
     def _checkpoint(self, trainer, wall_time: float) -> dict:
-        return {"format": CHECKPOINT_FORMAT, "config": self.config, "history": self.history,
+        return {"format": CHECKPOINT_FORMAT, "config": self.config, "history": self.history_buffer.packed(),
                 "eval_history": self.eval_history, "wall_time_s": wall_time, "trainer": trainer.state_dict()}
 
     def close(self) -> None:

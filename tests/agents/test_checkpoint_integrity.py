@@ -166,3 +166,20 @@ def test_an_object_array_in_a_ppi_phase_file_names_the_file(tmp_path):
     with pytest.raises(DataSetError, match=f"^PPI phase file {path} cannot be read as plain arrays "
                                            r"\(Object arrays cannot be loaded when allow_pickle=False\)"):
         EpisodeStore(str(tmp_path), {"seed": 0}).load_phase(0, 0)
+
+
+def test_history_is_stored_as_one_tensor_and_read_back_exactly(tmp_path):
+    from agents.harness.checkpoint import HistoryBuffer, history_rows
+    rows = [{"unit": index, "reward": 0.1 * index + 1e-17, "cooperation": 1 / (index + 3)} for index in range(3000)]
+    buffer = HistoryBuffer(rows[:10])
+    for row in rows[10:]:
+        buffer.append(row)
+    packed = buffer.packed()
+    assert packed["values"].shape == (3000, 3) and packed["values"].dtype == torch.float64
+    from agents.harness.checkpoint import CHECKPOINT_FORMAT
+    save_checkpoint(tmp_path / "c.pt", {"format": CHECKPOINT_FORMAT, "history": packed})
+    back = history_rows(load_checkpoint(tmp_path / "c.pt")["history"])
+    assert back == rows and isinstance(back[5]["unit"], int)
+    assert history_rows(rows) == rows  # checkpoints written before store the rows themselves
+    ragged = HistoryBuffer([{"unit": 0, "a": 1.0}, {"unit": 1, "b": 2.0}])
+    assert ragged.packed() == [{"unit": 0, "a": 1.0}, {"unit": 1, "b": 2.0}]

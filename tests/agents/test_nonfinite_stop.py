@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from agents import a2c
-from agents.harness.checkpoint import load_checkpoint, read_metrics
+from agents.harness.checkpoint import history_rows, load_checkpoint, read_metrics
 from agents.harness.cli import main
 from agents.harness.runner import run_unit, unit_dir
 from agents.settings import NonFiniteTrainingError, first_non_finite
@@ -26,7 +26,7 @@ def test_a2c_with_a_huge_learning_rate_stops_and_keeps_the_last_good_checkpoint(
         f"again into a new output folder; the last good checkpoint, {last} (1 iterations), was kept")
     assert caught.value.unit == 1 and isinstance(caught.value, ValueError)
     state = load_checkpoint(last)
-    assert len(state["history"]) == 1 and first_non_finite(state) is None
+    assert len(history_rows(state["history"])) == 1 and first_non_finite(state) is None
     assert len(read_metrics(directory / "metrics.csv")) == 1  # the diverged iteration wrote no row
     assert not (directory / "checkpoints" / "final.pt").exists() and not (directory / "eval.json").exists()
     # The kept checkpoint loads into a trainer (what --resume and evaluate do) with finite weights.
