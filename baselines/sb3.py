@@ -23,11 +23,20 @@ Every helper takes ``threads`` (default 1): torch's CPU threads while it runs, r
 afterwards. Why 1: these networks are small, and on a 2-core machine RecurrentPPO swung
 between 39 and 607 steps/s with 2 threads and held 612-647 with 1; ``None`` keeps
 torch's setting.
+
+The training helpers also take SB3's own ``tensorboard_log`` (a folder: SB3 writes its
+scalars, ``rollout/ep_rew_mean``, ``train/loss``, ..., to ``<folder>/PPO_1`` or
+``RecurrentPPO_1``, against its step count: agent-steps for the shared PPO, learner
+steps for RecurrentPPO) and ``progress_bar`` (SB3's bar, which needs tqdm and rich). What
+these need is checked before anything is built: a missing TensorBoard raises one
+:class:`~baselines.optional.MissingExtraError` naming the extra ``plot``, instead of
+SB3's ``ImportError`` once the model is built.
 """
 from __future__ import annotations
 
 import contextlib
 import copy
+import os
 from collections.abc import Iterator
 from typing import Optional
 
@@ -36,7 +45,7 @@ import numpy as np
 import torch
 
 from baselines.evaluation import evaluate_players
-from baselines.optional import import_optional
+from baselines.optional import MissingExtraError, import_optional
 from baselines.tabular import MemoryOnePlayer, sample_memory_one
 from ipd_env.game import NUM_OBSERVATIONS
 
@@ -45,6 +54,8 @@ sb3_contrib = import_optional("sb3_contrib", "sb3", "RecurrentPPO (baselines.sb3
 supersuit = import_optional("supersuit", "sb3", "the SuperSuit vector env (baselines.sb3)")
 
 from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy  # noqa: E402  (after import_optional, which names the extra when it is missing)
+from stable_baselines3.common import callbacks as sb3_callbacks  # noqa: E402  (after import_optional, which names the extra when it is missing)
+from stable_baselines3.common import logger as sb3_logger  # noqa: E402  (after import_optional, which names the extra when it is missing)
 from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402  (after import_optional, which names the extra when it is missing)
 from stable_baselines3.common.monitor import Monitor  # noqa: E402  (after import_optional, which names the extra when it is missing)
 from stable_baselines3.common.utils import set_random_seed  # noqa: E402  (after import_optional, which names the extra when it is missing)
@@ -63,6 +74,32 @@ def check_threads(threads: Optional[int]) -> Optional[int]:
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
     return threads
+
+
+def check_logging(tensorboard_log, progress_bar: bool) -> None:
+    """Raise before training if ``tensorboard_log`` or ``progress_bar`` is malformed or lacks its package.
+
+    ``tensorboard_log`` (None or a folder) needs TensorBoard, which the extra ``plot``
+    installs: without it, one :class:`~baselines.optional.MissingExtraError` naming the
+    extra (SB3 itself raises a bare ``ImportError`` only inside ``learn``).
+    ``progress_bar`` needs tqdm and rich (SB3's bar): without them, one ``ImportError``
+    saying so.
+    """
+    if tensorboard_log is not None:
+        if not isinstance(tensorboard_log, (str, os.PathLike)) or str(tensorboard_log) == "":
+            raise ValueError(f"tensorboard_log must be a folder path or None, got {tensorboard_log!r}")
+        purpose = "tensorboard_log= of the SB3 baselines (baselines.sb3)"
+        import_optional("tensorboard", "plot", purpose)
+        if getattr(sb3_logger, "SummaryWriter", True) is None:  # tensorboard there, torch.utils.tensorboard failed
+            raise MissingExtraError(
+                f"'tensorboard' is not usable (torch.utils.tensorboard failed to import); it is needed for {purpose}. "
+                "Install it with: pip install 'ipd-env[plot]' (or pip install -e '.[plot]' from a checkout)"
+            )
+    if not isinstance(progress_bar, bool):
+        raise ValueError(f"progress_bar must be True or False, got {progress_bar!r}")
+    if progress_bar and getattr(sb3_callbacks, "tqdm", True) is None:
+        raise ImportError("progress_bar=True needs tqdm and rich (Stable-Baselines3's progress bar draws with "
+                          "tqdm.rich); install them with: pip install tqdm rich")
 
 
 @contextlib.contextmanager
@@ -177,18 +214,24 @@ def make_parallel_vec_env(num_envs: int = 4, payoffs="paper", max_cycles: int = 
 
 
 def train_shared_ppo(total_timesteps: int, seed: int = 0, num_envs: int = 4, payoffs="paper",
-                     max_cycles: int = 100, device="cpu", verbose: int = 0, threads: Optional[int] = 1, **ppo_kwargs):
+                     max_cycles: int = 100, device="cpu", verbose: int = 0, threads: Optional[int] = 1,
+                     tensorboard_log: Optional[str] = None, progress_bar: bool = False, **ppo_kwargs):
     """Parameter-shared PPO self-play on the PettingZoo env; returns the trained ``PPO`` model.
 
     ``total_timesteps`` counts agent-steps (each round is 2); ``threads``: torch CPU threads
     while training (see the module docstring). Same seed, same result on CPU.
+    ``tensorboard_log``: a folder for SB3's TensorBoard scalars (``<folder>/PPO_1``, against
+    agent-steps; needs the extra ``plot``); ``progress_bar``: SB3's progress bar (needs tqdm
+    and rich). Both are checked before anything is built (:func:`check_logging`).
     """
+    check_logging(tensorboard_log, progress_bar)
     with torch_threads(threads):
         set_random_seed(seed)
         vec_env = make_parallel_vec_env(num_envs, payoffs, max_cycles, seed=seed)
         settings = {**SHARED_PPO_DEFAULTS, **ppo_kwargs}
-        model = sb3.PPO("MlpPolicy", vec_env, device=device, verbose=verbose, **settings)
-        model.learn(total_timesteps=total_timesteps)
+        model = sb3.PPO("MlpPolicy", vec_env, device=device, verbose=verbose, tensorboard_log=tensorboard_log,
+                        **settings)
+        model.learn(total_timesteps=total_timesteps, progress_bar=progress_bar)
     return model
 
 
@@ -242,7 +285,7 @@ class RefreshFrozenCopy(BaseCallback):
 def train_recurrent_ppo(total_timesteps: int, co_player="pool", seed: int = 0, num_envs: int = 4,
                         payoffs="paper", max_cycles: int = 100, tabular_fraction: float = 0.5,
                         refresh_every_rollouts: int = 5, device="cpu", verbose: int = 0, threads: Optional[int] = 1,
-                        **ppo_kwargs):
+                        tensorboard_log: Optional[str] = None, progress_bar: bool = False, **ppo_kwargs):
     """sb3-contrib ``RecurrentPPO`` in the Gymnasium env; returns the trained model.
 
     Args:
@@ -250,13 +293,18 @@ def train_recurrent_ppo(total_timesteps: int, co_player="pool", seed: int = 0, n
             co-player the Gymnasium env accepts, or ``"mixed"`` (see :class:`MixedCoPlayer`).
         tabular_fraction, refresh_every_rollouts: the mixed pool's settings.
         threads: torch CPU threads while training (default 1, see the module docstring).
+        tensorboard_log: a folder for SB3's TensorBoard scalars (``<folder>/RecurrentPPO_1``,
+            against learner steps; needs the extra ``plot``), or None.
+        progress_bar: SB3's progress bar over ``total_timesteps`` (needs tqdm and rich).
 
-    With ``"mixed"`` the model gets attributes ``mixed_co_player`` (with its draw counts)
+    ``tensorboard_log`` and ``progress_bar`` are checked before anything is built
+    (:func:`check_logging`). With ``"mixed"`` the model gets attributes ``mixed_co_player`` (with its draw counts)
     and ``refresh_callback`` (with its refresh count).
     """
     import ipd_env  # noqa: F401  (registers the Gymnasium id)
 
     check_threads(threads)  # before building anything
+    check_logging(tensorboard_log, progress_bar)
     set_random_seed(seed)
     settings = {**RECURRENT_PPO_DEFAULTS, **ppo_kwargs}
     mixed = isinstance(co_player, str) and co_player == "mixed"
@@ -274,7 +322,8 @@ def train_recurrent_ppo(total_timesteps: int, co_player="pool", seed: int = 0, n
                                       max_cycles=max_cycles))
 
     vec_env = DummyVecEnv([make_env] * num_envs)  # RecurrentPPO(seed=) seeds each env (seed + index)
-    model = sb3_contrib.RecurrentPPO("MlpLstmPolicy", vec_env, seed=seed, device=device, verbose=verbose, **settings)
+    model = sb3_contrib.RecurrentPPO("MlpLstmPolicy", vec_env, seed=seed, device=device, verbose=verbose,
+                                     tensorboard_log=tensorboard_log, **settings)
     callback = None
     if mixed:
         frozen_policy = copy.deepcopy(model.policy)
@@ -283,7 +332,7 @@ def train_recurrent_ppo(total_timesteps: int, co_player="pool", seed: int = 0, n
         callback = RefreshFrozenCopy(frozen_policy, refresh_every_rollouts)
         model.mixed_co_player, model.refresh_callback = mixed_co_player, callback
     with torch_threads(threads):
-        model.learn(total_timesteps=total_timesteps, callback=callback)
+        model.learn(total_timesteps=total_timesteps, callback=callback, progress_bar=progress_bar)
     return model
 
 

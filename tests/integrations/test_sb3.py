@@ -73,3 +73,92 @@ def test_sb3_player_plays_seeded_games_in_batched_env():
     assert actions(4).shape == (20, 8)
     with pytest.raises(RuntimeError, match="before reset"):
         SB3Player(model.policy).act(torch.zeros(1, dtype=torch.int64), torch.zeros(1))
+
+
+# ---------------------------------------------------------------------------- tensorboard_log, progress_bar
+def scalar_tags(folder):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(str(folder))
+    accumulator.Reload()
+    return {tag: [event.step for event in accumulator.Scalars(tag)] for tag in accumulator.Tags()["scalars"]}
+
+
+def test_tensorboard_log_writes_sb3_scalars_against_steps(tmp_path):
+    pytest.importorskip("tensorboard", reason="needs the [plot] extra: pip install -e '.[plot]'")
+    train_shared_ppo(400, seed=0, num_envs=1, max_cycles=10, tensorboard_log=str(tmp_path / "shared"))
+    train_recurrent_ppo(200, co_player="allc", seed=0, num_envs=1, max_cycles=10, tensorboard_log=tmp_path / "lstm")
+    # Shared PPO: one rollout of 200 steps x 2 agent-envs, logged at 400 agent-steps.
+    assert scalar_tags(tmp_path / "shared" / "PPO_1")["time/fps"] == [400]
+    # RecurrentPPO: two rollouts of 100 learner steps; the episodes of 10 rounds are in rollout/.
+    tags = scalar_tags(tmp_path / "lstm" / "RecurrentPPO_1")
+    assert tags["time/fps"] == [100, 200] and tags["rollout/ep_rew_mean"] == [100, 200]
+
+
+@pytest.mark.parametrize("train", [train_shared_ppo, train_recurrent_ppo])
+def test_missing_tensorboard_is_one_error_naming_the_plot_extra(monkeypatch, tmp_path, train):
+    import sys
+
+    from baselines.optional import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # makes `import tensorboard` raise ImportError
+    built = []
+    monkeypatch.setattr("baselines.sb3.set_random_seed", lambda seed: built.append(seed))  # the first step of both
+    with pytest.raises(MissingExtraError) as error:
+        train(200, tensorboard_log=str(tmp_path / "tb"))
+    message = str(error.value)
+    assert "\n" not in message and "'tensorboard' is not installed" in message
+    assert "tensorboard_log= of the SB3 baselines" in message and "pip install 'ipd-env[plot]'" in message
+    assert built == [] and not (tmp_path / "tb").exists()  # refused before anything was built or written
+
+
+def test_unusable_torch_tensorboard_is_the_same_error(monkeypatch, tmp_path):
+    from stable_baselines3.common import logger
+
+    from baselines.optional import MissingExtraError
+
+    monkeypatch.setattr(logger, "SummaryWriter", None)  # what SB3 holds when torch.utils.tensorboard fails
+    with pytest.raises(MissingExtraError, match=r"'tensorboard' is not usable.*pip install 'ipd-env\[plot\]'"):
+        train_recurrent_ppo(200, tensorboard_log=str(tmp_path))
+
+
+class FakeTqdm:
+    """Stands in for ``tqdm.rich.tqdm`` in SB3's progress bar (rich is not a dependency of ours)."""
+
+    instances = []
+
+    def __init__(self, total):
+        self.total, self.count, self.closed = total, 0, False
+        FakeTqdm.instances.append(self)
+
+    def update(self, steps):
+        self.count += steps
+
+    def refresh(self):
+        pass
+
+    def close(self):
+        self.closed = True
+
+
+def test_progress_bar_is_passed_to_learn(monkeypatch):
+    from stable_baselines3.common import callbacks
+
+    monkeypatch.setattr(callbacks, "tqdm", FakeTqdm)
+    FakeTqdm.instances.clear()
+    train_shared_ppo(400, seed=0, num_envs=1, max_cycles=10, progress_bar=True)
+    train_shared_ppo(400, seed=0, num_envs=1, max_cycles=10)
+    [bar] = FakeTqdm.instances  # the second run, without progress_bar, draws none
+    assert (bar.total, bar.count, bar.closed) == (400, 400, True)
+
+
+def test_progress_bar_without_tqdm_rich_and_bad_values_fail_before_training(monkeypatch, tmp_path):
+    from stable_baselines3.common import callbacks
+
+    monkeypatch.setattr(callbacks, "tqdm", None)  # what SB3 holds without rich
+    with pytest.raises(ImportError, match=r"progress_bar=True needs tqdm and rich.*pip install tqdm rich"):
+        train_recurrent_ppo(200, progress_bar=True)
+    with pytest.raises(ValueError, match="progress_bar must be True or False, got 'yes'"):
+        train_shared_ppo(400, progress_bar="yes")
+    with pytest.raises(ValueError, match="tensorboard_log must be a folder path or None, got 3"):
+        train_shared_ppo(400, tensorboard_log=3)
