@@ -14,21 +14,28 @@ The tournament scores with Axelrod's game (3, 0, 5, 1); the agent observes the r
 the game it was trained on (the paper's (1, -1, 2, 0)), as in training.
 """
 import argparse
+import sys
 import tempfile
 
-import axelrod as axl
 import torch
 
 from agents.harness.player_specs import load_run_players, run_folder_of
 from agents.harness.runner import run_unit, unit_dir
-from baselines.axelrod_adapter import (
-    IPDStrategy,
-    axelrod_game,
-    classic_tournament_strategies,
-    format_ranked_table,
-    ranked_table,
-    zoo_strategies,
-)
+from baselines.optional import MissingExtraError
+
+try:  # without Axelrod: one line naming the extra [axelrod], not a traceback
+    from baselines.axelrod_adapter import (
+        IPDStrategy,
+        axelrod_game,
+        classic_tournament_strategies,
+        format_ranked_table,
+        ranked_table,
+        zoo_strategies,
+    )
+except MissingExtraError as error:
+    print(f"axelrod_tournament.py: error: {error}", file=sys.stderr)
+    sys.exit(2)
+import axelrod as axl  # (after baselines.axelrod_adapter, which names the extra when it is missing)
 
 
 def trained_agent(args):

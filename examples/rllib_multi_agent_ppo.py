@@ -9,11 +9,17 @@ against that fixed policy, which RLlib never trains::
     python examples/rllib_multi_agent_ppo.py --iterations 20
 """
 import argparse
+import sys
 
-import ray
+from baselines.optional import MissingExtraError
+
+try:  # without Ray's RLlib: one line naming the extra [rllib], not a traceback (and before importing torch)
+    from baselines.rllib import ppo_config, train
+except MissingExtraError as error:
+    print(f"rllib_multi_agent_ppo.py: error: {error}", file=sys.stderr)
+    sys.exit(2)
+import ray  # (after baselines.rllib, which names the extra when Ray is missing)
 import torch
-
-from baselines.rllib import ppo_config, train
 
 
 def main(argv=None):

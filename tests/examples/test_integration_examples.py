@@ -1,6 +1,8 @@
 """Smoke tests of the integration examples (SB3, RLlib, Axelrod) at tiny budgets."""
 import importlib.util
+import os
 import pathlib
+import subprocess
 import sys
 
 import pytest
@@ -50,3 +52,28 @@ def test_axelrod_tournament_example_trains_and_ranks(tmp_path):
     names = [row["name"] for row in rows]
     assert "a2c-step1 (trained here)" in names and "Tit For Tat" in names and "ipd:extort2" in names
     assert [row["rank"] for row in rows] == list(range(1, len(rows) + 1))
+
+
+# Runs an example as __main__ with one module made unimportable (None in sys.modules), as if not installed.
+WITHOUT_MODULE = "import runpy, sys; sys.modules[sys.argv[1]] = None; sys.argv = sys.argv[2:]; " \
+                 "runpy.run_path(sys.argv[0], run_name='__main__')"
+
+
+@pytest.mark.parametrize("example, missing, extra", [
+    ("rllib_multi_agent_ppo", "ray", "rllib"),
+    ("rllib_multi_agent_ppo", "ray.rllib", "rllib"),  # Ray without its RLlib
+    ("axelrod_tournament", "axelrod", "axelrod"),
+])
+def test_example_without_its_extra_fails_in_one_line(example, missing, extra):
+    script = EXAMPLES / f"{example}.py"
+    # --help would print the usage and exit 0 if the missing module's import did not stop the script first.
+    result = subprocess.run([sys.executable, "-c", WITHOUT_MODULE, missing, str(script), "--help"],
+                            capture_output=True, text=True, timeout=120, cwd=EXAMPLES.parent,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"{example}.py: error: {missing!r} is not installed; it is needed for "
+        + ("the RLlib baseline (baselines.rllib)" if extra == "rllib" else
+           "the Axelrod adapters (baselines.axelrod_adapter)")
+        + f". Install it with: pip install 'ipd-env[{extra}]' (or pip install -e '.[{extra}]' from a checkout)"]
