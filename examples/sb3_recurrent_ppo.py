@@ -10,8 +10,15 @@ like A2C and PPI::
     python examples/sb3_recurrent_ppo.py --co-player mixed --timesteps 200000
 """
 import argparse
+import sys
 
-from baselines.sb3 import evaluate_sb3, evaluation_table, format_evaluation_table, train_recurrent_ppo
+from baselines.optional import MissingExtraError
+
+try:  # without SB3: one line naming the extra [sb3], not a traceback
+    from baselines.sb3 import evaluate_sb3, evaluation_table, format_evaluation_table, train_recurrent_ppo
+except MissingExtraError as error:
+    print(f"sb3_recurrent_ppo.py: error: {error}", file=sys.stderr)
+    sys.exit(2)
 
 
 def main(argv=None):

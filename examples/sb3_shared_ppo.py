@@ -8,8 +8,15 @@ the A2C and PPI agents (``agents.harness.evaluation``)::
     python examples/sb3_shared_ppo.py --timesteps 100000 --seed 0
 """
 import argparse
+import sys
 
-from baselines.sb3 import evaluate_sb3, evaluation_table, format_evaluation_table, train_shared_ppo
+from baselines.optional import MissingExtraError
+
+try:  # without SB3: one line naming the extra [sb3], not a traceback
+    from baselines.sb3 import evaluate_sb3, evaluation_table, format_evaluation_table, train_shared_ppo
+except MissingExtraError as error:
+    print(f"sb3_shared_ppo.py: error: {error}", file=sys.stderr)
+    sys.exit(2)
 
 
 def main(argv=None):

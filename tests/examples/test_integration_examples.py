@@ -63,6 +63,8 @@ WITHOUT_MODULE = "import runpy, sys; sys.modules[sys.argv[1]] = None; sys.argv =
     ("rllib_multi_agent_ppo", "ray", "rllib"),
     ("rllib_multi_agent_ppo", "ray.rllib", "rllib"),  # Ray without its RLlib
     ("axelrod_tournament", "axelrod", "axelrod"),
+    ("sb3_shared_ppo", "stable_baselines3", "sb3"),
+    ("sb3_recurrent_ppo", "stable_baselines3", "sb3"),
 ])
 def test_example_without_its_extra_fails_in_one_line(example, missing, extra):
     script = EXAMPLES / f"{example}.py"
@@ -74,6 +76,7 @@ def test_example_without_its_extra_fails_in_one_line(example, missing, extra):
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         f"{example}.py: error: {missing!r} is not installed; it is needed for "
-        + ("the RLlib baseline (baselines.rllib)" if extra == "rllib" else
-           "the Axelrod adapters (baselines.axelrod_adapter)")
+        + {"rllib": "the RLlib baseline (baselines.rllib)",
+           "axelrod": "the Axelrod adapters (baselines.axelrod_adapter)",
+           "sb3": "the Stable-Baselines3 baselines (baselines.sb3)"}[extra]
         + f". Install it with: pip install 'ipd-env[{extra}]' (or pip install -e '.[{extra}]' from a checkout)"]
