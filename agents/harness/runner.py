@@ -62,6 +62,7 @@ from agents.harness.evaluation import (
 )
 from agents.harness.experiments import EXPERIMENTS, Condition, get_experiment, select_conditions
 from agents.harness.run_folder import attach_provenance, check_contents, check_unlocked, locked, record_provenance
+from agents.harness.weights import write_weights
 from agents.pool import split_games
 from agents.settings import NonFiniteTrainingError, diverged, first_non_finite
 from ipd_env.sizes import check_fits
@@ -336,8 +337,8 @@ class UnitFolder:
         self.eval_log.rewrite([_eval_row(record) for record in self.eval_history])
         if self.eval_history:  # drop curves written after the checkpoint: they are recomputed identically
             write_json(directory / EVAL_CURVES_FILE, _eval_curves(self.eval_history, trainer, self.evaluator))
-        # TensorBoard steps count units done (1-based), as the plots do.
-        self.writer = _tensorboard_writer(directory / "tb", purge_step=len(self.history) + 1)
+        # TensorBoard steps count units done (1-based), as the plots do; env_steps/<key> count agent-steps.
+        self.writer = _tensorboard_writer(directory / "tb", len(self.history), agent_steps_per_unit(unit))
         self.saved_units = len(self.history)
         self.started = time.perf_counter()
         self.bar = _progress_bar(trainer, self.saved_units,
@@ -399,9 +400,11 @@ class UnitFolder:
         self.bar = self.writer = None
 
     def finish(self, trainer) -> dict:
-        """``checkpoints/final.pt``, the final evaluation (``eval.json``) and TensorBoard's hparams; returns it."""
+        """``checkpoints/final.pt`` with ``weights.safetensors`` beside it (:mod:`agents.harness.weights`), the
+        final evaluation (``eval.json``) and TensorBoard's hparams; returns the evaluation."""
         wall_time = self.elapsed + time.perf_counter() - self.started
         save_checkpoint(self.directory / "checkpoints" / "final.pt", self._checkpoint(trainer, wall_time))
+        write_weights(self.directory / "checkpoints", trainer, self.config)  # safetensors for anyone; before eval.json
         evaluation = evaluate_learners(trainer.players(), trainer.frozen_players(), self.unit.condition,
                                        seed=self.unit.seed, device=self.device,
                                        num_rounds=self.evaluator.num_rounds, payoffs=self.evaluator.payoffs,
@@ -590,13 +593,54 @@ def _progress_bar(trainer, start_unit: int, description: str, enabled: bool):
                 dynamic_ncols=True)
 
 
-def _tensorboard_writer(directory: Path, purge_step: int):
-    """A TensorBoard writer, or None when tensorboard is not installed (extra ``[plot]``)."""
+class MissingTensorBoardWarning(UserWarning):
+    """TensorBoard is not installed: runs write no ``tb/`` events (said once per process)."""
+
+
+_said_no_tensorboard = False
+
+
+def agent_steps_per_unit(unit: Unit) -> int:
+    """Environment steps the learners take in one training unit: each of the condition's learners plays
+    ``games_per_learner`` games (PPI: ``episodes_per_phase``) of ``num_rounds`` rounds, one action a round
+    (a frozen co-player's actions and PPI's synthetic pretraining episodes are not counted)."""
+    config = unit.config
+    return int(config.games_per_learner) * int(config.num_rounds) * unit.condition.num_learners
+
+
+class _TensorBoard:
+    """A run's TensorBoard scalars: ``add_scalar(key, value, units_done)`` writes ``key`` against units done
+    (``tb/``, as the plots count) and ``env_steps/<key>`` against the learners' environment steps so far
+    (``tb/env_steps/``, the x axis of SB3 and RLlib curves). Two run folders, because a resumed writer
+    drops every event of its folder from its purge step on, whatever the tag: each axis purges at its own."""
+
+    def __init__(self, summary_writer, directory: Path, units_done: int, steps_per_unit: int):
+        self.steps_per_unit = steps_per_unit  # summary_writer: torch's SummaryWriter class
+        self.units = summary_writer(str(directory), purge_step=units_done + 1)
+        self.env_steps = summary_writer(str(directory / "env_steps"), purge_step=units_done * steps_per_unit + 1)
+
+    def add_scalar(self, key: str, value: float, units_done: int) -> None:
+        self.units.add_scalar(key, value, units_done)
+        self.env_steps.add_scalar(f"env_steps/{key}", value, units_done * self.steps_per_unit)
+
+    def close(self) -> None:
+        self.units.close()
+        self.env_steps.close()
+
+
+def _tensorboard_writer(directory: Path, units_done: int, steps_per_unit: int):
+    """The run's :class:`_TensorBoard` (resumed after ``units_done`` units), or None when tensorboard is not
+    installed (extra ``[plot]``); that is said once per process (:class:`MissingTensorBoardWarning`)."""
+    global _said_no_tensorboard
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
+        if not _said_no_tensorboard:
+            _said_no_tensorboard = True
+            warnings.warn("tensorboard is not installed, so runs write no TensorBoard events (tb/); install it "
+                          "with: pip install 'ipd-env[plot]'", MissingTensorBoardWarning, stacklevel=3)
         return None
-    return SummaryWriter(str(directory), purge_step=purge_step)
+    return _TensorBoard(SummaryWriter, directory, units_done, steps_per_unit)
 
 
 def seed_list(seeds: Union[int, Sequence[int]]) -> list:

@@ -9,8 +9,8 @@ so it works the same for local runs and for runs that Ray tasks wrote.
      "conditions": {condition: {
          "seeds": [...], "complete_seeds": [...], "wall_time_s": {"mean", "std", "total"},
          "num_units": int, "final_fraction": 0.1,
-         "training": {"learner_vs_learner/cooperation": {"mean", "std", "values"}, ...},
-         "evaluation": {opponent: {"reward": {"mean", "std", "values"}, "late_reward": ...}}}}}
+         "training": {"learner_vs_learner/cooperation": {"mean", "std", "values", "iqm", "ci95"}, ...},
+         "evaluation": {opponent: {"reward": {"mean", "std", "values", "iqm", "ci95"}, "late_reward": ...}}}}}
 
 The opponent ``"pool"`` (the run's fixed pool evaluation set) also has ``alld_reward``,
 ``oracle_reward``, ``gain_fraction``, ``top_decile_gain_share``, ``top_decile_gain_fraction``
@@ -18,7 +18,12 @@ and ``oracle_top_decile_gain_share`` (see :mod:`agents.harness.evaluation`).
 
 ``training`` holds, per metric, the mean over the last ``final_fraction`` of the units of
 each seed, then mean and sample standard deviation over seeds. ``evaluation`` averages
-the learners of a seed, then takes mean and standard deviation over seeds.
+the learners of a seed, then takes mean and standard deviation over seeds. Beside them, as
+the field reports results (Agarwal et al. 2021, rliable): ``iqm``, the interquartile mean over
+seeds, and ``ci95``, ``{"mean": [low, high], "iqm": [low, high]}``, 95% stratified-bootstrap
+intervals of both (2,000 resamples of the seeds from a fixed seed, so a summary is the same
+every time it is written; None with one seed). They are computed here with numpy, as rliable
+defines them (:func:`iqm`, :func:`bootstrap_ci95`), so the summary does not depend on an extra.
 
 Each condition also gets ``"paper"`` (:mod:`agents.harness.paper_reference`, where the
 paper has the condition): ``{"x", "length", "unit", "fraction", "progress"}`` (how far
@@ -32,7 +37,9 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
+
+import numpy as np
 
 from agents.harness.checkpoint import read_json, read_metrics, write_json
 from agents.harness.evaluation import EVAL_CURVES_FILE, EVAL_METRICS_FILE, POOL_KEYS, SUMMARY_KEYS
@@ -52,14 +59,55 @@ FINAL_FRACTION = 0.1
 EVALUATION_KEYS = SUMMARY_KEYS + POOL_KEYS
 
 
+#: Bootstrap resamples of the confidence intervals (rliable's default) and the seed of their generator:
+#: the same runs always give the same summary.
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 0
+CONFIDENCE = 0.95
+
+
+def iqm(values) -> float:
+    """Interquartile mean: the mean of the values left after cutting ``int(n / 4)`` from each end of the sorted
+    values (``scipy.stats.trim_mean(values, 0.25)``, rliable's ``aggregate_iqm``). With fewer than 4 values
+    nothing is cut and it is the mean. ``[1, 2, 3, 4, 100]`` -> 3.0 (mean of 2, 3, 4)."""
+    ordered = np.sort(np.asarray(values, dtype=float))
+    if ordered.size == 0:
+        return float("nan")
+    cut = ordered.size // 4
+    return float(ordered[cut:ordered.size - cut].mean())
+
+
+def bootstrap_ci95(values, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> Optional[dict]:
+    """``{"mean": [low, high], "iqm": [low, high]}``: 95% percentile bootstrap intervals over seeds, or None
+    for fewer than 2 values.
+
+    rliable's stratified bootstrap resamples the runs of each task apart; a metric of one condition
+    is one task, so its seeds are resampled with replacement (``resamples`` times, a fixed ``seed``),
+    and each interval is the 2.5th and 97.5th percentile of the statistic over the resamples.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.size < 2:
+        return None
+    generator = np.random.default_rng(seed)
+    samples = np.sort(values[generator.integers(0, values.size, size=(resamples, values.size))], axis=1)
+    cut = values.size // 4
+    statistics = {"mean": samples.mean(axis=1), "iqm": samples[:, cut:values.size - cut].mean(axis=1)}
+    tail = 100 * (1 - CONFIDENCE) / 2
+    return {name: [float(bound) for bound in np.percentile(statistic, [tail, 100 - tail])]
+            for name, statistic in statistics.items()}
+
+
 def mean_std(values) -> dict:
-    """``{"mean", "std", "values"}`` with the sample standard deviation (0 for one value)."""
+    """``{"mean", "std", "values", "iqm", "ci95"}`` over seeds: the sample standard deviation (0 for one
+    value), the interquartile mean (:func:`iqm`) and 95% bootstrap intervals of the mean and the IQM
+    (:func:`bootstrap_ci95`; None for fewer than 2 values)."""
     values = [float(value) for value in values]
     if not values:
-        return {"mean": float("nan"), "std": float("nan"), "values": []}
+        return {"mean": float("nan"), "std": float("nan"), "values": [], "iqm": float("nan"), "ci95": None}
     mean = sum(values) / len(values)
     variance = sum((value - mean) ** 2 for value in values) / (len(values) - 1) if len(values) > 1 else 0.0
-    return {"mean": mean, "std": math.sqrt(variance), "values": values}
+    return {"mean": mean, "std": math.sqrt(variance), "values": values, "iqm": iqm(values),
+            "ci95": bootstrap_ci95(values)}
 
 
 def load_runs(out: Union[str, Path]) -> dict:
@@ -177,8 +225,9 @@ def _paper_at_end(algo: str, experiment: str, condition: str, num_units: int, hy
 
 
 def format_summary(summary: dict) -> str:
-    """``summary.md``: final training metrics and evaluation (mean ± std over seeds) beside the paper's
-    curve at the same point of its x axis, and how far along that axis each condition got.
+    """``summary.md``: final training metrics and evaluation (mean ± std over seeds, then the interquartile
+    mean with its 95% bootstrap interval) beside the paper's curve at the same point of its x axis, and how
+    far along that axis each condition got.
 
     The paper's cell is ``value [low, high] (panel)``; "-" where the paper drew no such curve,
     "beyond its axis" where our run went past the paper's length.
@@ -189,11 +238,24 @@ def format_summary(summary: dict) -> str:
         paper = condition.get("paper")
         if paper:
             lines.append(f"- {name}: {paper['progress']}")
-    lines += ["", "| condition | pairing | reward / round | cooperation | paper at this point of training "
-              "(reward; cooperation) |", "|---|---|---|---|---|"]
+    lines += ["", "| condition | pairing | reward / round | cooperation | IQM [95% CI] over seeds "
+              "(reward; cooperation) | paper at this point of training (reward; cooperation) |",
+              "|---|---|---|---|---|---|"]
 
     def cell(entry):
         return f"{entry['mean']:.3f} ± {entry['std']:.3f}" if entry else "-"
+
+    def iqm_cell(*entries):
+        parts = []
+        for entry in entries:
+            if not entry or "iqm" not in entry:
+                parts.append("-")
+            elif entry.get("ci95") is None:  # one seed: no interval
+                parts.append(f"{entry['iqm']:.3f}")
+            else:
+                low, high = entry["ci95"]["iqm"]
+                parts.append(f"{entry['iqm']:.3f} [{low:.3f}, {high:.3f}]")
+        return "-" if all(part == "-" for part in parts) else "; ".join(parts)
 
     def paper_cell(paper, metrics):
         if not paper:
@@ -220,7 +282,7 @@ def format_summary(summary: dict) -> str:
             if reward or cooperation:
                 paper_value = paper_cell(paper, (f"{pairing}/reward", f"{pairing}/cooperation"))
                 lines.append(f"| {name} | {pairing.replace('_', ' ')} (training, end) | {cell(reward)} | "
-                             f"{cell(cooperation)} | {paper_value} |")
+                             f"{cell(cooperation)} | {iqm_cell(reward, cooperation)} | {paper_value} |")
         for opponent, values in condition.get("evaluation", {}).items():
             label = f"vs {opponent} (evaluation)"
             compared = "-"
@@ -229,7 +291,7 @@ def format_summary(summary: dict) -> str:
                          f"AllD {values['alld_reward']['mean']:.3f}, oracle {values['oracle_reward']['mean']:.3f})")
                 compared = paper_cell(paper, ("eval/pool/reward", "eval/pool/cooperation"))
             lines.append(f"| {name} | {label} | {cell(values.get('reward'))} | {cell(values.get('cooperation'))} | "
-                         f"{compared} |")
+                         f"{iqm_cell(values.get('reward'), values.get('cooperation'))} | {compared} |")
     return "\n".join(lines)
 
 

@@ -169,7 +169,8 @@ def test_summary_md_has_the_papers_column_and_progress(step1_run):
     assert (paper["x"], paper["length"], paper["unit"]) == (3, 50_000, "gradient step")
     table = (step1_run / "summary.md").read_text()
     assert "- step1: 3 of the paper's 50,000 gradient steps (0.006%)" in table
-    assert "| condition | pairing | reward / round | cooperation | paper at this point of training" in table
+    assert ("| condition | pairing | reward / round | cooperation | IQM [95% CI] over seeds (reward; cooperation) "
+            "| paper at this point of training") in table
     # 3 steps in, the paper has not logged anything yet: its first point after step 0 is at 500.
     assert "| step1 | learner vs tabular (training, end) |" in table
     assert table.count("before Fig. 4A's first logged point (500)") == 2  # training row and pool-set row
