@@ -1,8 +1,9 @@
 """Import an optional dependency, or say which extra of ``ipd-env`` installs it.
 
-The core package needs only numpy, torch, gymnasium and pettingzoo; the adapters to other
-libraries live behind extras (``setup.cfg``): ``sb3`` (stable-baselines3, sb3-contrib,
-supersuit), ``rllib`` (ray[rllib]), ``ray`` (ray), ``axelrod`` (axelrod), ``plot``
+The environment (``ipd_env``) needs only numpy, torch, gymnasium and pettingzoo; the package
+adds tqdm and safetensors (the harness's progress bars and exported weights); the adapters to
+other libraries live behind extras (``setup.cfg``): ``sb3`` (stable-baselines3, sb3-contrib,
+supersuit, rich), ``rllib`` (ray[rllib]), ``ray`` (ray), ``axelrod`` (axelrod), ``plot``
 (matplotlib, tensorboard).
 """
 from __future__ import annotations
