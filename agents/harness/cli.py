@@ -234,7 +234,7 @@ def _reproduce_on_ray(args, common: dict, on_checked=None) -> dict:
     """``reproduce --backend ray``: checked as the local backend checks, then run while this process holds
     the folder's lock (the Ray tasks write it for this process)."""
     from agents.harness.ray_backend import run_experiment_on_ray
-    from agents.harness.run_folder import attach_provenance, locked, record_provenance
+    from agents.harness.run_folder import locked
     from agents.harness.runner import check_experiment_folder, check_resume_target, check_units_fit, make_units
 
     out, experiment, algo, resume = common["out"], common["experiment"], common["algo"], common["resume"]
@@ -247,13 +247,9 @@ def _reproduce_on_ray(args, common: dict, on_checked=None) -> dict:
         on_checked()
     with locked(out):
         check_experiment_folder(out, experiment, algo, units, resume, record=True)
-        record_provenance(out, common["device"])
-        run_experiment_on_ray(address=args.address, num_cpus=args.num_cpus, gpus_per_unit=args.gpus_per_unit,
-                              cpus_per_unit=args.threads or 1, **common)
-        attach_provenance(out)
-    from agents.harness.checkpoint import read_json
-
-    return read_json(Path(out) / "summary.json")
+        # run_experiment_on_ray records the provenance and returns summary.json with it, as run_experiment does.
+        return run_experiment_on_ray(address=args.address, num_cpus=args.num_cpus,
+                                     gpus_per_unit=args.gpus_per_unit, cpus_per_unit=args.threads or 1, **common)
 
 
 # ---------------------------------------------------------------------------- evaluate

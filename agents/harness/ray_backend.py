@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Optional, Union
 from urllib.parse import urlparse
 
+from agents.harness.checkpoint import read_json
+from agents.harness.run_folder import attach_provenance, locked, record_provenance
 from agents.harness.runner import check_resume_target, make_units, train, unit_dir
 from baselines.optional import import_optional
 
@@ -115,6 +117,17 @@ def run_experiment_on_ray(
         directory = unit_dir(out, condition, seed)
         if (directory / "config.json").exists() and not resume:
             raise ValueError(f"{directory} already holds a run; pass --resume to continue, or choose another --out")
+    with locked(out):  # this process holds the folder for its Ray tasks (re-entrant for the CLI, which locks first)
+        record_provenance(out, device)
+        _run_units_on_ray(units, out, device, address, num_cpus, cpus_per_unit, gpus_per_unit, connect_timeout_s)
+        aggregate(out, plots=plots)
+        attach_provenance(out)
+        return read_json(out / "summary.json")
+
+
+def _run_units_on_ray(units: dict, out: Path, device: str, address, num_cpus, cpus_per_unit: int,
+                      gpus_per_unit: float, connect_timeout_s: float) -> None:
+    """Every unit as a Ray task, each after the tasks of its prerequisites."""
     ray = connect(address, num_cpus, connect_timeout_s)
     task = ray.remote(num_cpus=cpus_per_unit, num_gpus=gpus_per_unit)(_train_task)
     submitted = {}
@@ -126,4 +139,3 @@ def run_experiment_on_ray(
         kwargs = dict(unit=unit, out=str(out), device=device, resume=True)
         submitted[key] = task.remote(kwargs, max(1, int(cpus_per_unit)), *needs)
     ray.get(list(submitted.values()))
-    return aggregate(out, plots=plots)

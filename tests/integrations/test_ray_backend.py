@@ -16,7 +16,8 @@ def comparable(summary):
     """The summary without what legitimately differs between two runs: times and plot paths."""
     def strip(value):
         if isinstance(value, dict):
-            return {key: strip(item) for key, item in value.items() if key not in ("wall_time_s", "plots")}
+            return {key: strip(item) for key, item in value.items()
+                    if key not in ("wall_time_s", "plots", "started")}
         if isinstance(value, list):
             return [strip(item) for item in value]
         return value
@@ -42,6 +43,7 @@ def test_ray_sweep_matches_local_sweep(local_ray, tmp_path):
     for condition in ("step1", "step2"):
         for seed in (0, 1):
             assert (tmp_path / "ray" / condition / f"seed_{seed}" / "eval.json").is_file()
+    assert "provenance" in on_ray and "provenance" in local
     assert comparable(on_ray) == comparable(local)
     written = json.loads((tmp_path / "ray" / "summary.json").read_text())
     assert written["conditions"]["step2"]["complete_seeds"] == [0, 1]
