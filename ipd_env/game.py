@@ -2,7 +2,9 @@
 
 Everything that plays the game (the PettingZoo env, the Gymnasium env, the batched
 env, the exact evaluator and the co-player zoo) takes its payoffs, its observation
-encoding and its horizon from this module.
+encoding and its horizon from this module. The envs that step one game in plain Python
+(PettingZoo's and Gymnasium's) play a round and sum the totals through :class:`GameRecord`;
+the batched envs look rewards up with :func:`rewards_by_observation`.
 
 Observation encoding (first-person, SPEC section 1)
 ---------------------------------------------------
@@ -83,6 +85,12 @@ def first_person_outcome(own, other):
     Works elementwise on ints, numpy arrays and torch tensors: ``1 + 2 * own + other``.
     """
     return 1 + 2 * own + other
+
+
+def one_hot_rows() -> list[np.ndarray]:
+    """The one-hot observation of every index: a separate ``[5]`` float32 array per index 0..4."""
+    identity = np.eye(NUM_OBSERVATIONS, dtype=np.float32)
+    return [identity[index].copy() for index in range(NUM_OBSERVATIONS)]
 
 
 def symmetric_table(reward: float, sucker: float, temptation: float, punishment: float) -> np.ndarray:
@@ -206,6 +214,96 @@ def round_outcomes(table: np.ndarray) -> list[list[tuple[int, int, int, float, f
         ]
         for a0 in range(NUM_ACTIONS)
     ]
+
+
+class GameRecord:
+    """One game between ``player_0`` and ``player_1`` as it is played, round by round.
+
+    The PettingZoo env and the Gymnasium env both play their rounds through it, so a round,
+    the count of rounds and the totals are written once. The horizon is not kept here: each
+    env compares :attr:`round` with its own (the PettingZoo env's ``max_cycles`` is settable).
+
+    Args:
+        payoff_table: ``[2, 2, 2]``, ``table[a0, a1, player]`` (:func:`make_payoff_table`).
+        keep_history: keep every round's joint action (:attr:`joint_history`), which only
+            the ``rgb_array`` picture needs.
+
+    Attributes:
+        outcomes: :func:`round_outcomes` of the table.
+        round: rounds played since :meth:`start`.
+        last_outcome: the last round's entry of :attr:`outcomes`, None before the first round.
+        joint_counts: how often each joint action ``2 * a0 + a1`` was played, ``[4]`` ints.
+        joint_history: the joint action of every round, or None without ``keep_history``.
+    """
+
+    __slots__ = ("outcomes", "round", "last_outcome", "joint_counts", "joint_history")
+
+    def __init__(self, payoff_table: np.ndarray, keep_history: bool = False):
+        self.outcomes = round_outcomes(payoff_table)
+        self.joint_history: Optional[list[int]] = [] if keep_history else None
+        self.start()
+
+    def start(self) -> None:
+        """Forget the rounds played: the state before a game's first round."""
+        self.round = 0
+        self.last_outcome: Optional[tuple[int, int, int, float, float]] = None
+        self.joint_counts = [0, 0, 0, 0]
+        if self.joint_history is not None:
+            self.joint_history = []
+
+    def play(self, action_0: int, action_1: int) -> tuple[int, int, int, float, float]:
+        """Play one round from two valid actions (Python ints 0 or 1, checked by the caller).
+
+        Returns:
+            ``(joint, observation_0, observation_1, reward_0, reward_1)``, the round's entry of
+            :func:`round_outcomes`.
+        """
+        outcome = self.outcomes[action_0][action_1]
+        self.last_outcome = outcome
+        self.joint_counts[outcome[0]] += 1
+        if self.joint_history is not None:
+            self.joint_history.append(outcome[0])
+        self.round += 1
+        return outcome
+
+    @property
+    def last_joint(self) -> Optional[int]:
+        """The last round's joint action ``2 * a0 + a1``, None before the first round."""
+        return None if self.last_outcome is None else self.last_outcome[0]
+
+    @property
+    def last_rewards(self) -> Optional[tuple[float, float]]:
+        """The last round's ``(reward_0, reward_1)``, None before the first round."""
+        return None if self.last_outcome is None else self.last_outcome[3:5]
+
+    def totals(self) -> tuple[float, float]:
+        """Each player's summed reward since :meth:`start`.
+
+        Summed as count x reward per joint action: a step only counts, and the rounding
+        error does not grow with the number of rounds.
+        """
+        totals = [0.0, 0.0]
+        for row in self.outcomes:
+            for joint, _, _, reward_0, reward_1 in row:
+                count = self.joint_counts[joint]
+                totals[0] += count * reward_0
+                totals[1] += count * reward_1
+        return totals[0], totals[1]
+
+
+def rewards_by_observation(table: np.ndarray) -> np.ndarray:
+    """``[2 players, 5]`` float64: each player's reward indexed by ``player_0``'s observation.
+
+    ``rewards[i, 1 + 2 * a0 + a1]`` is player ``i``'s reward for the joint action; column 0
+    (START, no round played) is 0. The batched envs compute ``player_0``'s observation
+    anyway, so they look up both rewards with it in one gather.
+
+    Args:
+        table: a payoff table ``[2, 2, 2]``, ``table[a0, a1, player]`` (:func:`make_payoff_table`).
+    """
+    own_frame = first_person_payoffs(table)  # [player, own, other]
+    by_joint = np.stack([own_frame[0].reshape(4), own_frame[1].T.reshape(4)])  # [player, 2 * a0 + a1]
+    return np.concatenate([np.zeros((2, 1)), by_joint], axis=1)
 
 
 def symmetric_payoffs(payoffs: PayoffSpec) -> tuple[float, float, float, float]:

@@ -145,6 +145,7 @@ from ipd_env.game import (  # OBS_TYPES, RENDER_MODES and the check_* names are 
     PLAIN_INTEGER_TYPES,
     RENDER_MODES,
     START,
+    GameRecord,
     PayoffSpec,
     check_action,
     check_num_rounds,
@@ -152,7 +153,7 @@ from ipd_env.game import (  # OBS_TYPES, RENDER_MODES and the check_* names are 
     check_render_mode,
     check_seed,
     make_payoff_table,
-    round_outcomes,
+    one_hot_rows,
 )
 from ipd_env.render import render_frame
 
@@ -188,8 +189,7 @@ class IPDParallelEnv(ParallelEnv):
             def observation_space():
                 return spaces.Box(0.0, 1.0, (NUM_OBSERVATIONS,), dtype=np.float32)
 
-            identity = np.eye(NUM_OBSERVATIONS, dtype=np.float32)
-            self._observation_values = [identity[index].copy() for index in range(NUM_OBSERVATIONS)]
+            self._observation_values = one_hot_rows()
         else:
             def observation_space():
                 return spaces.Discrete(NUM_OBSERVATIONS)
@@ -201,26 +201,19 @@ class IPDParallelEnv(ParallelEnv):
         self.action_spaces = {agent: spaces.Discrete(NUM_ACTIONS) for agent in AGENTS}
         self.state_space = spaces.Box(0.0, 1.0, (NUM_OBSERVATIONS,), dtype=np.float32)
 
-        # Everything a round needs, looked up by the joint action: _outcomes[a0][a1] =
-        # (joint index 2 * a0 + a1, player_0's observation, player_1's observation,
-        # player_0's reward, player_1's reward).
-        self._outcomes = round_outcomes(self.payoff_table)
-        self._round = 0
+        # The rounds since reset; every joint action is kept only for the rgb_array picture.
+        self._game = GameRecord(self.payoff_table, keep_history=render_mode == "rgb_array")
         self._has_reset = False
-        self._last_outcome: Optional[tuple] = None
-        self._joint_counts = [0, 0, 0, 0]
-        # Joint action 2 * a0 + a1 of every round since reset; kept only for the rgb_array picture.
-        self._joint_history: Optional[list[int]] = [] if render_mode == "rgb_array" else None
 
     # ------------------------------------------------------------------ spaces
     @property
     def max_cycles(self) -> int:
         """Rounds per episode; settable (PettingZoo's ``parallel_api_test`` sets it)."""
-        return self._max_cycles
+        return self._num_rounds
 
     @max_cycles.setter
     def max_cycles(self, value: int) -> None:
-        self._max_cycles = check_num_rounds(value)
+        self._num_rounds = check_num_rounds(value)
 
     def observation_space(self, agent: str) -> gymnasium.Space:
         """The (cached) observation space of ``agent``: the same object on every call."""
@@ -254,12 +247,8 @@ class IPDParallelEnv(ParallelEnv):
                 self.action_spaces[agent].seed(seed + index)
                 self.observation_spaces[agent].seed(seed + index)
         self.agents = list(self.possible_agents)
-        self._round = 0
+        self._game.start()
         self._has_reset = True
-        self._last_outcome = None
-        self._joint_counts = [0, 0, 0, 0]
-        if self._joint_history is not None:
-            self._joint_history = []
         start = self._observation_values[START]
         if self._copy_observations:
             observations = {AGENTS[0]: start.copy(), AGENTS[1]: start.copy()}
@@ -301,14 +290,10 @@ class IPDParallelEnv(ParallelEnv):
         if not (action_1.__class__ in PLAIN_INTEGER_TYPES and (action_1 == 0 or action_1 == 1)):
             action_1 = check_action("player_1", action_1)
 
-        outcome = self._outcomes[action_0][action_1]
-        self._last_outcome = outcome
-        self._joint_counts[outcome[0]] += 1
-        if self._joint_history is not None:
-            self._joint_history.append(outcome[0])
-        self._round += 1
-        round_number = self._round
-        truncated = round_number >= self._max_cycles
+        game = self._game
+        outcome = game.play(action_0, action_1)
+        round_number = game.round
+        truncated = round_number >= self._num_rounds
         values = self._observation_values
         if self._copy_observations:
             observations = {"player_0": values[outcome[1]].copy(), "player_1": values[outcome[2]].copy()}
@@ -328,8 +313,8 @@ class IPDParallelEnv(ParallelEnv):
         if not self._has_reset:
             raise RuntimeError("step() called before reset(); call reset() to start an episode")
         raise RuntimeError(
-            f"step() called after the episode ended (all {self._round} rounds played, max_cycles="
-            f"{self._max_cycles}); call reset() to start a new episode"
+            f"step() called after the episode ended (all {self._game.round} rounds played, max_cycles="
+            f"{self._num_rounds}); call reset() to start a new episode"
         )
 
     def _raise_bad_action_dict(self, actions):
@@ -348,20 +333,15 @@ class IPDParallelEnv(ParallelEnv):
     # ------------------------------------------------------------------ views
     def state(self) -> np.ndarray:
         """Global state ``[5]`` float32: ``player_0``'s one-hot view (it fixes the joint outcome)."""
-        index = START if self._last_outcome is None else self._last_outcome[1]
+        last_outcome = self._game.last_outcome
+        index = START if last_outcome is None else last_outcome[1]
         state = np.zeros(NUM_OBSERVATIONS, dtype=np.float32)
         state[index] = 1.0
         return state
 
     def total_rewards(self) -> tuple[float, float]:
         """Each player's summed reward since the last reset."""
-        totals = [0.0, 0.0]
-        for row in self._outcomes:
-            for joint, _, _, reward_0, reward_1 in row:
-                count = self._joint_counts[joint]
-                totals[0] += count * reward_0
-                totals[1] += count * reward_1
-        return totals[0], totals[1]
+        return self._game.totals()
 
     def render(self) -> Union[str, np.ndarray, None]:
         """One line: round, both actions, this round's rewards and the running totals.
@@ -370,10 +350,7 @@ class IPDParallelEnv(ParallelEnv):
         the game so far instead (``[height, width, 3]`` uint8, see :mod:`ipd_env.render`),
         ``None`` warns and returns None.
         """
-        joint = None if self._last_outcome is None else self._last_outcome[0]
-        last_rewards = None if self._last_outcome is None else self._last_outcome[3:5]
-        return render_frame(self.render_mode, self.payoff_table, self._max_cycles, self._round, self._joint_history,
-                            joint, last_rewards, self.total_rewards(), AGENTS)
+        return render_frame(self.render_mode, self._game, self.payoff_table, self._num_rounds, AGENTS)
 
     def close(self) -> None:
         """Nothing to release (no window, no subprocess)."""

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import gymnasium
 import numpy as np
 
-from ipd_env.game import format_round
+from ipd_env.game import GameRecord, format_round
 
 COOPERATE_COLOR = (44, 160, 44)
 DEFECT_COLOR = (214, 39, 40)
@@ -147,14 +147,18 @@ def render_game(joint_actions: Sequence[int], totals: Sequence[float], layout: G
     return image
 
 
-def render_frame(render_mode, payoff_table, max_cycles: int, round_number: int, joint_history, joint, rewards,
-                 totals, names):
+def render_frame(render_mode, game: GameRecord, payoff_table, num_rounds: int, names):
     """What an env's ``render()`` gives for ``render_mode``, the same for the PettingZoo and the Gymnasium env.
 
-    ``"rgb_array"``: the picture of the game so far (:func:`render_game`); ``"ansi"``: the
-    one-line text of the last round (:func:`ipd_env.game.format_round`; ``joint``, ``rewards``
-    and ``names`` are its arguments); ``"human"``: prints that line and returns None;
-    ``None``: warns that no render mode was chosen and returns None.
+    ``"rgb_array"``: the picture of ``game`` so far (:func:`render_game`); ``"ansi"``: the
+    one-line text of its last round (:func:`ipd_env.game.format_round`, with ``names`` for
+    the players); ``"human"``: prints that line and returns None; ``None``: warns that no
+    render mode was chosen and returns None.
+
+    Args:
+        game: the env's record of the game (:class:`ipd_env.game.GameRecord`).
+        payoff_table: ``[2, 2, 2]``, the scale of the total bars.
+        num_rounds: rounds per episode (the env's ``max_cycles``).
     """
     if render_mode is None:
         gymnasium.logger.warn(
@@ -162,8 +166,9 @@ def render_frame(render_mode, payoff_table, max_cycles: int, round_number: int, 
         )
         return None
     if render_mode == "rgb_array":
-        return render_game(joint_history, totals, GameLayout(max_cycles, *total_range(payoff_table, max_cycles)))
-    text = format_round(round_number, max_cycles, joint, rewards, totals, names)
+        return render_game(game.joint_history, game.totals(),
+                           GameLayout(num_rounds, *total_range(payoff_table, num_rounds)))
+    text = format_round(game.round, num_rounds, game.last_joint, game.last_rewards, game.totals(), names)
     if render_mode == "human":
         print(text)
         return None

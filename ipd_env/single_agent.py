@@ -21,6 +21,7 @@ from ipd_env.game import (
     NUM_OBSERVATIONS,
     PLAIN_INTEGER_TYPES,
     START,
+    GameRecord,
     PayoffSpec,
     check_action,
     check_flag,
@@ -30,7 +31,7 @@ from ipd_env.game import (
     check_render_mode,
     check_seed,
     make_payoff_table,
-    round_outcomes,
+    one_hot_rows,
 )
 from ipd_env.memory_one import MemoryOnePlayer, UniformMemoryOnePool, named_co_player, opponent_id, sample_memory_one
 from ipd_env.player import check_player_actions, check_player_factory
@@ -236,20 +237,17 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         self.opponent_id = check_flag(opponent_id, "opponent_id")
         self._co_player_spec = self._as_player(resolve_co_player(co_player, payoffs))
 
-        # _outcomes[a_learner][a_co_player] = (joint index, learner's observation, co-player's
-        # observation, learner's reward, co-player's reward): a round is one lookup.
-        self._outcomes = round_outcomes(self.payoff_table)
         self.action_space = spaces.Discrete(NUM_ACTIONS)
         self.observation_space = learner_observation_space(self.obs_type, self.opponent_id)
-        identity = np.eye(NUM_OBSERVATIONS, dtype=np.float32)
-        self._one_hot_rows = [identity[index].copy() for index in range(NUM_OBSERVATIONS)]
+        self._one_hot_rows = one_hot_rows()
 
         self._torch_generator = torch.Generator()
         self._running = False
         self._has_reset = False
+        # The learner is player_0, the co-player player_1; every joint action is kept only for
+        # the rgb_array picture.
+        self._game = GameRecord(self.payoff_table, keep_history=self.render_mode == "rgb_array")
         self._clear_episode()
-        # Joint action 2 * a_learner + a_co_player of every round; kept only for the rgb_array picture.
-        self._joint_history: Optional[list[int]] = [] if self.render_mode == "rgb_array" else None
         self._co_player = None
         self._co_player_name = ""
         self._cooperation_probabilities: Optional[list[float]] = None  # memory-1 fast path
@@ -319,13 +317,10 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
     # ------------------------------------------------------------------ API
     def _clear_episode(self) -> None:
         """The state of an episode before its first round."""
-        self._round = 0
+        self._game.start()
         self._observation_index = START
         self._co_player_observation_index = START
         self._co_player_last_reward = 0.0
-        self._last_joint: Optional[int] = None
-        self._last_rewards: Optional[tuple[float, float]] = None
-        self._totals = [0.0, 0.0]
 
     def reset(self, *, seed: Optional[int] = None, options: Optional[dict] = None):
         """Draw a co-player and start an episode; returns ``(observation, info)``."""
@@ -334,8 +329,6 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         self._running = True
         self._has_reset = True
         self._clear_episode()
-        if self._joint_history is not None:
-            self._joint_history = []
         info = {"round": 0, "co_player": self._co_player_name}
         if self._cooperation_probabilities is not None:
             info["co_player_probabilities"] = np.asarray(self._cooperation_probabilities, dtype=np.float32)
@@ -353,28 +346,22 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
             if not self._has_reset:
                 raise RuntimeError("step() called before reset(); call reset() to start an episode")
             raise RuntimeError(
-                f"step() called after the episode ended ({self._round} rounds played); call reset()"
+                f"step() called after the episode ended ({self._game.round} rounds played); call reset()"
             )
         if action.__class__ in PLAIN_INTEGER_TYPES and (action == 0 or action == 1):
             action = int(action)
         else:
             action = check_action("player_0", action)
         co_player_action = self._co_player_action()
-        joint, observation, co_player_observation, reward, co_player_reward = self._outcomes[action][co_player_action]
+        game = self._game
+        _, observation, co_player_observation, reward, co_player_reward = game.play(action, co_player_action)
         self._observation_index = observation
         self._co_player_observation_index = co_player_observation
         self._co_player_last_reward = co_player_reward
-        self._last_joint = joint
-        self._last_rewards = (reward, co_player_reward)
-        self._totals[0] += reward
-        self._totals[1] += co_player_reward
-        if self._joint_history is not None:
-            self._joint_history.append(self._last_joint)
-        self._round += 1
-        truncated = self._round >= self.max_cycles
+        truncated = game.round >= self.max_cycles
         self._running = not truncated
         info = {
-            "round": self._round,
+            "round": game.round,
             "co_player": self._co_player_name,
             "co_player_action": co_player_action,
             "co_player_reward": co_player_reward,
@@ -390,5 +377,4 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         uint8, the learner's row on top (:mod:`ipd_env.render`).
         """
         names = ("player_0 (learner)", f"player_1 ({self._co_player_name})")
-        return render_frame(self.render_mode, self.payoff_table, self.max_cycles, self._round, self._joint_history,
-                            self._last_joint, self._last_rewards, self._totals, names)
+        return render_frame(self.render_mode, self._game, self.payoff_table, self.max_cycles, names)

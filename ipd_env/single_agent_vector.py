@@ -29,8 +29,8 @@ from ipd_env.game import (
     check_render_mode,
     check_seed,
     first_person_outcome,
-    first_person_payoffs,
     make_payoff_table,
+    rewards_by_observation,
 )
 from ipd_env.memory_one import opponent_id, sample_memory_one
 from ipd_env.single_agent import learner_observation_space, resolve_co_player
@@ -93,12 +93,9 @@ class IPDvsCoPlayerVectorEnv(VectorEnv):
         self.single_observation_space = learner_observation_space(self.obs_type, self.opponent_id)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
 
-        own_frame = first_person_payoffs(self.payoff_table)  # [player, own, other]
         # Rewards by the learner's observation 1 + 2 * a_learner + a_co_player (index 0, START, unused),
         # so that a step looks them up with the observation it computes anyway.
-        start = np.zeros(1)
-        self._learner_reward = np.concatenate([start, own_frame[0].reshape(4)]).astype(np.float32)
-        self._co_player_reward = np.concatenate([start, own_frame[1].T.reshape(4)]).astype(np.float32)
+        self._learner_reward, self._co_player_reward = rewards_by_observation(self.payoff_table).astype(np.float32)
         self._one_hot = np.eye(NUM_OBSERVATIONS, dtype=np.float32)
         self._rows = np.arange(num_envs)
         self._torch_generator = torch.Generator()

@@ -34,8 +34,8 @@ from ipd_env.game import (
     check_flag,
     check_num_rounds,
     check_seed,
-    first_person_payoffs,
     make_payoff_table,
+    rewards_by_observation,
 )
 from ipd_env.sizes import check_fits
 
@@ -108,12 +108,12 @@ class IPDVectorEnv:
         self.dtype = dtype
         self.validate_actions = check_flag(validate_actions, "validate_actions")
         self.payoff_table = make_payoff_table(payoffs)
-        own_frame = first_person_payoffs(self.payoff_table)  # [player, own, other]
-        # reward_lookup[player, 2 * a0 + a1]: reward of each player for the joint action.
-        lookup = torch.tensor(own_frame, dtype=dtype)
+        # Each player's reward indexed by player_0's observation 1 + 2 * a0 + a1 (column 0, START,
+        # unused), so that the hot path gathers rewards straight from the observation it already wrote.
+        exact = torch.tensor(rewards_by_observation(self.payoff_table), dtype=torch.float64)  # [2, 5]
+        lookup = exact.to(dtype)
         if not bool(torch.isfinite(lookup).all()):
             raise ValueError(f"payoffs {payoffs!r} overflow dtype {dtype}; use torch.float32 or rescale the game")
-        exact = torch.tensor(own_frame, dtype=torch.float64)
         rounded = (lookup.double() - exact).abs() > PAYOFF_TOLERANCE * exact.abs().clamp_min(1.0)
         if bool(rounded.any()):
             value = exact[rounded][0].item()
@@ -121,16 +121,8 @@ class IPDVectorEnv:
                              f"{lookup.double()[rounded][0].item()!r}; use torch.float32 (or float64)")
         check_fits(num_games * BYTES_PER_GAME, f"IPDVectorEnv: num_games={num_games}", self.device,
                    hint="play fewer games at once")
-        self._reward_lookup = torch.stack(
-            [lookup[0].reshape(4), lookup[1].transpose(0, 1).reshape(4)], dim=0
-        ).to(self.device)
-        # The same table indexed by player_0's observation 1 + 2 * a0 + a1 (column 0, START, unused),
-        # so that the hot path gathers rewards straight from the observation it already wrote.
-        self._reward_by_observation = torch.cat(
-            [torch.zeros(2, 1, dtype=dtype, device=self.device), self._reward_lookup], dim=1
-        )
+        self._reward_by_observation = lookup.to(self.device)
         self._one_hot = torch.eye(NUM_OBSERVATIONS, dtype=dtype, device=self.device)
-        self._player_index = torch.arange(2, device=self.device).unsqueeze(1)
         self.round = 0
         self._needs_reset = True
         self.observation_index = torch.full((2, num_games), START, dtype=torch.int64, device=self.device)
