@@ -12,9 +12,10 @@ to ``embedding_size`` (32) dims:
 
 ``inputs="observation"`` is the paper's A2C input ("the history of observations of previous
 rounds", SPEC 6b); ``"observation_action_reward"`` is PPI's (its model predicts actions and
-rewards, so they are part of its sequence) and our earlier A2C input. The first-person
-observation ``1 + 2 * own + other`` already holds the previous own action and, through the
-payoff table, the previous reward, so the two extra inputs are redundant for A2C.
+rewards, so they are part of its sequence), and A2C can read it too, as an alternative to
+the paper's. The first-person observation ``1 + 2 * own + other`` already holds the previous
+own action and, through the payoff table, the previous reward, so the two extra inputs are
+redundant for A2C.
 
 The embeddings are concatenated and fed to a GRU (hidden 128); the GRU output goes
 through Swish (SiLU). The optional identity input is the "opponent ID" ablation. Callers
@@ -25,8 +26,8 @@ learner), and ``identity_input`` says how the encoder reads it:
 * ``"prepended"`` (the paper's, SPEC 6b): all 10 numbers, once, as a token before round 0:
   the GRU's starting state is one step on the identity's embedding alone
   (:meth:`HistoryEncoder.start_state`);
-* ``"every_round"`` (ours before 2026-12): the 5 numbers log p(C | o), embedded and fed
-  beside the other inputs at every round.
+* ``"every_round"`` (an alternative reading, not the paper's): the 5 numbers log p(C | o),
+  embedded and fed beside the other inputs at every round.
 
 One-hot embeddings are computed as a lookup of the linear layer's weight columns
 (identical to ``Linear(one_hot)``, without building the one-hot). Because the
@@ -39,12 +40,16 @@ instead of the 96-wide (32-wide) embedding: the same function, fewer FLOPs.
 The recurrence is torch's own GRU kernel (``torch.gru``, what ``nn.GRU`` runs, with the
 folded input weight in place of ``W_ih``) and, one round at a time, ``torch.gru_cell``
 (what ``nn.GRUCell`` runs) on the same weights. The parameters stay those of
-``self.gru`` (an ``nn.GRU``), so checkpoints keep their names. Why torch's kernel: on
-CPU with 1 thread (T = 100, H = 128, input 96, forward + backward) the earlier
-hand-written backward took 1.20x its CPU time at B = 256 and 1.04x at B = 2048
-(``benchmarks/train_throughput.py --gru-only`` prints both); end to end an A2C
-iteration got 1.11-1.13x faster and PPI's training step 1.13x, the planner's step-by-step
-rollout unchanged (2026-11, a shared 2-core machine, CPU time); on CUDA it runs cuDNN.
+``self.gru`` (an ``nn.GRU``), so checkpoints keep their names. Torch's kernel because it
+runs cuDNN on CUDA, and on CPU it is faster than the hand-written autograd backward of
+``benchmarks/handwritten_gru.py`` (``benchmarks/train_throughput.py --gru-only`` compares
+them; figures in docs/speed.md, "GRU kernel").
+
+The encoder is never called as a module (it has no ``forward``): a sequence is
+:meth:`HistoryEncoder.project` then :meth:`HistoryEncoder.recur`, one round is
+:meth:`HistoryEncoder.project_with` (weights from :meth:`HistoryEncoder.folded_weights`)
+then :meth:`HistoryEncoder.recur_step`. :meth:`HistoryEncoder.embed` is the unfolded
+reference the folded projection equals (tests compare them).
 """
 from __future__ import annotations
 
@@ -62,7 +67,7 @@ from ipd_env.memory_one import IDENTITY_SIZE
 NO_ACTION = -1
 #: What the encoder reads each round (module docstring): the paper's A2C input, and PPI's.
 HISTORY_INPUTS = ("observation", "observation_action_reward")
-#: How the encoder reads the opponent identity (module docstring): the paper's, and ours before.
+#: How the encoder reads the opponent identity (module docstring): the paper's, and an alternative.
 IDENTITY_INPUTS = ("prepended", "every_round")
 
 
@@ -94,7 +99,7 @@ class HistoryEncoder(nn.Module):
     Args:
         hidden_size: GRU hidden size (128 in the paper).
         embedding_size: size of each modality's embedding (32 in the paper).
-        use_identity: add the 5-dim opponent-identity input (the "opponent ID" ablation).
+        use_identity: read the opponent identity (the "opponent ID" ablation), as ``identity_input`` says.
         inputs: :data:`HISTORY_INPUTS` (module docstring): ``"observation_action_reward"``
             (PPI's, the default) or ``"observation"`` (the paper's A2C input).
         identity_input: :data:`IDENTITY_INPUTS`: ``"prepended"`` (the paper's: 10 numbers once)
@@ -306,18 +311,6 @@ class HistoryEncoder(nn.Module):
         new_state = torch.gru_cell(projection.inputs, state[0], projection.weight, self.gru.weight_hh_l0,
                                    projection.bias, self.gru.bias_hh_l0)
         return functional.silu(new_state), new_state.unsqueeze(0)
-
-    def forward(self, inputs: torch.Tensor, state: Optional[torch.Tensor] = None):
-        """Run the GRU over embedded inputs ``[T, B, input]`` (from :meth:`embed`).
-
-        Returns:
-            features ``[T, B, hidden]`` (after Swish) and the final state ``[1, B, hidden]``.
-        """
-        return self.recur(GRUInput(inputs, self.gru.weight_ih_l0, self.gru.bias_ih_l0), state)
-
-    def step(self, inputs: torch.Tensor, state: torch.Tensor):
-        """One round: inputs ``[B, input]``, state ``[1, B, hidden]`` -> features ``[B, hidden]``, new state."""
-        return self.recur_step(GRUInput(inputs, self.gru.weight_ih_l0, self.gru.bias_ih_l0), state)
 
 
 def shift_right(sequence: torch.Tensor, fill) -> torch.Tensor:
