@@ -4,7 +4,7 @@
     python examples/reproduce.py step3 --algo a2c --preset cpu-quick --workers 2 --out runs/step3-a2c
     python examples/reproduce.py fig1 --out runs/fig1-a2c --resume          # after a crash / Ctrl-C
 
-This is ``ipd-coop reproduce`` (``agents/harness/cli.py``) with one torch thread per run
+This is ``ipd-coop reproduce`` (``agents/harness/cli/reproduce.py``) with one torch thread per run
 by default: on a small or shared CPU, more torch threads than free cores slowed our runs
 2x to 50x (README, Speed); on a large idle CPU, ``--threads N`` may pay. Every flag is the
 command's (``--help`` lists them: ``--conditions``, ``--set NAME=VALUE``, ``--quiet``, ...).

@@ -28,8 +28,8 @@ Parallel runs are scheduled as :func:`agents.harness.runner.run_unit_jobs` sched
 Ray backends. On a CPU, more runs x threads than cores are counted as ``cores // threads``
 slots; on one GPU, parallel runs are assumed not to slow each other (said in the plan's notes).
 
-For the command line: :func:`add_plan_arguments` and :func:`command_plan` make ``ipd-coop
-plan``; :func:`print_plan_header` prints the plan at the top of ``reproduce`` and ``sweep``.
+The command line's side (``ipd-coop plan``, and the plan printed at the top of ``reproduce``
+and ``sweep``) is :mod:`agents.harness.cli.plan`; nothing here reads parsed arguments.
 """
 from __future__ import annotations
 
@@ -342,69 +342,3 @@ def format_plan(plan: Plan) -> str:
               f"estimate: the {plan.preset} preset on this {where}: ~{human_duration(plan.wall_seconds)}"]
     lines += [f"note: {note}" for note in plan.notes]
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------- the command line
-def add_plan_arguments(parser) -> None:
-    """The arguments of ``ipd-coop plan``: ``reproduce``'s (what would run, and how in parallel) and
-    ``--timed-units``."""
-    from agents.harness.algorithms import ALGORITHMS
-    from agents.harness.cli import positive_int, torch_device
-    from agents.harness.experiments import EXPERIMENTS, PRESET_NAMES
-
-    parser.add_argument("experiment", choices=sorted(EXPERIMENTS), help="which experiment (as in reproduce)")
-    parser.add_argument("--algo", default="a2c", type=str.lower, choices=sorted(ALGORITHMS),
-                        help="learning algorithm (default a2c)")
-    parser.add_argument("--preset", default="cpu-quick", help=f"budget: {', '.join(PRESET_NAMES)} (default cpu-quick)")
-    parser.add_argument("--seeds", type=positive_int, default=3, help="number of seeds, 0..N-1 (default 3)")
-    parser.add_argument("--conditions", help="comma-separated subset of the conditions (prerequisites are added)")
-    parser.add_argument("--set", action="append", metavar="NAME=VALUE", help="override one hyperparameter "
-                        "(repeatable), as in reproduce")
-    parser.add_argument("--device", default="cpu", type=torch_device,
-                        help="device to time on: cpu or cuda (default cpu)")
-    parser.add_argument("--backend", default="local", choices=("local", "ray"), help="how the runs would be "
-                        "scheduled (default local)")
-    parser.add_argument("--workers", type=positive_int, default=1,
-                        help="local backend: runs at the same time (default 1)")
-    parser.add_argument("--threads", type=positive_int, help="torch threads per run (default: 1 with --workers > 1, "
-                        "else torch's)")
-    parser.add_argument("--num-cpus", type=positive_int, help="Ray backend: CPUs (default: all of this machine)")
-    parser.add_argument("--gpus-per-unit", type=float, default=0.0, help="Ray backend: GPU share per run (default 0)")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines while timing")
-    parser.add_argument("--timed-units", type=positive_int, default=TIMED_UNITS,
-                        help=f"training units timed after a warm-up per distinct condition (default {TIMED_UNITS})")
-
-
-def plan_from_args(args) -> Plan:
-    """The plan of what ``args`` would run: ``plan``'s, ``reproduce``'s or ``sweep``'s parsed arguments
-    (a sweep's ``--grid`` makes one row per point and condition). Progress goes to stderr unless ``--quiet``."""
-    from agents.harness.cli import parse_overrides
-
-    points = None
-    grid = getattr(args, "grid", None)
-    if grid:
-        from agents.harness.sweep import grid_points, parse_grid
-
-        points = [(point.name, point.settings) for point in grid_points(parse_grid(grid))]
-    threads = getattr(args, "threads", None)
-    backend = getattr(args, "backend", "local")
-    gpus = getattr(args, "gpus_per_unit", None) or getattr(args, "gpus_per_point", 0.0) or 0.0
-    parallel = parallel_slots(backend, getattr(args, "workers", 1) or 1, threads, getattr(args, "num_cpus", None),
-                              gpus, args.device)
-    conditions = getattr(args, "conditions", None)
-    return make_plan(args.experiment, algo=args.algo, preset=args.preset, seeds=args.seeds,
-                     overrides=parse_overrides(getattr(args, "set", None)),
-                     conditions=conditions.split(",") if conditions else None, device=args.device,
-                     parallel=parallel, threads=threads, timed_units=getattr(args, "timed_units", TIMED_UNITS),
-                     points=points, progress=not getattr(args, "quiet", False))
-
-
-def print_plan_header(args) -> None:
-    """Print the plan of a ``reproduce`` or ``sweep`` command before it starts (it refuses nothing)."""
-    print(format_plan(plan_from_args(args)) + "\n", flush=True)
-
-
-def command_plan(args) -> int:
-    """``ipd-coop plan``: print the plan; runs nothing."""
-    print(format_plan(plan_from_args(args)))
-    return 0

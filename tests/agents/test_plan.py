@@ -6,15 +6,9 @@ import time
 import pytest
 import torch
 
+from agents.harness.cli.plan import add_plan_arguments, command_plan
 from agents.harness.costs import extrapolate
-from agents.harness.plan import (
-    add_plan_arguments,
-    command_plan,
-    format_plan,
-    human_duration,
-    make_plan,
-    schedule_seconds,
-)
+from agents.harness.plan import format_plan, human_duration, make_plan, schedule_seconds
 from agents.harness.runner import run_unit
 
 

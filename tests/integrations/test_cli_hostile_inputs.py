@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.harness import cli
-from agents.harness.cli import main
+from agents.harness.cli import main, pool_stats
 
 SWEEP = "sweep step1 --preset test --seeds 1 --quiet --no-plot --grid entropy_coef=0.1 --out {folder}/sweep"
 CASES = [
@@ -85,7 +84,7 @@ def test_an_allocation_failure_is_one_line(capsys, monkeypatch):
         raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: can't allocate memory: "
                            "you tried to allocate 800000000000 bytes. Error code 12 (Cannot allocate memory)")
 
-    monkeypatch.setattr(cli, "command_pool_stats", out_of_memory)
+    monkeypatch.setattr(pool_stats, "command_pool_stats", out_of_memory)
     with pytest.raises(SystemExit) as exit_info:
         main(["pool-stats", "uniform"])
     lines = capsys.readouterr().err.splitlines()
@@ -97,7 +96,7 @@ def test_a_memory_error_is_one_line(capsys, monkeypatch):
     def memory_error(args):
         raise MemoryError()
 
-    monkeypatch.setattr(cli, "command_pool_stats", memory_error)
+    monkeypatch.setattr(pool_stats, "command_pool_stats", memory_error)
     with pytest.raises(SystemExit) as exit_info:
         main(["pool-stats", "uniform"])
     lines = capsys.readouterr().err.splitlines()
