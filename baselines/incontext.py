@@ -121,8 +121,9 @@ class PoolDistribution:
         """Draw ``[num_games, 5]`` float32 cooperation probabilities (start, CC, CD, DC, DD).
 
         All randomness comes from ``generator`` (on ``device``; the generator's device wins
-        when given), so the same generator state gives the same co-players. ``uniform``
-        draws exactly like :func:`baselines.tabular.sample_memory_one`.
+        when given), so the same generator state gives the same co-players. ``uniform`` is
+        :func:`ipd_env.memory_one.sample_memory_one`, the pool's one definition, and
+        ``sharpened`` transforms its draw.
         """
         if isinstance(num_games, bool) or not isinstance(num_games, (int, np.integer)) or num_games < 0:
             raise ValueError(f"num_games must be a non-negative integer, got {num_games!r}")
@@ -133,7 +134,7 @@ class PoolDistribution:
             return sample_memory_one(int(num_games), generator, device)
         if self.name == "sharpened":
             (sharpness,) = self.parameters
-            uniform = torch.rand(shape, generator=generator, device=device)
+            uniform = sample_memory_one(int(num_games), generator, device)
             return torch.sigmoid(sharpness * torch.logit(uniform))
         if self.name == "pure":
             return torch.randint(0, 2, shape, generator=generator, device=device).float()

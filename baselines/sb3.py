@@ -48,6 +48,7 @@ from baselines.evaluation import evaluate_players
 from baselines.optional import MissingExtraError, import_optional
 from baselines.tabular import MemoryOnePlayer, sample_memory_one
 from ipd_env.game import NUM_OBSERVATIONS
+from ipd_env.memory_one import UNIFORM_POOL_NAME
 
 sb3 = import_optional("stable_baselines3", "sb3", "the Stable-Baselines3 baselines (baselines.sb3)")
 sb3_contrib = import_optional("sb3_contrib", "sb3", "RecurrentPPO (baselines.sb3)")
@@ -255,7 +256,7 @@ class MixedCoPlayer:
     def __call__(self, generator: torch.Generator):
         if float(torch.rand(1, generator=generator)) < self.tabular_fraction:
             self.counts["tabular"] += 1
-            return MemoryOnePlayer(sample_memory_one(1, generator)[0], name="uniform-memory-1")
+            return MemoryOnePlayer(sample_memory_one(1, generator)[0], name=UNIFORM_POOL_NAME)
         self.counts["frozen"] += 1
         return SB3Player(self.frozen_policy, name="frozen learner")
 

@@ -115,8 +115,16 @@ def _bad_observation(name: str, observation_index, num_policies: Optional[int]) 
                       f"this batch, got {tuple(observation_index.shape)}")
 
 
+#: The name of the paper's uniform pool in tables, plots and the Gymnasium env's infos.
+UNIFORM_POOL_NAME = "uniform-memory-1"
+
+
 def sample_memory_one(num_games: int, generator: Optional[torch.Generator] = None, device="cpu") -> torch.Tensor:
-    """Draw ``[num_games, 5]`` cooperation probabilities i.i.d. from U(0, 1): the paper's pool."""
+    """Draw ``[num_games, 5]`` cooperation probabilities i.i.d. from U(0, 1): the paper's pool.
+
+    The one definition of the uniform pool: :class:`MemoryOnePool`'s default, the Gymnasium
+    envs' ``"pool"`` and ``baselines.incontext``'s ``"uniform"`` distribution all draw with it.
+    """
     return torch.rand(num_games, NUM_OBSERVATIONS, generator=generator, device=device)
 
 
@@ -152,7 +160,7 @@ class MemoryOnePool:
 
     Each :meth:`reset` draws new ``[num_games, 5]`` probabilities from the generator, so
     every episode meets fresh co-players. The current draw is :attr:`cooperation_probabilities`
-    and its identity vector :meth:`identity`.
+    (its opponent-ID vector is :func:`opponent_log_policy` of it).
 
     Args:
         distribution: what to draw from, any object with ``sample(num_games, generator,
@@ -168,7 +176,7 @@ class MemoryOnePool:
         self.distribution = distribution
         self.device = torch.device(device)
         spec = "uniform" if distribution is None else distribution.spec
-        self.name = "uniform-memory-1" if spec == "uniform" else f"memory-1 pool {spec}"
+        self.name = UNIFORM_POOL_NAME if spec == "uniform" else f"memory-1 pool {spec}"
         self.cooperation_probabilities: Optional[torch.Tensor] = None
         self._player: Optional[MemoryOnePlayer] = None
 
@@ -184,12 +192,6 @@ class MemoryOnePool:
         self._player.cooperation_probabilities = self.cooperation_probabilities  # keep device, skip copy
         self._player.reset(num_games, generator)
 
-    def identity(self) -> torch.Tensor:
-        """``[num_games, 5]`` log cooperation probabilities of the current co-players."""
-        if self.cooperation_probabilities is None:
-            raise RuntimeError(f"{type(self).__name__}.identity called before reset()")
-        return opponent_id(self.cooperation_probabilities)
-
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
         if self._player is None:
             raise RuntimeError(f"{type(self).__name__}.act called before reset()")
@@ -198,8 +200,6 @@ class MemoryOnePool:
 
 class UniformMemoryOnePool(MemoryOnePool):
     """The paper's tabular pool: a fresh uniform-random memory-1 policy per game per episode."""
-
-    name = "uniform-memory-1"
 
     def __init__(self, device="cpu"):
         super().__init__(None, device)

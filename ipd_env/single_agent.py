@@ -33,7 +33,7 @@ from ipd_env.game import (
     make_payoff_table,
     one_hot_rows,
 )
-from ipd_env.memory_one import MemoryOnePlayer, UniformMemoryOnePool, named_co_player, opponent_id, sample_memory_one
+from ipd_env.memory_one import UNIFORM_POOL_NAME, MemoryOnePlayer, named_co_player, opponent_id, sample_memory_one
 from ipd_env.player import check_player_actions, check_player_factory
 from ipd_env.render import render_frame
 
@@ -280,7 +280,7 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
         kind, value = self._co_player_spec
         if kind == "pool":
             probabilities = sample_memory_one(1, self._torch_generator)[0]
-            player, name = None, UniformMemoryOnePool.name
+            player, name = None, UNIFORM_POOL_NAME
         else:
             player = value if kind == "player" else value(self._torch_generator)
             if not (hasattr(player, "reset") and hasattr(player, "act")):

@@ -179,7 +179,11 @@ def test_uniform_pool_draws_fresh_co_players_each_episode():
     first = pool.cooperation_probabilities.clone()
     pool.reset(16, generator)
     assert not torch.equal(first, pool.cooperation_probabilities)
-    np.testing.assert_allclose(pool.identity().exp().numpy(), pool.cooperation_probabilities.numpy(), rtol=1e-6)
+    assert pool.cooperation_probabilities.shape == (16, 5) and pool.name == "uniform-memory-1"
+    # The draw is sample_memory_one's from the same generator state.
+    replay = torch.Generator().manual_seed(0)
+    sample_memory_one(16, replay)
+    assert torch.equal(pool.cooperation_probabilities, sample_memory_one(16, replay))
 
 
 def test_asymmetric_games_keep_the_payoff_free_members():
