@@ -182,6 +182,8 @@ class IPDStrategy(axl.Player):
             with all probabilities 0 or 1 and for Grim.
     """
 
+    # Axelrod reads a strategy's name from its class too (strategy_transformers name the
+    # transformed class after it); each instance then takes its player's name.
     name = "ipd-env player"
     classifier = {
         "memory_depth": float("inf"),

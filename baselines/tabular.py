@@ -67,7 +67,6 @@ class GrimTrigger:
     def reset(self, num_games: int, generator: Optional[torch.Generator] = None,
               opponent_identity: Optional[torch.Tensor] = None) -> None:
         self._triggered = None
-        self._num_games = num_games
 
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
         index = observation

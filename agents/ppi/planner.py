@@ -186,7 +186,6 @@ class PlanningPlayer:
             raise ValueError(f"{self.name}: opponent_identity must be [{num_games}, {IDENTITY_SIZE}], "
                              f"got {tuple(opponent_identity.shape)}")
         self.model.eval()
-        self._num_games = num_games
         self._generator = generator
         self._identity = opponent_identity if uses_identity else None
         self._round = 0
