@@ -12,27 +12,30 @@ Layout of one unit of work (one algorithm x experiment condition x seed)::
         data/                  the data set of an algorithm that keeps one (PPI's episodes,
                                :mod:`agents.ppi.dataset`), opened here by the runner
 
-Checkpoint files (format 2). One file holds its own checksum::
+Checkpoint files (format 3). One file holds its own checksum, on its last line::
 
-    b"ipd-env checkpoint 2 sha256 <64 hex digits> <payload length> <newline>"
     <payload: the bytes torch.save wrote (a zip of tensors and plain Python)>
+    b"ipd-env checkpoint 3 sha256 <64 hex digits> <payload length> <newline>"
 
-It is written to ``<name>.tmp``, flushed to disk and renamed over ``<name>``, so the
-checksum and the bytes it covers appear together or not at all: a kill at any moment
-leaves the previous complete file. (A sidecar ``<name>.sha256`` cannot be renamed in
-the same step as the file it covers, so a kill between the two renames would leave a
-good checkpoint with a stale checksum, or the reverse; hence the header.) Reading checks
-the length and the sha256 before ``torch.load(..., weights_only=True)`` sees a byte:
-a flipped bit anywhere in a tensor is refused with one line naming the file and saying
-it is damaged, instead of resuming with different weights. ``weights_only`` loading never
-runs code; a payload that would (a crafted pickle) is refused with one line naming the
-object, e.g. ``GLOBAL posix.system``.
+so ``torch.load("final.pt")`` reads it as it is (its default ``weights_only=True``; zip
+readers find the archive's directory from its end record and ignore what follows it). It
+is written to ``<name>.tmp``, flushed to disk and renamed over ``<name>``, so the checksum
+and the bytes it covers appear together or not at all: a kill at any moment leaves the
+previous complete file. (A sidecar ``<name>.sha256`` cannot be renamed in the same step
+as the file it covers, so a kill between the two renames would leave a good checkpoint
+with a stale checksum, or the reverse; hence the line in the file.) Reading checks the
+length and the sha256 before ``torch.load(..., weights_only=True)`` sees a byte: a flipped
+bit anywhere in a tensor is refused with one line naming the file and saying it is
+damaged, instead of resuming with different weights. ``weights_only`` loading never runs
+code; a payload that would (a crafted pickle) is refused with one line naming the object,
+e.g. ``GLOBAL posix.system``.
 
-Checkpoints written before checksums existed (format 1: the bare ``torch.save`` zip,
-recognised by its ``PK`` signature) still load, with a :class:`UnverifiedCheckpointWarning`
-saying that nothing vouches for their bytes; the next checkpoint the run writes is format 2.
-To read a format-2 file without this package: skip the first line, then ``torch.load``
-the rest with ``weights_only=True``.
+Older files still load, so a run folder written before resumes as it did: format 2 (the
+same checksum line as the file's *first* line, ``ipd-env checkpoint 2 sha256 ...``, which
+plain ``torch.load`` could not read) is checked as format 3 is; format 1 (the bare
+``torch.save`` zip, written before checksums existed: it starts with ``PK`` and ends with
+the zip's end record) loads with an :class:`UnverifiedCheckpointWarning` saying that
+nothing vouches for its bytes. The next checkpoint the run writes is format 3.
 """
 from __future__ import annotations
 
@@ -54,9 +57,13 @@ import torch
 DATA_FOLDER = "data"
 #: Version of the checkpoint's content (the dict ``{"format", "config", "history", "trainer", ...}``).
 CHECKPOINT_FORMAT = 1
-#: First bytes of a checksummed checkpoint file (the file format; see the module docstring).
+#: Last line of a checkpoint file, up to the digest (format 3; see the module docstring).
+CHECKSUM_LINE = b"ipd-env checkpoint 3 sha256 "
+#: First line of a format-2 checkpoint file, up to the digest (written before format 3; still read).
 CHECKSUM_HEADER = b"ipd-env checkpoint 2 sha256 "
-_ZIP_SIGNATURE = b"PK\x03\x04"  # what torch.save writes first: a format-1 checkpoint has no header
+_ZIP_SIGNATURE = b"PK\x03\x04"  # what torch.save writes first
+_ZIP_END_SIGNATURE = b"PK\x05\x06"  # the zip's 22-byte end record: the last bytes torch.save writes
+_TRAILER_LINE = re.compile(rb"ipd-env checkpoint 3 sha256 ([0-9a-f]{64}) ([0-9]+)\n\Z")
 _HEADER_LINE = re.compile(rb"ipd-env checkpoint 2 sha256 ([0-9a-f]{64}) ([0-9]+)\n")
 
 
@@ -99,9 +106,9 @@ def read_json(path: Path):
 
 
 def checksummed(payload: bytes) -> bytes:
-    """``payload`` with the one-line header that makes it a checkpoint file (module docstring)."""
+    """``payload`` (``torch.save``'s bytes) with the checksum line that makes it a checkpoint file (format 3)."""
     digest = hashlib.sha256(payload).hexdigest()
-    return CHECKSUM_HEADER + f"{digest} {len(payload)}\n".encode() + payload
+    return payload + CHECKSUM_LINE + f"{digest} {len(payload)}\n".encode()
 
 
 class HistoryBuffer:
@@ -168,26 +175,38 @@ def save_checkpoint(path: Path, state: dict) -> None:
     write_atomic(path, write)
 
 
-def _verified_payload(path: Path) -> bytes:
-    """The ``torch.save`` bytes of a checkpoint file, after its checksum (format 2) was checked."""
-    data = path.read_bytes()
-    if data.startswith(_ZIP_SIGNATURE):
-        warnings.warn(f"checkpoint {path} has no checksum (written before checksums were added), so damage to "
-                      f"its bytes cannot be detected; it was loaded unverified", UnverifiedCheckpointWarning,
-                      stacklevel=3)
-        return data
-    header = _HEADER_LINE.match(data[:len(CHECKSUM_HEADER) + 64 + 24])
-    if header is None:
-        raise ValueError(f"checkpoint {path} is damaged or not a checkpoint: its first line is not the "
-                         f"'ipd-env checkpoint 2' header")
-    payload, expected_size = data[header.end():], int(header.group(2))
-    if len(payload) != expected_size:
-        raise ValueError(f"checkpoint {path} is damaged: {len(payload)} bytes after its header, "
-                         f"{expected_size} were written (truncated or appended to)")
-    if hashlib.sha256(payload).hexdigest() != header.group(1).decode():
+def _checked(path: Path, payload: bytes, digest: bytes, size: int, where: str) -> bytes:
+    """``payload`` if its length is ``size`` and its sha256 ``digest``; else one line naming ``path``."""
+    if len(payload) != size:
+        raise ValueError(f"checkpoint {path} is damaged: {len(payload)} bytes {where} its checksum line, "
+                         f"{size} were written (truncated or appended to)")
+    if hashlib.sha256(payload).hexdigest() != digest.decode():
         raise ValueError(f"checkpoint {path} is damaged: its sha256 differs from the one recorded when it was "
                          f"written; restore it from a copy, or move the folder away and train again")
     return payload
+
+
+def _verified_payload(path: Path) -> bytes:
+    """The ``torch.save`` bytes of a checkpoint file, after its checksum (formats 3 and 2) was checked."""
+    data = path.read_bytes()
+    if data.startswith(_ZIP_SIGNATURE):
+        trailer_start = data.rfind(CHECKSUM_LINE, max(0, len(data) - len(CHECKSUM_LINE) - 64 - 24))
+        trailer = _TRAILER_LINE.match(data, trailer_start) if trailer_start >= 0 else None
+        if trailer is not None:
+            return _checked(path, data[:trailer_start], trailer.group(1), int(trailer.group(2)), "before")
+        if data[-22:-18] == _ZIP_END_SIGNATURE:
+            warnings.warn(f"checkpoint {path} has no checksum (written before checksums were added), so damage to "
+                          f"its bytes cannot be detected; it was loaded unverified", UnverifiedCheckpointWarning,
+                          stacklevel=3)
+            return data
+        raise ValueError(f"checkpoint {path} is damaged: its last line is not the 'ipd-env checkpoint 3' checksum "
+                         f"line (truncated or appended to)")
+    header = _HEADER_LINE.match(data[:len(CHECKSUM_HEADER) + 64 + 24])
+    if header is None:
+        raise ValueError(f"checkpoint {path} is damaged or not a checkpoint: it is neither a torch.save zip with "
+                         f"the 'ipd-env checkpoint 3' checksum line nor a file with the 'ipd-env checkpoint 2' "
+                         f"header")
+    return _checked(path, data[header.end():], header.group(1), int(header.group(2)), "after")
 
 
 def load_checkpoint(path: Path, map_location="cpu") -> dict:
@@ -213,7 +232,7 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
         raise ValueError(f"refused: {path} contains code-bearing objects ({what}); checkpoints hold only "
                          f"tensors and plain Python, and loading never runs code") from None
     except Exception as error:  # torch raises several types for damaged files
-        text = str(error).strip()
+        text = re.sub(r"^\[enforce fail at [^\]]*\][\s.]*", "", str(error).strip())  # torch's C++ location
         first_line = text.splitlines()[0].split(". ")[0] if text else type(error).__name__
         raise ValueError(f"checkpoint {path} is damaged and cannot be loaded: {first_line}") from error
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:

@@ -11,6 +11,7 @@ import torch
 
 from agents.harness.checkpoint import (
     CHECKSUM_HEADER,
+    CHECKSUM_LINE,
     UnverifiedCheckpointWarning,
     checksummed,
     load_checkpoint,
@@ -40,17 +41,45 @@ class RunsAShellCommand:
         return os.system, (f"touch {self.marker}",)
 
 
+def format_2(payload: bytes) -> bytes:
+    """What save_checkpoint wrote before format 3: the checksum line first, then torch.save's bytes."""
+    return CHECKSUM_HEADER + f"{hashlib.sha256(payload).hexdigest()} {len(payload)}\n".encode() + payload
+
+
 def test_round_trip_and_the_documented_file_format(tmp_path):
     path = tmp_path / "last.pt"
     save_checkpoint(path, {"format": 1, "ramp": RAMP, "history": [{"unit": 0, "reward": 1.5}]})
     data = path.read_bytes()
-    header, payload = data.split(b"\n", 1)
-    assert header == CHECKSUM_HEADER + f"{hashlib.sha256(payload).hexdigest()} {len(payload)}".encode()
-    assert payload[:4] == b"PK\x03\x04"  # the rest is exactly what torch.save wrote
+    payload, trailer = data[:data.rindex(CHECKSUM_LINE)], data[data.rindex(CHECKSUM_LINE):]
+    assert trailer == CHECKSUM_LINE + f"{hashlib.sha256(payload).hexdigest()} {len(payload)}\n".encode()
+    assert payload[:4] == b"PK\x03\x04"  # everything before the last line is exactly what torch.save wrote
     assert torch.equal(torch.load(io.BytesIO(payload), weights_only=True)["ramp"], RAMP)
     state = load_checkpoint(path)
     assert torch.equal(state["ramp"], RAMP) and state["history"] == [{"unit": 0, "reward": 1.5}]
     assert not (tmp_path / "last.pt.tmp").exists()
+
+
+def test_plain_torch_load_reads_a_checkpoint_weights_only(tmp_path):
+    path = tmp_path / "final.pt"
+    save_checkpoint(path, {"format": 1, "ramp": RAMP, "history": [{"unit": 0, "reward": 1.5}]})
+    for state in (torch.load(path), torch.load(path, weights_only=True), torch.load(str(path), mmap=True)):
+        assert torch.equal(state["ramp"], RAMP) and state["history"] == [{"unit": 0, "reward": 1.5}]
+
+
+def test_a_format_2_checkpoint_still_loads_checked(tmp_path):
+    path = tmp_path / "last.pt"
+    buffer = io.BytesIO()
+    torch.save({"format": 1, "ramp": RAMP}, buffer)
+    path.write_bytes(format_2(buffer.getvalue()))
+    assert torch.equal(load_checkpoint(path)["ramp"], RAMP)
+    data = bytearray(path.read_bytes())
+    data[data.find(RAMP.numpy().tobytes()) + 4 * 500] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=f"^checkpoint {path} is damaged: its sha256 differs"):
+        load_checkpoint(path)
+    path.write_bytes(format_2(buffer.getvalue())[:-10])
+    with pytest.raises(ValueError, match=r"is damaged: \d+ bytes after its checksum line, \d+ were written"):
+        load_checkpoint(path)
 
 
 def test_a_flipped_byte_inside_a_tensor_is_refused_naming_the_file(tmp_path):
@@ -85,12 +114,37 @@ def test_a_damaged_checkpoint_stops_a_resume_and_leaves_the_folder_untouched(tmp
     assert snapshot(directory) == before
 
 
-@pytest.mark.parametrize("checksum", [False, True], ids=["bare torch file", "checksummed file"])
-def test_a_crafted_pickle_is_refused_in_one_line_and_never_runs(tmp_path, checksum):
+def test_a_run_stopped_under_format_2_resumes_exactly_and_continues_in_format_3(tmp_path):
+    """A run folder written before format 3 (its last.pt checksummed on its first line) resumes as it did."""
+    from agents.harness.checkpoint import read_metrics
+
+    overrides = {"num_iterations": 3}
+    run_unit("a2c", "step1", "step1", 0, "test", tmp_path / "full", overrides=overrides, progress=False)
+    run_unit("a2c", "step1", "step1", 0, "test", tmp_path / "parts", overrides=overrides, progress=False,
+             stop_after=2)
+    last = unit_dir(tmp_path / "parts", "step1", 0) / "checkpoints" / "last.pt"
+    data = last.read_bytes()
+    last.write_bytes(format_2(data[:data.rindex(CHECKSUM_LINE)]))
+    run_unit("a2c", "step1", "step1", 0, "test", tmp_path / "parts", overrides=overrides, progress=False,
+             resume=True)
+    full, parts = unit_dir(tmp_path / "full", "step1", 0), unit_dir(tmp_path / "parts", "step1", 0)
+
+    def rows_without_wall_time(directory):
+        return [{key: value for key, value in row.items() if key != "wall_time_s"}
+                for row in read_metrics(directory / "metrics.csv")]
+
+    assert rows_without_wall_time(full) == rows_without_wall_time(parts)
+    full_model = load_checkpoint(full / "checkpoints" / "final.pt")["trainer"]["models"][0]
+    part_model = torch.load(parts / "checkpoints" / "final.pt")["trainer"]["models"][0]  # format 3 again
+    assert all(torch.equal(value, part_model[key]) for key, value in full_model.items())
+
+
+@pytest.mark.parametrize("write", [bytes, checksummed, format_2], ids=["bare torch file", "format 3", "format 2"])
+def test_a_crafted_pickle_is_refused_in_one_line_and_never_runs(tmp_path, write):
     path, marker = tmp_path / "last.pt", tmp_path / "pwned"
     buffer = io.BytesIO()
     torch.save({"format": 1, "trainer": RunsAShellCommand(marker)}, buffer)
-    path.write_bytes(checksummed(buffer.getvalue()) if checksum else buffer.getvalue())
+    path.write_bytes(write(buffer.getvalue()))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnverifiedCheckpointWarning)
         with pytest.raises(ValueError) as caught:
@@ -101,11 +155,15 @@ def test_a_crafted_pickle_is_refused_in_one_line_and_never_runs(tmp_path, checks
 
 
 @pytest.mark.parametrize("damage, message", [
-    (lambda data: data[:len(data) // 2], r"is damaged: \d+ bytes after its header, \d+ were written"),
-    (lambda data: data + b"\x00", r"is damaged: \d+ bytes after its header, \d+ were written"),
-    (lambda data: b"junk" + data[4:], "is damaged or not a checkpoint: its first line is not the"),
+    (lambda data: data[:len(data) // 2], "is damaged: its last line is not the 'ipd-env checkpoint 3' checksum"),
+    (lambda data: data[:-1], "is damaged: its last line is not the 'ipd-env checkpoint 3' checksum"),
+    (lambda data: data + b"\x00", "is damaged: its last line is not the 'ipd-env checkpoint 3' checksum"),
+    (lambda data: data[:100] + data[101:], r"is damaged: \d+ bytes before its checksum line, \d+ were written"),
+    (lambda data: b"junk" + data[4:], "is damaged or not a checkpoint: it is neither a torch.save zip"),
     (lambda data: b"", "is damaged or not a checkpoint"),
-    (lambda data: b"PK\x03\x04 but no zip", "is damaged and cannot be loaded: PytorchStreamReader failed"),
+    (lambda data: b"PK\x03\x04 but no zip", "is damaged: its last line is not the 'ipd-env checkpoint 3'"),
+    (lambda data: b"PK\x03\x04 no zip" + b"PK\x05\x06" + bytes(18),
+     "is damaged and cannot be loaded: archive does not contain any files$"),
 ])
 def test_truncated_or_garbled_files_are_one_line_naming_the_file(tmp_path, damage, message):
     path = tmp_path / "last.pt"
