@@ -6,10 +6,13 @@ An experiment folder (:func:`plot_experiment`, called by :func:`agents.harness.s
 * ``plots/training_curves.png``: the paper's Fig. 1 layout. Per-round reward (top) and
   cooperation rate (bottom) against training units, one column per co-player kind
   (learner vs learner, learner vs tabular, learner vs frozen), one line style per
-  condition, mean ± standard deviation over seeds.
+  condition: the interquartile mean over seeds (IQM) with its 95% stratified-bootstrap
+  interval as the shaded band (the ``iqm`` and ``ci95["iqm"]`` of ``summary.json`` at every
+  unit, :func:`agents.harness.summary.iqm_curve_ci95`; the line alone for one seed).
 * ``plots/within_episode_<condition>.png``: the paper's Fig. 2 / Fig. 4 layout. Reward
   and cooperation per round of the episode against AllC, AllD, TFT, WSLS, Extort-2, the
-  other learner and the frozen player, averaged over learners, mean ± std over seeds.
+  other learner and the frozen player, averaged over learners, IQM over seeds with its 95%
+  bootstrap band.
 * ``plots/in_training_<condition>.png`` (two or more seeds) and
   ``<condition>/seed_<k>/plots/in_training.png``, one per run folder: the in-training
   evaluation (:class:`agents.harness.evaluation.InTrainingEvaluator`) over training units, numbered
@@ -49,6 +52,7 @@ from agents.harness.paper_reference import (
     paper_metric_curve,
     paper_x,
 )
+from agents.harness.summary import iqm_curve, iqm_curve_ci95
 from baselines.optional import import_optional
 
 LINE_STYLES = ("-", "--", ":", "-.")
@@ -76,12 +80,29 @@ def _save(plt, figure, path: Path, dpi: int) -> Path:
     return path
 
 
+#: The most points of a curve at which :func:`_band` bootstraps its interval (each takes about a
+#: millisecond): a run of the paper's length has 200,000 units, more than a figure has pixels.
+MAX_BAND_POINTS = 400
+
+
+def band_points(count: int, most: int = MAX_BAND_POINTS) -> np.ndarray:
+    """Indices of the points of a ``count``-point curve that get an interval: all of them up to ``most``,
+    else about ``most`` spread evenly on a log axis (as the A2C plots are drawn), the first and last included."""
+    if count <= most:
+        return np.arange(count)
+    return np.unique(np.round(np.geomspace(1, count, most)).astype(int) - 1)
+
+
 def _band(axis, x, curves, label, style, color=None):
-    curves = np.asarray(curves, dtype=float)
-    mean = curves.mean(axis=0)
-    std = curves.std(axis=0, ddof=1) if curves.shape[0] > 1 else np.zeros_like(mean)
-    line, = axis.plot(x, mean, style, label=label, color=color)
-    axis.fill_between(x, mean - std, mean + std, alpha=0.2, color=line.get_color())
+    """The interquartile mean over seeds of ``curves`` (``[seeds, points]``) as a line at every point, and its
+    95% stratified-bootstrap interval as a shaded band at :func:`band_points`: the numbers of
+    ``summary.json`` along the axis (:mod:`agents.harness.summary`). One seed: the line alone."""
+    curves, x = np.asarray(curves, dtype=float), np.asarray(x, dtype=float)
+    line, = axis.plot(x, iqm_curve(curves), style, label=label, color=color)
+    if curves.shape[0] > 1:
+        points = band_points(curves.shape[1])
+        _, low, high = iqm_curve_ci95(curves[:, points])
+        axis.fill_between(x[points], low, high, alpha=0.2, color=line.get_color())
 
 
 PAPER_COLOR = "0.55"  # grey: the paper's band; ours keep matplotlib's colours
@@ -191,7 +212,7 @@ def plot_training_curves(path: Path, runs: dict, summary: dict) -> Path:
             _paper_axis(axes[row, column], summary["algo"], unit, right)
         axes[0, column].legend(fontsize=7)
     figure.suptitle(f"{summary['experiment']} ({summary['algo']}, preset {summary['preset']}, "
-                    f"{len(summary['seeds'])} seeds, mean ± std)")
+                    f"{len(summary['seeds'])} seeds: IQM, band 95% bootstrap CI)")
     return _save(plt, figure, path, dpi=90)
 
 
@@ -223,7 +244,7 @@ def plot_within_episode(path: Path, condition: str, seeds: dict, summary: dict) 
     axes[1].set_xlabel("round of the episode (dashed: the paper's, over a grey band)")
     axes[0].legend(fontsize=7, ncol=2)
     figure.suptitle(f"{summary['experiment']} / {condition}: within-episode play ({summary['algo']}, "
-                    f"{len(evaluations)} seeds)")
+                    f"{len(evaluations)} seeds: IQM, band 95% bootstrap CI)")
     return _save(plt, figure, path, dpi=90)
 
 

@@ -77,6 +77,32 @@ def iqm(values) -> float:
     return float(ordered[cut:ordered.size - cut].mean())
 
 
+def _bootstrap_statistics(matrix: np.ndarray, resamples: int, seed: int, chunk_size: int = 1 << 22):
+    """``{"mean", "iqm"}``, each ``[points, resamples]``: the statistic of every resample of the rows (seeds)
+    of ``matrix`` (``[seeds, points]``). Every column is resampled with the same draws of seed indices (a
+    generator seeded with ``seed``) and reduced along a contiguous axis, so a column gives the same numbers,
+    to the bit, whether it comes alone or with others; columns go through in chunks of about ``chunk_size``
+    resampled values."""
+    count, points = matrix.shape
+    indices = np.random.default_rng(seed).integers(0, count, size=(resamples, count))
+    cut = count // 4
+    columns = np.ascontiguousarray(matrix.T)  # [points, seeds]: every reduction runs along memory, as for one column
+    statistics = {"mean": np.empty((points, resamples)), "iqm": np.empty((points, resamples))}
+    step = max(1, chunk_size // (resamples * count))
+    for start in range(0, points, step):
+        samples = columns[start:start + step][:, indices]  # [columns, resamples, seeds]
+        samples = np.ascontiguousarray(np.sort(samples, axis=-1))
+        statistics["mean"][start:start + step] = samples.mean(axis=-1)
+        statistics["iqm"][start:start + step] = samples[..., cut:count - cut].mean(axis=-1)
+    return statistics
+
+
+def _percentiles(statistic: np.ndarray) -> np.ndarray:
+    """``[points, 2]``: the ``CONFIDENCE`` interval (percentiles) of ``statistic`` ``[points, resamples]``."""
+    tail = 100 * (1 - CONFIDENCE) / 2
+    return np.percentile(statistic, [tail, 100 - tail], axis=-1).T
+
+
 def bootstrap_ci95(values, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> Optional[dict]:
     """``{"mean": [low, high], "iqm": [low, high]}``: 95% percentile bootstrap intervals over seeds, or None
     for fewer than 2 values.
@@ -88,13 +114,32 @@ def bootstrap_ci95(values, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOO
     values = np.asarray(values, dtype=float)
     if values.size < 2:
         return None
-    generator = np.random.default_rng(seed)
-    samples = np.sort(values[generator.integers(0, values.size, size=(resamples, values.size))], axis=1)
-    cut = values.size // 4
-    statistics = {"mean": samples.mean(axis=1), "iqm": samples[:, cut:values.size - cut].mean(axis=1)}
-    tail = 100 * (1 - CONFIDENCE) / 2
-    return {name: [float(bound) for bound in np.percentile(statistic, [tail, 100 - tail])]
-            for name, statistic in statistics.items()}
+    statistics = _bootstrap_statistics(values.reshape(-1, 1), resamples, seed)
+    return {name: [float(bound) for bound in _percentiles(statistic)[0]] for name, statistic in statistics.items()}
+
+
+def iqm_curve(curves) -> np.ndarray:
+    """``[points]``: the interquartile mean over seeds at every point of ``curves`` (``[seeds, points]``);
+    column ``k`` is exactly :func:`iqm` of ``curves[:, k]``."""
+    curves = np.asarray(curves, dtype=float)
+    if curves.ndim != 2 or curves.shape[0] == 0:
+        raise ValueError(f"curves must be [seeds, points] with at least one seed, got shape {curves.shape}")
+    count = curves.shape[0]
+    ordered = np.ascontiguousarray(np.sort(curves.T, axis=-1))  # [points, seeds]: each row in memory as iqm()'s
+    return ordered[:, count // 4:count - count // 4].mean(axis=-1)
+
+
+def iqm_curve_ci95(curves, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> tuple:
+    """``(iqm, low, high)``, each ``[points]``: at every point of ``curves`` (``[seeds, points]``, e.g. a metric
+    per training unit of each seed) the interquartile mean over seeds (:func:`iqm_curve`) and its 95% bootstrap
+    interval; ``low`` and ``high`` are None for one seed. Column ``k`` is exactly :func:`iqm` of ``curves[:, k]``
+    and ``bootstrap_ci95(curves[:, k])["iqm"]``: the plots' bands are the summary's numbers along the axis."""
+    centre = iqm_curve(curves)
+    curves = np.asarray(curves, dtype=float)
+    if curves.shape[0] < 2:
+        return centre, None, None
+    low, high = _percentiles(_bootstrap_statistics(curves, resamples, seed)["iqm"]).T
+    return centre, low, high
 
 
 def mean_std(values) -> dict:
