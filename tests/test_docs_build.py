@@ -55,6 +55,9 @@ def test_site_builds_strictly_with_every_page_the_env_doc_the_api_and_the_figure
 
     env_page = (site / "env" / "index.html").read_text()
     assert "Iterated Prisoner" in env_page and "Version History" in env_page  # the module docstring is the page
+    animation = 'src="../figures/env_tft_vs_extort2.gif"'  # the page opens with a rendered game (issue 19.3)
+    assert env_page.index(animation) < env_page.index('<h1 id="iterated-prisoners-dilemma"')
+    assert (site / "figures" / "env_tft_vs_extort2.gif").is_file()
     assert 'id="ipd_env.ipd.IPDParallelEnv"' in env_page  # mkdocstrings rendered the API reference
     cli_page = (site / "cli" / "index.html").read_text()
     assert "usage: ipd-coop reproduce" in cli_page  # generated from argparse at build time
