@@ -27,6 +27,7 @@ import torch
 
 from baselines.optional import import_optional
 from ipd_env.game import (
+    MAX_SEED,
     START,
     PayoffSpec,
     first_person_outcome,
@@ -224,7 +225,7 @@ class IPDStrategy(axl.Player):
         if len(self.history) == 0:
             generator = torch.Generator()
             seed = self._random.random_seed_int() if hasattr(self, "_random") else torch.seed()
-            generator.manual_seed(int(seed) % (2**63 - 1))
+            generator.manual_seed(int(seed) % MAX_SEED)
             self._player.reset(1, generator=generator)
             index, reward = START, 0.0
         else:

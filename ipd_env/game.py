@@ -51,9 +51,13 @@ RENDER_MODES = ("human", "ansi", "rgb_array")
 #: their sums over 10**12 rounds (total rounds of any training run by far), so totals and
 #: means never overflow to inf.
 MAX_ABS_PAYOFF = 1e24
-#: Largest accepted seed: numpy's and Gymnasium's seeding take any non-negative int, torch's
-#: manual_seed 64 bits; 2**63 - 1 fits all three.
+#: Largest seed the envs and players accept: numpy's Generator and Gymnasium's seeding take
+#: any non-negative int, torch's manual_seed 64 bits; 2**63 - 1 fits all three.
 MAX_SEED = 2**63 - 1
+#: Largest seed numpy's legacy ``RandomState`` (``np.random.seed``) accepts, and so Axelrod's
+#: tournaments, which seed one. The ``ipd-coop`` commands' ``--seed`` stops here, so that one
+#: range holds for every command, ``tournament`` included.
+MAX_RANDOMSTATE_SEED = 2**32 - 1
 
 # Integer types accepted by the envs' fast action path without calling check_action;
 # anything else (bools, floats, arrays, strings) takes check_action, which accepts it or

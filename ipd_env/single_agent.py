@@ -17,6 +17,7 @@ from gymnasium import spaces
 
 from ipd_env.game import (
     DEFAULT_NUM_ROUNDS,
+    MAX_SEED,
     NUM_ACTIONS,
     NUM_OBSERVATIONS,
     PLAIN_INTEGER_TYPES,
@@ -276,7 +277,7 @@ class IPDvsCoPlayerEnv(gymnasium.Env):
 
     def _draw_co_player(self) -> None:
         """Pick this episode's co-player and reset it with a generator derived from np_random."""
-        self._torch_generator.manual_seed(int(self.np_random.integers(2**63 - 1)))
+        self._torch_generator.manual_seed(int(self.np_random.integers(MAX_SEED)))
         kind, value = self._co_player_spec
         if kind == "pool":
             probabilities = sample_memory_one(1, self._torch_generator)[0]

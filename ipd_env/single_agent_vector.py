@@ -18,6 +18,7 @@ from gymnasium.vector.utils import batch_space
 
 from ipd_env.game import (
     DEFAULT_NUM_ROUNDS,
+    MAX_SEED,
     NUM_ACTIONS,
     NUM_OBSERVATIONS,
     START,
@@ -134,7 +135,7 @@ class IPDvsCoPlayerVectorEnv(VectorEnv):
 
     def _start_episodes(self) -> None:
         if self._fixed_probabilities is None:
-            self._torch_generator.manual_seed(int(self.np_random.integers(2**63 - 1)))
+            self._torch_generator.manual_seed(int(self.np_random.integers(MAX_SEED)))
             drawn = sample_memory_one(self.num_envs, self._torch_generator)
             self._probabilities = drawn.numpy().astype(np.float64)
             self._identity = opponent_id(drawn).numpy()

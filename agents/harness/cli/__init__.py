@@ -33,7 +33,7 @@ from typing import Optional
 from agents.harness.cli import evaluate, plan, play, pool_stats, reproduce, sweep, tournament
 from agents.harness.cli.arguments import (
     DEVICE_TYPES,
-    MAX_SEED,
+    MAX_RANDOMSTATE_SEED,
     CommandParser,
     argument_of,
     check_output,
@@ -55,10 +55,10 @@ from agents.harness.cli.tournament import command_tournament, tournament_player
 from baselines.optional import MissingExtraError
 
 __all__ = [
-    "BROKEN_PIPE", "COMMANDS", "DEFAULT_COPLAYERS", "DEVICE_TYPES", "INTERRUPTED", "MAX_SEED", "CommandParser",
-    "build_parser", "check_output", "command_evaluate", "command_play", "command_plan", "command_pool_stats",
-    "command_reproduce", "command_sweep", "command_tournament", "main", "non_negative_float", "one_line",
-    "parse_overrides", "positive_int", "seed_int", "split_names", "torch_device", "tournament_player",
+    "BROKEN_PIPE", "COMMANDS", "DEFAULT_COPLAYERS", "DEVICE_TYPES", "INTERRUPTED", "MAX_RANDOMSTATE_SEED",
+    "CommandParser", "build_parser", "check_output", "command_evaluate", "command_play", "command_plan",
+    "command_pool_stats", "command_reproduce", "command_sweep", "command_tournament", "main", "non_negative_float",
+    "one_line", "parse_overrides", "positive_int", "seed_int", "split_names", "torch_device", "tournament_player",
     "trained_payoffs_note",
 ]
 

@@ -15,7 +15,8 @@ import os
 from pathlib import Path
 from typing import Optional
 
-MAX_SEED = 2**32 - 1
+from ipd_env.game import MAX_RANDOMSTATE_SEED
+
 DEVICE_TYPES = ("cpu", "cuda", "mps")
 PLAYER_HELP = ("zoo name (allc, alld, tft, stft, gtft, wsls, random, grim, extort2, generous2), "
                "axelrod:<strategy> (e.g. 'axelrod:Tit For Tat'), or a run folder / checkpoint "
@@ -42,9 +43,10 @@ def positive_int(text: str) -> int:
 
 
 def seed_int(text: str) -> int:
-    """argparse type: a seed, an integer in [0, 2**32 - 1]."""
-    expected = f"an integer seed in [0, {MAX_SEED}]"
-    return _integer(text, 0, MAX_SEED, expected, expected)
+    """argparse type: a seed, an integer in [0, 2**32 - 1] (``tournament`` passes it to Axelrod, whose
+    numpy ``RandomState`` takes no larger; the other commands keep the same range)."""
+    expected = f"an integer seed in [0, {MAX_RANDOMSTATE_SEED}]"
+    return _integer(text, 0, MAX_RANDOMSTATE_SEED, expected, expected)
 
 
 def non_negative_float(text: str) -> float:
