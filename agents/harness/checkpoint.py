@@ -12,7 +12,8 @@ Layout of one unit of work (one algorithm x experiment condition x seed)::
         data/                  the data set of an algorithm that keeps one (PPI's episodes,
                                :mod:`agents.ppi.dataset`), opened here by the runner
 
-Checkpoint files (format 3). One file holds its own checksum, on its last line::
+Checkpoint files (file layout 3; what they hold is versioned apart, by :data:`CHECKPOINT_FORMAT`).
+One file holds its own checksum, on its last line::
 
     <payload: the bytes torch.save wrote (a zip of tensors and plain Python)>
     b"ipd-env checkpoint 3 sha256 <64 hex digits> <payload length> <newline>"
@@ -30,12 +31,12 @@ damaged, instead of resuming with different weights. ``weights_only`` loading ne
 code; a payload that would (a crafted pickle) is refused with one line naming the object,
 e.g. ``GLOBAL posix.system``.
 
-Older files still load, so a run folder written before resumes as it did: format 2 (the
-same checksum line as the file's *first* line, ``ipd-env checkpoint 2 sha256 ...``, which
-plain ``torch.load`` could not read) is checked as format 3 is; format 1 (the bare
-``torch.save`` zip, written before checksums existed: it starts with ``PK`` and ends with
-the zip's end record) loads with an :class:`UnverifiedCheckpointWarning` saying that
-nothing vouches for its bytes. The next checkpoint the run writes is format 3.
+Layouts 2 and 1 are read too, so that every existing run folder resumes. Layout 2 carries
+the same checksum line as its *first* line (``ipd-env checkpoint 2 sha256 ...``; plain
+``torch.load`` cannot read it) and is checked as layout 3 is. Layout 1 is the bare
+``torch.save`` zip, without a checksum (it starts with ``PK`` and ends with the zip's end
+record): it loads with an :class:`UnverifiedCheckpointWarning`, since nothing vouches for
+its bytes. A run's next checkpoint is written in layout 3 whatever it resumed from.
 """
 from __future__ import annotations
 
@@ -55,20 +56,23 @@ import torch
 
 #: Sub-folder of a unit folder that holds the algorithm's data set, if it keeps one.
 DATA_FOLDER = "data"
-#: Version of the checkpoint's content (the dict ``{"format", "config", "history", "trainer", ...}``).
+#: Version of what a checkpoint holds: the dict ``{"format", "config", "history", "trainer", ...}``
+#: stores it under ``"format"``. Independent of the file's layout (:data:`CHECKPOINT_FILE_LAYOUT`).
 CHECKPOINT_FORMAT = 1
-#: Last line of a checkpoint file, up to the digest (format 3; see the module docstring).
-CHECKSUM_LINE = b"ipd-env checkpoint 3 sha256 "
-#: First line of a format-2 checkpoint file, up to the digest (written before format 3; still read).
+#: Version of how a checkpoint file wraps ``torch.save``'s bytes with their checksum (module docstring).
+CHECKPOINT_FILE_LAYOUT = 3
+#: Last line of a checkpoint file (layout 3), up to the digest.
+CHECKSUM_LINE = f"ipd-env checkpoint {CHECKPOINT_FILE_LAYOUT} sha256 ".encode()
+#: First line of a layout-2 checkpoint file, up to the digest (read, no longer written).
 CHECKSUM_HEADER = b"ipd-env checkpoint 2 sha256 "
 _ZIP_SIGNATURE = b"PK\x03\x04"  # what torch.save writes first
 _ZIP_END_SIGNATURE = b"PK\x05\x06"  # the zip's 22-byte end record: the last bytes torch.save writes
-_TRAILER_LINE = re.compile(rb"ipd-env checkpoint 3 sha256 ([0-9a-f]{64}) ([0-9]+)\n\Z")
-_HEADER_LINE = re.compile(rb"ipd-env checkpoint 2 sha256 ([0-9a-f]{64}) ([0-9]+)\n")
+_TRAILER_LINE = re.compile(re.escape(CHECKSUM_LINE) + rb"([0-9a-f]{64}) ([0-9]+)\n\Z")
+_HEADER_LINE = re.compile(re.escape(CHECKSUM_HEADER) + rb"([0-9a-f]{64}) ([0-9]+)\n")
 
 
 class UnverifiedCheckpointWarning(UserWarning):
-    """A checkpoint written before checksums existed was loaded without an integrity check."""
+    """A checkpoint without a checksum (file layout 1) was loaded without an integrity check."""
 
 
 def write_atomic(path: Path, write) -> None:
@@ -106,7 +110,7 @@ def read_json(path: Path):
 
 
 def checksummed(payload: bytes) -> bytes:
-    """``payload`` (``torch.save``'s bytes) with the checksum line that makes it a checkpoint file (format 3)."""
+    """``payload`` (``torch.save``'s bytes) with the checksum line that makes it a checkpoint file (layout 3)."""
     digest = hashlib.sha256(payload).hexdigest()
     return payload + CHECKSUM_LINE + f"{digest} {len(payload)}\n".encode()
 
@@ -187,7 +191,7 @@ def _checked(path: Path, payload: bytes, digest: bytes, size: int, where: str) -
 
 
 def _verified_payload(path: Path) -> bytes:
-    """The ``torch.save`` bytes of a checkpoint file, after its checksum (formats 3 and 2) was checked."""
+    """The ``torch.save`` bytes of a checkpoint file, after its checksum (layouts 3 and 2) was checked."""
     data = path.read_bytes()
     if data.startswith(_ZIP_SIGNATURE):
         trailer_start = data.rfind(CHECKSUM_LINE, max(0, len(data) - len(CHECKSUM_LINE) - 64 - 24))
@@ -218,7 +222,7 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
             (code-bearing objects), unreadable, or not one of our checkpoints.
 
     Warns:
-        UnverifiedCheckpointWarning: a format-1 file (no checksum) was loaded.
+        UnverifiedCheckpointWarning: a layout-1 file (no checksum) was loaded.
     """
     path = Path(path)
     if not path.is_file():

@@ -32,7 +32,8 @@ from agents.harness.run_folder import git_state
 
 WEIGHTS_FILE = "weights.safetensors"
 WEIGHTS_INFO_FILE = "weights.json"
-#: Version of the layout of ``weights.safetensors`` (tensor names) and ``weights.json``.
+#: Version of ``weights.safetensors`` (its tensor names) and ``weights.json`` (its keys), stored as
+#: their ``"format"``; independent of the checkpoints' versions (:mod:`agents.harness.checkpoint`).
 WEIGHTS_FORMAT = 1
 #: How to load the weights without this package (kept in ``weights.json``; docs/reproduce.md shows it too).
 LOAD_SNIPPET = [
