@@ -195,8 +195,7 @@ class IPDVectorEnv:
         # never change; three kernels, fewer than writing both rows into a kept buffer.
         # This is game.first_person_outcome(actions, actions.flip(0)) written with
         # torch.add's alpha: the generic `1 + 2 * own + other` takes a fourth kernel and two
-        # more allocations, and measured 1.4x (N=1) to 1.8x (N=262144) this line's time on one
-        # CPU thread.
+        # more allocations, a cost this hot path shows (docs/speed.md, "Environments").
         observation_index = torch.add(actions.flip(0), actions, alpha=2).add_(1)
         rewards = self._reward_by_observation.gather(1, observation_index[:1].expand(2, -1))
         self.observation_index = observation_index

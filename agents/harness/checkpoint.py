@@ -158,7 +158,8 @@ class HistoryBuffer:
 
 def history_rows(saved) -> list:
     """A checkpoint's ``history`` as rows ``[{"unit": int, metric: float}]``, whether it was stored
-    packed (:meth:`HistoryBuffer.packed`) or, as before, as the list of rows."""
+    packed (:meth:`HistoryBuffer.packed`) or as a list of rows (its form for rows of different columns,
+    and the only form of checkpoints older than the packed one, which resume too)."""
     if isinstance(saved, dict) and set(saved) == {"columns", "values"}:
         columns, values = saved["columns"], saved["values"].tolist()
         return [{key: int(value) if key == "unit" else value for key, value in zip(columns, row)} for row in values]

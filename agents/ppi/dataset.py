@@ -33,7 +33,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ipd_env.game import START, first_person_payoffs, make_payoff_table
+from ipd_env.game import START, make_payoff_table, rewards_by_observation
 from ipd_env.memory_one import IDENTITY_SIZE
 
 MANIFEST = "manifest.json"
@@ -206,8 +206,8 @@ class EpisodeBatcher:
             raise DataSetError(f"the stored episodes' opponent identities have {self.identity.shape[-1]} numbers; "
                                f"this package uses {IDENTITY_SIZE} (log pi(a | o)): the data set was made by an "
                                f"earlier version, start the run afresh")
-        own_frame = first_person_payoffs(make_payoff_table(payoffs))[0]  # [own, other]
-        lookup = np.concatenate([[0.0], own_frame.reshape(4)]).astype(np.float32)  # by outcome index
+        # The learner's (player_0's) reward by its outcome index 1 + 2 * own + other; 0 at START.
+        lookup = rewards_by_observation(make_payoff_table(payoffs))[0].astype(np.float32)
         self.device = torch.device(device)
         self.reward_lookup = torch.from_numpy(lookup).to(self.device)
 
