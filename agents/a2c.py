@@ -35,25 +35,24 @@ Table 2 of the paper is :data:`TABLE2`; the presets ``cpu-quick`` / ``cpu`` / ``
 scale the batch and the number of iterations (:data:`PRESETS`). :data:`ALGORITHM` is the
 record the harness runs (``ipd-coop reproduce fig1 --algo a2c``); from Python::
 
-    config = ALGORITHM.make_config("test", paper_step=4)        # Table 2's column 4, test scale
-    trainer = A2CTrainer(config, pool_mode="mixed", num_learners=2, seed=0)
+    config, settings = ALGORITHM.make_run("test", paper_step=4)   # Table 2's column 4, test scale
+    trainer = A2CTrainer(config, settings, pool_mode="mixed", num_learners=2, seed=0)
     metrics = trainer.train_unit(0)
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 import torch
 from torch import nn
 from torch.nn import functional
 
-from agents.algorithm import Algorithm, TrainedRun, models_from_states
+from agents.algorithm import Algorithm, RunSettings, TrainedRun, models_from_states
 from agents.history import HISTORY_INPUTS, IDENTITY_INPUTS, NO_ACTION, HistoryEncoder, shift_right
 from agents.pool import IDENTITY_MODES, KIND_LEARNER, TrainingPool
 from agents.settings import check_settings, setting
-from baselines.incontext import parse_pool
-from ipd_env.game import first_person_outcome, make_payoff_table
+from ipd_env.game import first_person_outcome
 from ipd_env.memory_one import IDENTITY_SIZE
 
 
@@ -122,25 +121,6 @@ class A2CConfig:
     """GRU hidden size."""
     embedding_size: int = setting(32, at_least=1)
     """per-modality embedding size."""
-    num_rounds: int = setting(100, at_least=1)
-    """rounds per episode."""
-    payoffs: list = field(default_factory=lambda: [1.0, -1.0, 2.0, 0.0])
-    """(R, S, T, P) of the game."""
-    pool: str = "uniform"
-    """the tabular co-players' distribution (Step 1 and the mixed pool): ``"uniform"`` (the
-    paper's U(0, 1)^5), ``"beta:A,B"``, ``"sharpened:K"``, ``"pure"`` or ``"zoo"``; see
-    :func:`baselines.incontext.parse_pool`."""
-    checkpoint_every: int = setting(10, at_least=1)
-    """write the resumable checkpoint every this many iterations."""
-    eval_every: int = setting(0, at_least=0)
-    """evaluate the learners (late-episode play against the classics and the other learner,
-    the pool set's gain) after every this many iterations; 0 = automatic, so that about 25
-    evaluations fall in a run (``max(1, num_iterations // 25)``). The last iteration is
-    always evaluated. Evaluation draws from its own generator: training is unchanged."""
-    eval_pool_size: int = setting(1024, at_least=1)
-    """co-players of the pool evaluation set (one game each), in-training and final."""
-    eval_games: int = setting(32, at_least=1)
-    """in-training evaluation games against each classic and against the other learner."""
 
     #: what to lower when training diverges (non-finite loss or weights).
     DIVERGENCE_SETTINGS = ("learning_rate", "reward_scale", "entropy_coef", "value_coef")
@@ -148,11 +128,6 @@ class A2CConfig:
     def __post_init__(self):
         """Every setting checked by its declared type and range (:mod:`agents.settings`), then the strings."""
         check_settings(self, "a2c")
-        make_payoff_table(self.payoffs)
-        try:
-            self.pool = parse_pool(self.pool, self.payoffs).spec
-        except ValueError as error:
-            raise ValueError(f"a2c setting pool: {error}") from None
         parse_entropy_schedule(self.entropy_schedule)
         for name, allowed in (("advantage_averaging", ADVANTAGE_AVERAGING), ("history_input", HISTORY_INPUTS),
                               ("terminal_value", TERMINAL_VALUES), ("policy_head_init", POLICY_HEAD_INITS),
@@ -468,6 +443,8 @@ class A2CTrainer:
 
     Args:
         config: the run's hyperparameters.
+        settings: the run's game and pool (:class:`agents.algorithm.RunSettings`; default: the paper's
+            game, 100 rounds, against the uniform pool).
         pool_mode: who the learners play (:data:`agents.pool.POOL_MODES`).
         num_learners: trainable learners.
         seed: seeds the model initialisations and every sample of the run.
@@ -480,14 +457,13 @@ class A2CTrainer:
 
     unit_name = "iteration"
 
-    def __init__(self, config: A2CConfig, pool_mode: str, num_learners: int, seed: int, device="cpu",
-                 frozen_from: Optional[TrainedRun] = None, init_from: Optional[TrainedRun] = None,
-                 frozen_players: Optional[list] = None):
+    def __init__(self, config: A2CConfig, settings: Optional[RunSettings] = None, *, pool_mode: str,
+                 num_learners: int, seed: int, device="cpu", frozen_from: Optional[TrainedRun] = None,
+                 init_from: Optional[TrainedRun] = None, frozen_players: Optional[list] = None):
         self.config = config
+        self.settings = settings = settings if settings is not None else RunSettings()
         self.device = torch.device(device)
         self.num_units = config.num_iterations
-        self.checkpoint_every = config.checkpoint_every
-        self.eval_every = config.eval_every or max(1, self.num_units // 25)
         self._entropy_schedule = parse_entropy_schedule(config.entropy_schedule)
         use_identity = pool_mode in IDENTITY_MODES
         initial = None
@@ -511,8 +487,8 @@ class A2CTrainer:
             self._frozen = trained_players(frozen_from, self.device)[:1]
             self._frozen[0].name = "fixed-icl"
         self.pool = TrainingPool(pool_mode, num_learners, config.games_per_learner, num_frozen=len(self._frozen),
-                                 num_rounds=config.num_rounds, payoffs=config.payoffs, device=self.device,
-                                 pool=config.pool)
+                                 num_rounds=settings.num_rounds, payoffs=settings.payoffs, device=self.device,
+                                 pool=settings.pool)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(seed)
 
@@ -580,4 +556,5 @@ def trained_players(run: TrainedRun, device="cpu") -> list:
 
 #: A2C as the harness sees it (:class:`agents.algorithm.Algorithm`).
 ALGORITHM = Algorithm(name="a2c", config_class=A2CConfig, presets=tuple(PRESETS), preset_settings=preset_settings,
-                      make_trainer=A2CTrainer, trained_players=trained_players)
+                      episodes_per_unit=lambda config: config.games_per_learner, make_trainer=A2CTrainer,
+                      trained_players=trained_players)

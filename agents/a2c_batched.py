@@ -51,8 +51,8 @@ harness writes ordinary per-seed run folders and checkpoints.
 
 Example (Fig. 1's mixed pool, seeds 0-4, test scale)::
 
-    config = ALGORITHM.make_config("test", paper_step=4)
-    trainer = SeedBatchedA2CTrainer(config, "mixed", num_learners=2, seeds=[0, 1, 2, 3, 4])
+    config, settings = ALGORITHM.make_run("test", paper_step=4)
+    trainer = SeedBatchedA2CTrainer(config, settings, pool_mode="mixed", num_learners=2, seeds=[0, 1, 2, 3, 4])
     per_seed_metrics = trainer.train_unit(0)       # 5 dicts, one per seed, in seed order
     checkpoint_of_seed_3 = trainer.state_dict(3)   # == A2CTrainer(..., seed=3).state_dict() after unit 0
 """
@@ -68,7 +68,7 @@ from torch.func import functional_call, vmap
 from torch.nn import functional
 
 from agents.a2c import A2CConfig, A2CTrainer, a2c_loss, entropy_coefficient, model_outputs, parse_entropy_schedule
-from agents.algorithm import TrainedRun
+from agents.algorithm import RunSettings, TrainedRun
 from agents.history import NO_ACTION, shift_right
 from agents.pool import LearnerTrajectory, pool_metrics
 from ipd_env.memory_one import IDENTITY_SIZE, opponent_log_policy
@@ -213,6 +213,7 @@ class SeedBatchedA2CTrainer:
 
     Args:
         config: the run's hyperparameters (every seed's).
+        settings: the run's game and pool (:class:`agents.algorithm.RunSettings`; default: the paper's).
         pool_mode: who the learners play (:data:`agents.pool.POOL_MODES`).
         num_learners: trainable learners per seed.
         seeds: the seeds, distinct integers; seed ``seeds[i]`` is "seed index" ``i`` below.
@@ -224,7 +225,7 @@ class SeedBatchedA2CTrainer:
             ``frozen_from``; distinct objects per seed (a player keeps per-episode state).
 
     Attributes:
-        num_units, unit_name, checkpoint_every, eval_every: as :class:`agents.algorithm.Trainer`.
+        num_units, unit_name: as :class:`agents.algorithm.Trainer`.
         parameters: ``{name: [M, *shape]}``, the members' stacked parameters (leaf tensors), named
             as :class:`agents.a2c.A2CModel`'s.
 
@@ -235,7 +236,8 @@ class SeedBatchedA2CTrainer:
 
     unit_name = "iteration"
 
-    def __init__(self, config: A2CConfig, pool_mode: str, num_learners: int, seeds: Sequence[int], device="cpu",
+    def __init__(self, config: A2CConfig, settings: Optional[RunSettings] = None, *, pool_mode: str,
+                 num_learners: int, seeds: Sequence[int], device="cpu",
                  frozen_from: Optional[Sequence[TrainedRun]] = None, init_from: Optional[Sequence[TrainedRun]] = None,
                  frozen_players: Optional[Sequence[list]] = None):
         seeds = list(seeds)
@@ -253,13 +255,13 @@ class SeedBatchedA2CTrainer:
         frozen_players = _check_per_seed("frozen_players", frozen_players, num_seeds)
         self.seeds = seeds
         self.config = config
+        self.settings = settings = settings if settings is not None else RunSettings()
         self.device = torch.device(device)
-        self.trainers = [A2CTrainer(config, pool_mode, num_learners, seed, device, frozen_from=frozen,
-                                    init_from=initial, frozen_players=players)
+        self.trainers = [A2CTrainer(config, settings, pool_mode=pool_mode, num_learners=num_learners, seed=seed,
+                                    device=device, frozen_from=frozen, init_from=initial, frozen_players=players)
                          for seed, frozen, initial, players in zip(seeds, frozen_from, init_from, frozen_players)]
         first = self.trainers[0]
-        self.num_units, self.eval_every = first.num_units, first.eval_every
-        self.checkpoint_every = first.checkpoint_every
+        self.num_units = first.num_units
         self.num_seeds, self.num_learners = num_seeds, num_learners
         self.num_members = num_seeds * num_learners
         self._entropy_schedule = parse_entropy_schedule(config.entropy_schedule)
@@ -326,8 +328,8 @@ class SeedBatchedA2CTrainer:
         pools = [trainer.pool for trainer in self.trainers]
         games_per_seed = pools[0].num_env_games
         self._games_per_seed = games_per_seed
-        self.env = IPDVectorEnv(self.num_seeds * games_per_seed, payoffs=self.config.payoffs,
-                                num_rounds=self.config.num_rounds, device=self.device, validate_actions=False)
+        self.env = IPDVectorEnv(self.num_seeds * games_per_seed, payoffs=self.settings.payoffs,
+                                num_rounds=self.settings.num_rounds, device=self.device, validate_actions=False)
         self._member_sides = torch.stack([sides for pool in pools for sides in pool.learner_sides])  # [M, B]
         self._member_games = torch.stack([games + index * games_per_seed for index, pool in enumerate(pools)
                                           for games in pool.learner_games])  # [M, B]
@@ -360,7 +362,7 @@ class SeedBatchedA2CTrainer:
             ``opponent_identity`` ``[M, B, 10]``. Member ``m``'s slices equal what the seed's own
             ``TrainingPool.play`` returns for that learner.
         """
-        batch, num_rounds = self.config.games_per_learner, self.config.num_rounds
+        batch, num_rounds = self.config.games_per_learner, self.settings.num_rounds
         members, learners = self.num_members, self.num_learners
         encoder = self.template.encoder
         identities = torch.zeros(members, batch, IDENTITY_SIZE, device=self.device)
@@ -561,8 +563,8 @@ class SeedView:
     """One seed of a :class:`SeedBatchedA2CTrainer` with the :class:`agents.algorithm.Trainer` interface.
 
     ``state_dict`` / ``load_state_dict`` / ``players`` / ``frozen_players`` are the seed's (the
-    single-seed trainer's layout); ``config``, ``num_units``, ``unit_name``, ``checkpoint_every`` and
-    ``eval_every`` are the batch's. ``train_unit`` raises: a unit trains every seed at once
+    single-seed trainer's layout); ``config``, ``num_units`` and ``unit_name`` are the batch's.
+    ``train_unit`` raises: a unit trains every seed at once
     (:meth:`SeedBatchedA2CTrainer.train_unit`).
     """
 
@@ -572,7 +574,6 @@ class SeedView:
         self.seed = batched.seeds[seed_index]
         self.config = batched.config
         self.num_units, self.unit_name = batched.num_units, batched.unit_name
-        self.checkpoint_every, self.eval_every = batched.checkpoint_every, batched.eval_every
 
     def train_unit(self, unit_index: int) -> dict:
         raise RuntimeError(f"seed {self.seed} is trained with the other seeds of its batch: call "

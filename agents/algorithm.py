@@ -9,19 +9,83 @@ Who does what:
 
 * the harness reads and writes run folders (``config.json``, checkpoints, metrics, where a
   data set lives), decides what to train (experiment, condition, seed) and evaluates;
-* the algorithm trains on what it is handed: its config dataclass, built and validated once
-  by :meth:`Algorithm.make_config`; plain settings of the run (pool mode, number of
-  learners, seed, device); and, for a run that builds on a finished one (Step 2 freezes
-  Step 1's learner, Step 3 starts from Step 2's), that run as a :class:`TrainedRun`: its
-  config, its trainer state and, where the algorithm keeps one, its data set, never a path.
+* the algorithm trains on what it is handed: its config dataclass (its own hyperparameters
+  only), built and validated once by :meth:`Algorithm.make_config`; the run's
+  :class:`RunSettings` (the game, the pool of tabular co-players, the evaluation's size and
+  cadence), which the harness owns, validates once and hands over: the algorithm reads the
+  game and the pool from it, the harness the rest; plain settings of the run (pool mode,
+  number of learners, seed, device); and, for a run that builds on a finished one (Step 2
+  freezes Step 1's learner, Step 3 starts from Step 2's), that run as a :class:`TrainedRun`:
+  its config and settings, its trainer state and, where the algorithm keeps one, its data
+  set, never a path.
+
+A preset or a ``--set`` names settings of both kinds in one dict; :meth:`Algorithm.make_run`
+splits it by name (:data:`RUN_SETTINGS`) into the two objects.
 """
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Protocol, runtime_checkable
 
-from agents.settings import first_non_finite
+from agents.settings import check_settings, first_non_finite, setting
+from baselines.incontext import parse_pool
+from ipd_env.game import make_payoff_table
+
+
+@dataclass
+class RunSettings:
+    """What one run is played in and how the harness records it, for every algorithm alike.
+
+    The harness builds it once per run (the algorithm's :attr:`Algorithm.settings_defaults`,
+    then the preset, then ``--set``), validates it here, stores it in ``config.json`` under
+    ``"settings"`` and hands it to :attr:`Algorithm.make_trainer`. The algorithm reads the game
+    (``num_rounds``, ``payoffs``) and the ``pool``; the cadence and the evaluation's size are
+    the harness's.
+    """
+
+    num_rounds: int = setting(100, at_least=1)
+    """rounds per episode."""
+    payoffs: list = field(default_factory=lambda: [1.0, -1.0, 2.0, 0.0])
+    """(R, S, T, P) of the game."""
+    pool: str = "uniform"
+    """the tabular co-players' distribution (Step 1, the mixed pool, PPI's D_0): ``"uniform"`` (the
+    paper's U(0, 1)^5), ``"beta:A,B"``, ``"sharpened:K"``, ``"pure"`` or ``"zoo"``; see
+    :func:`baselines.incontext.parse_pool`."""
+    checkpoint_every: int = setting(10, at_least=1)
+    """write the resumable checkpoint every this many training units."""
+    eval_every: int = setting(0, at_least=0)
+    """evaluate the learners (late-episode play against the classics and the other learner, the pool
+    set's gain) after every this many units and after the last one; 0 = automatic, about 25
+    evaluations a run (``max(1, units // 25)``). Evaluation draws from its own generator: training is
+    unchanged."""
+    eval_pool_size: int = setting(1024, at_least=1)
+    """co-players of the pool evaluation set (one game each), in-training and final."""
+    eval_games: int = setting(32, at_least=1)
+    """in-training evaluation games against each classic and against the other learner."""
+
+    def __post_init__(self):
+        check_settings(self, "run")
+        make_payoff_table(self.payoffs)
+        try:
+            self.pool = parse_pool(self.pool, self.payoffs).spec
+        except ValueError as error:
+            raise ValueError(f"run setting pool: {error}") from None
+
+    def evaluation_every(self, num_units: int) -> int:
+        """Units between in-training evaluations of a run of ``num_units`` units (``eval_every``; 0 = ~25 a run)."""
+        return self.eval_every or max(1, num_units // 25)
+
+
+#: The names of :class:`RunSettings`' fields: a preset's or ``--set``'s key among them is a run setting.
+RUN_SETTINGS = tuple(item.name for item in dataclasses.fields(RunSettings))
+
+
+def split_settings(values: dict) -> tuple:
+    """``(hyperparameters, run settings)``: ``values`` split by name (:data:`RUN_SETTINGS`)."""
+    values = dict(values)
+    return ({key: value for key, value in values.items() if key not in RUN_SETTINGS},
+            {key: value for key, value in values.items() if key in RUN_SETTINGS})
 
 
 @dataclass(frozen=True)
@@ -33,6 +97,7 @@ class TrainedRun:
 
     Attributes:
         config: the run's config, an instance of its algorithm's ``config_class``.
+        settings: the run's :class:`RunSettings` (its game, pool and cadence).
         pool_mode: the pool mode it was trained in (``agents.pool.POOL_MODES``): whether its
             models take the opponent's identity.
         num_learners: its learners.
@@ -43,6 +108,7 @@ class TrainedRun:
     """
 
     config: Any
+    settings: RunSettings
     pool_mode: str
     num_learners: int
     state: dict
@@ -55,23 +121,20 @@ class Trainer(Protocol):
     """What :attr:`Algorithm.make_trainer` returns: the training of one run, unit by unit.
 
     The harness calls :meth:`train_unit` for units ``0 .. num_units - 1`` (continuing after
-    :meth:`load_state_dict` on resume), checkpoints :meth:`state_dict` and evaluates
-    :meth:`players`; the trainer touches no file (a data set it was handed excepted).
+    :meth:`load_state_dict` on resume), checkpoints :meth:`state_dict` (every
+    ``RunSettings.checkpoint_every`` units) and evaluates :meth:`players` (with a generator of
+    its own: training must not depend on it); the trainer touches no file (a data set it was
+    handed excepted).
 
     Attributes:
         config: the run's config dataclass (divergence errors name its settings).
         num_units: training units in the run (A2C: iterations; PPI: phases).
         unit_name: ``"iteration"`` or ``"phase"``, for progress bars, plots and messages.
-        checkpoint_every: the harness writes a checkpoint after every this many units.
-        eval_every: the harness evaluates the learners after every this many units and
-            after the last one, with a generator of its own (training must not depend on it).
     """
 
     config: Any
     num_units: int
     unit_name: str
-    checkpoint_every: int
-    eval_every: int
 
     def train_unit(self, unit_index: int) -> dict:
         """Run unit ``unit_index`` (0-based); return its metrics, ``{name: float}``.
@@ -99,19 +162,20 @@ class Algorithm:
     Attributes:
         name: its name on the command line and in ``config.json`` (``"a2c"``).
         config_class: its hyperparameters, a dataclass that validates itself in
-            ``__post_init__`` (:mod:`agents.settings`). Besides its own settings it has the
-            ones the harness reads: ``num_rounds``, ``payoffs`` and ``pool`` (the game and the
-            tabular co-players, for evaluation), ``eval_pool_size`` and ``eval_games`` (the
-            evaluation's size) and ``games_per_learner`` (episodes each learner plays per
-            unit, to check that they split as the run's pool mode needs).
+            ``__post_init__`` (:mod:`agents.settings`); no field of :class:`RunSettings`.
         presets: its preset names, smallest first (at least ``test``, ``cpu-quick``, ``cpu``
             and ``paper``).
         preset_settings: ``(preset, paper_step) -> {setting: value}``, what a preset sets
-            over the config's defaults for a column (1-4) of the paper's Table 2.
-        make_trainer: ``(config, pool_mode=, num_learners=, seed=, device=, frozen_from=,
-            init_from=[, data_set=]) -> Trainer``. ``frozen_from`` / ``init_from`` are
-            :class:`TrainedRun` or None: the run whose learner 0 is the frozen co-player,
-            and the run whose learners start this one's.
+            over the defaults for a column (1-4) of the paper's Table 2: hyperparameters and
+            run settings in one dict.
+        episodes_per_unit: ``config -> int``, the episodes each learner plays per training unit
+            (A2C's ``games_per_learner``, PPI's ``episodes_per_phase``): the harness checks that
+            they split as the run's pool mode needs and counts environment steps with it.
+        make_trainer: ``(config, settings, pool_mode=, num_learners=, seed=, device=,
+            frozen_from=, init_from=[, data_set=]) -> Trainer``. ``settings`` is the run's
+            :class:`RunSettings`; ``frozen_from`` / ``init_from`` are :class:`TrainedRun` or
+            None: the run whose learner 0 is the frozen co-player, and the run whose learners
+            start this one's.
         trained_players: ``(run: TrainedRun, device) -> list``: the learners of a finished
             run as players.
         data_set: for an algorithm that keeps a data set across units (PPI's episodes), the
@@ -119,38 +183,70 @@ class Algorithm:
             the run's folder, tied to a fingerprint of everything that decides the data
             (``fingerprint=None`` reopens a finished run's store as it was made), and hands
             it to ``make_trainer`` as ``data_set=``. None for an algorithm without one.
+        settings_defaults: this algorithm's defaults of run settings where they differ from
+            :class:`RunSettings`' (PPI checkpoints and evaluates every phase).
     """
 
     name: str
     config_class: type
     presets: tuple
     preset_settings: Callable[[str, int], dict]
+    episodes_per_unit: Callable[[Any], int]
     make_trainer: Callable[..., Trainer]
     trained_players: Callable[..., list]
     data_set: Optional[Callable[[str, Optional[dict]], Any]] = None
+    settings_defaults: dict = field(default_factory=dict)
 
-    def make_config(self, preset: str, paper_step: int, overrides: Optional[dict] = None):
-        """The config of one run: the config class's defaults, then the preset's settings for
-        ``paper_step``, then ``overrides`` (``--set``); validated by the config class itself.
+    def make_run(self, preset: str, paper_step: int, overrides: Optional[dict] = None) -> tuple:
+        """``(config, settings)`` of one run: the defaults, then the preset's settings for
+        ``paper_step``, then ``overrides`` (``--set``), split by name into the algorithm's config
+        and the :class:`RunSettings`; each validated by its own class.
 
         Raises:
-            ValueError: an unknown preset or hyperparameter name (listing the known ones), or
-                a bad value (naming the setting).
+            ValueError: an unknown preset or setting name (listing the known ones), or a bad
+                value (naming the setting).
         """
         if preset not in self.presets:
             raise ValueError(f"unknown preset {preset!r} for {self.name}; known presets: {', '.join(self.presets)}")
         known = {item.name for item in dataclasses.fields(self.config_class)}
         for key in overrides or {}:
-            if key not in known:
-                raise ValueError(f"unknown {self.name} hyperparameter {key!r}; known: {', '.join(sorted(known))}")
-        return self.config_class(**{**self.preset_settings(preset, paper_step), **(overrides or {})})
+            if key not in known and key not in RUN_SETTINGS:
+                raise ValueError(f"unknown {self.name} hyperparameter {key!r}; known: {', '.join(sorted(known))}; "
+                                 f"run settings: {', '.join(RUN_SETTINGS)}")
+        hyperparameters, settings = split_settings({**self.preset_settings(preset, paper_step), **(overrides or {})})
+        return self.config_class(**hyperparameters), RunSettings(**{**self.settings_defaults, **settings})
 
-    def saved_config(self, hyperparameters: dict):
-        """The config of a run folder's ``config.json`` ``hyperparameters``. A config class with a
-        ``from_saved`` classmethod reads settings added since the folder was written as they were
-        then (so old runs load with the model they trained); otherwise the class's constructor."""
+    def make_config(self, preset: str, paper_step: int, overrides: Optional[dict] = None):
+        """The algorithm's config of :meth:`make_run` (``overrides`` may name only its hyperparameters)."""
+        misplaced = sorted(set(overrides or {}) & set(RUN_SETTINGS))
+        if misplaced:
+            raise ValueError(f"{', '.join(misplaced)}: run settings (agents.algorithm.RunSettings), not {self.name} "
+                             f"hyperparameters; use make_run or make_settings")
+        return self.make_run(preset, paper_step, overrides)[0]
+
+    def make_settings(self, preset: str, paper_step: int, overrides: Optional[dict] = None) -> RunSettings:
+        """The :class:`RunSettings` of :meth:`make_run` (``overrides`` may also name hyperparameters)."""
+        return self.make_run(preset, paper_step, overrides)[1]
+
+    def saved_run(self, record: dict) -> tuple:
+        """``(config, settings)`` of a run folder's ``config.json`` (:func:`saved_record` reads folders
+        written before run settings had their own key). A config class with a ``from_saved``
+        classmethod reads settings added since the folder was written as they were then (so old
+        runs load with the model they trained); otherwise the class's constructor."""
+        record = saved_record(record)
         from_saved = getattr(self.config_class, "from_saved", None)
-        return from_saved(hyperparameters) if from_saved is not None else self.config_class(**hyperparameters)
+        hyperparameters = record["hyperparameters"]
+        config = from_saved(hyperparameters) if from_saved is not None else self.config_class(**hyperparameters)
+        return config, RunSettings(**{**self.settings_defaults, **record["settings"]})
+
+
+def saved_record(record: dict) -> dict:
+    """A ``config.json`` with its run settings under ``"settings"``: a folder written before they
+    had their own key kept them among ``"hyperparameters"``; they are moved, nothing else changes."""
+    if "settings" in record or "hyperparameters" not in record:
+        return record
+    hyperparameters, settings = split_settings(record["hyperparameters"])
+    return {**record, "hyperparameters": hyperparameters, "settings": settings}
 
 
 def models_from_states(model_states, build_model: Callable, device="cpu", source: str = "a trained run") -> list:

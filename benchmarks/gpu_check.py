@@ -143,12 +143,12 @@ def command_step1(args) -> int:
     per_iteration = sum(timed) / len(timed)
     total = counts["num_units"] * per_iteration
     elapsed = time.perf_counter() - started
-    print(f"a2c step1, preset {args.preset} ({unit.config.games_per_learner:,} episodes per iteration, "
+    print(f"a2c step1, preset {args.preset} ({unit.episodes_per_unit:,} episodes per iteration, "
           f"{counts['num_units']:,} iterations), {args.device}: {len(rows)} iterations in {elapsed:.0f} s "
           f"(budget {args.seconds:g} s; training only, no evaluation or checkpoints)\n")
     print(f"| iterations done | ms per iteration (after the first) | agent-steps/s | projected {counts['num_units']:,} "
           f"iterations |\n|---|---|---|---|")
-    rate = unit.config.games_per_learner * unit.config.num_rounds / per_iteration
+    rate = unit.episodes_per_unit * unit.settings.num_rounds / per_iteration
     print(f"| {len(rows)} | {1e3 * per_iteration:,.1f} | {rate:,.0f} | {human_duration(total)} |\n")
     keys = [key for key in ("learner_vs_tabular/reward", "learner_vs_tabular/cooperation", "loss/entropy")
             if key in rows[0][2]]

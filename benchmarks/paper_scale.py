@@ -94,14 +94,14 @@ def time_a2c(unit, units_by_key: dict, watch: Stopwatch, repeats: int) -> dict:
 FIT_BATCHES = 4
 
 
-def training_tokens_per_second(config, watch: Stopwatch, repeats: int) -> float:
+def training_tokens_per_second(config, settings, watch: Stopwatch, repeats: int) -> float:
     """Model-fit (episode, round) pairs per second: one epoch of :func:`fit_model` over ``FIT_BATCHES``
     minibatches of ``config.batch_size`` pretraining episodes, at the config's model size."""
-    episodes = pretraining_episodes(FIT_BATCHES * config.batch_size // 2 * 2, "tabular", config.num_rounds,
+    episodes = pretraining_episodes(FIT_BATCHES * config.batch_size // 2 * 2, "tabular", settings.num_rounds,
                                     torch.Generator().manual_seed(0))
     stored = {key: value.numpy() for key, value in episodes.items()}
     stored["outcomes"] = stored["outcomes"].astype("uint8")
-    batcher = EpisodeBatcher(stored, config.payoffs, False, watch.device)
+    batcher = EpisodeBatcher(stored, settings.payoffs, False, watch.device)
     one_epoch = dataclasses.replace(config, epochs=1)
     generator = torch.Generator().manual_seed(0)
 
@@ -110,13 +110,13 @@ def training_tokens_per_second(config, watch: Stopwatch, repeats: int) -> float:
         fit_model(model, batcher, one_epoch, generator)
 
     fit()  # warm-up
-    return batcher.num_episodes * config.num_rounds / watch.mean(fit, repeats)
+    return batcher.num_episodes * settings.num_rounds / watch.mean(fit, repeats)
 
 
-def planner_decisions_per_second(config, num_games: int, watch: Stopwatch, repeats: int) -> float:
+def planner_decisions_per_second(config, settings, num_games: int, watch: Stopwatch, repeats: int) -> float:
     """Decisions/s of one planner step for ``num_games`` games at round 0 (the full horizon ahead)."""
     model = SequenceModel(ModelConfig(config.hidden_size, config.embedding_size)).to(watch.device).eval()
-    player = PlanningPlayer(model, config.planner(), config.num_rounds)
+    player = PlanningPlayer(model, config.planner(), settings.num_rounds)
     generator = torch.Generator(device=watch.device).manual_seed(0)
     observation = torch.randint(1, 5, (num_games,), device=watch.device, generator=generator)
     reward = torch.zeros(num_games, device=watch.device)
@@ -184,16 +184,16 @@ def main(argv=None) -> dict:
     if "ppi" in algos:
         units = paper_units("ppi", preset)
         keyed = {(name, 0): unit for name, unit in units.items()}
-        config = next(iter(units.values())).config
+        config, settings = next(iter(units.values())).config, next(iter(units.values())).settings
         games = args.planner_games or (config.episodes_per_phase if args.device == "cuda" else min(
             1024, config.episodes_per_phase))
         print("  timing ppi training and planner ...", file=sys.stderr, flush=True)
-        tokens_per_second = training_tokens_per_second(config, watch, args.repeats)
-        decisions_per_second = planner_decisions_per_second(config, games, watch, args.repeats)
+        tokens_per_second = training_tokens_per_second(config, settings, watch, args.repeats)
+        decisions_per_second = planner_decisions_per_second(config, settings, games, watch, args.repeats)
         results["ppi"]["rates"] = {"tokens_per_second": tokens_per_second, "decisions_per_second": decisions_per_second,
                                    "planner_games": games}
         print(f"| PPI rate ({config.hidden_size} hidden, K {config.num_rollouts}, horizon {config.horizon}) | value |\n"
-              f"|---|---|\n| training tokens/s (batch {config.batch_size} episodes x {config.num_rounds} rounds) | "
+              f"|---|---|\n| training tokens/s (batch {config.batch_size} episodes x {settings.num_rounds} rounds) | "
               f"{tokens_per_second:,.0f} |\n| planner decisions/s ({games:,} games in one step) | "
               f"{decisions_per_second:,.0f} |\n", flush=True)
         lines = ["| PPI condition | phases | episodes per phase and learner | learners | training tokens per seed | "

@@ -24,6 +24,7 @@ import time
 import torch
 from torch import nn
 
+from agents.algorithm import RunSettings
 from agents.ppi.config import PPIConfig
 from agents.ppi.model import ModelConfig, SequenceModel
 from agents.ppi.planner import PlannerConfig, PlanningPlayer
@@ -104,12 +105,13 @@ def training_rates(model_config, batch_size, num_rounds, repeats, device):
     return model_rate, rates[0], rates[1]
 
 
-def paper_estimate(config: PPIConfig, decisions_per_second: float, tokens_per_second: float, num_learners: int = 2):
+def paper_estimate(config: PPIConfig, decisions_per_second: float, tokens_per_second: float, num_learners: int = 2,
+                   num_rounds: int = RunSettings().num_rounds):
     """Seconds of one fig1-mixed run at the paper's scale from the two rates."""
     trained_episodes = sum(config.pretraining_episodes + phase * config.episodes_per_phase
                            for phase in range(config.num_phases))
-    tokens = num_learners * config.epochs * config.num_rounds * trained_episodes
-    decisions = num_learners * config.num_phases * config.episodes_per_phase * config.num_rounds
+    tokens = num_learners * config.epochs * num_rounds * trained_episodes
+    decisions = num_learners * config.num_phases * config.episodes_per_phase * num_rounds
     return tokens / tokens_per_second, decisions / decisions_per_second, tokens, decisions
 
 

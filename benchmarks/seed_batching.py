@@ -45,11 +45,11 @@ def timed(work, device: str) -> tuple:
 def compare(games_per_learner: int, num_seeds: int, repeats: int, iterations: int, device: str,
             num_rounds: int = 100) -> dict:
     """Agent-steps/s of the batched and the separate trainers (wall and CPU), alternating blocks."""
-    config = ALGORITHM.make_config("cpu", 1, {"games_per_learner": games_per_learner, "num_rounds": num_rounds,
-                                              "num_iterations": 1 + repeats * iterations})
+    run = ALGORITHM.make_run("cpu", 1, {"games_per_learner": games_per_learner, "num_rounds": num_rounds,
+                                        "num_iterations": 1 + repeats * iterations})
     seeds = list(range(num_seeds))
-    batched = SeedBatchedA2CTrainer(config, "tabular-only", 1, seeds, device=device)
-    separate = [A2CTrainer(config, "tabular-only", 1, seed=seed, device=device) for seed in seeds]
+    batched = SeedBatchedA2CTrainer(*run, pool_mode="tabular-only", num_learners=1, seeds=seeds, device=device)
+    separate = [A2CTrainer(*run, pool_mode="tabular-only", num_learners=1, seed=seed, device=device) for seed in seeds]
     batched.train_unit(0)  # warm-up
     for trainer in separate:
         trainer.train_unit(0)

@@ -43,10 +43,10 @@ from benchmarks.handwritten_gru import gru_sequence
 
 def a2c_rate(games_per_learner: int, iterations: int, device: str, num_rounds: int = 100) -> float:
     condition = get_experiment("fig1").condition("mixed")
-    config = ALGORITHM.make_config("cpu", condition.paper_step, {"games_per_learner": games_per_learner,
-                                                                "num_rounds": num_rounds,
-                                                                "num_iterations": iterations + 1})
-    trainer = A2CTrainer(config, condition.pool_mode, condition.num_learners, seed=0, device=device)
+    run = ALGORITHM.make_run("cpu", condition.paper_step, {"games_per_learner": games_per_learner,
+                                                          "num_rounds": num_rounds, "num_iterations": iterations + 1})
+    trainer = A2CTrainer(*run, pool_mode=condition.pool_mode, num_learners=condition.num_learners, seed=0,
+                         device=device)
     trainer.train_unit(0)  # warm-up
     if device.startswith("cuda"):
         torch.cuda.synchronize()
@@ -152,11 +152,13 @@ def in_training_evaluation_cost(num_blocks: int, device: str, preset: str = "cpu
     time plus the evaluation time.
     """
     condition = get_experiment(experiment).condition(condition_name)
-    config = ALGORITHM.make_config(preset, condition.paper_step, overrides)
-    trainer = A2CTrainer(config, condition.pool_mode, condition.num_learners, seed=0, device=device)
-    evaluator = InTrainingEvaluator(condition, 0, config.num_rounds, config.payoffs, pool=config.pool,
-                                    pool_size=config.eval_pool_size, games_per_coplayer=config.eval_games,
+    config, settings = ALGORITHM.make_run(preset, condition.paper_step, overrides)
+    trainer = A2CTrainer(config, settings, pool_mode=condition.pool_mode, num_learners=condition.num_learners, seed=0,
+                         device=device)
+    evaluator = InTrainingEvaluator(condition, 0, settings.num_rounds, settings.payoffs, pool=settings.pool,
+                                    pool_size=settings.eval_pool_size, games_per_coplayer=settings.eval_games,
                                     device=device)
+    eval_every = settings.evaluation_every(config.num_iterations)
 
     def timed(work) -> float:
         if device.startswith("cuda"):
@@ -170,7 +172,7 @@ def in_training_evaluation_cost(num_blocks: int, device: str, preset: str = "cpu
     unit = 0
     def train_block():
         nonlocal unit
-        for _ in range(trainer.eval_every):
+        for _ in range(eval_every):
             trainer.train_unit(unit)
             unit += 1
 
@@ -179,10 +181,10 @@ def in_training_evaluation_cost(num_blocks: int, device: str, preset: str = "cpu
     for _ in range(num_blocks):
         training += timed(train_block)
         evaluation += timed(lambda: evaluator(trainer.players(), unit))
-    iterations = num_blocks * trainer.eval_every
+    iterations = num_blocks * eval_every
     return {"run": f"{experiment} {condition_name}", "preset": preset,
-            "games_per_learner": config.games_per_learner, "eval_every": trainer.eval_every,
-            "eval_pool_size": config.eval_pool_size, "eval_games": config.eval_games, "iterations": iterations,
+            "games_per_learner": config.games_per_learner, "eval_every": eval_every,
+            "eval_pool_size": settings.eval_pool_size, "eval_games": settings.eval_games, "iterations": iterations,
             "training_s": training / iterations, "with_evaluation_s": (training + evaluation) / iterations,
             "overhead": evaluation / training}
 

@@ -115,19 +115,19 @@ def run_counts(unit: Unit, units: dict) -> dict:
         x`` the data set's size summed over phases; 0 for A2C); ``fitted_episodes``, that sum
         per learner and epoch; ``initial_episodes``, PPI's D_0 per learner.
     """
-    config, condition = unit.config, unit.condition
+    config, condition, rounds = unit.config, unit.condition, unit.settings.num_rounds
     num_units = config.num_phases if unit.algorithm.name == "ppi" else config.num_iterations
-    games = config.games_per_learner
+    games = unit.episodes_per_unit
     frozen_games = split_games(condition.pool_mode, condition.num_learners, games,
                                num_frozen=1 if condition.frozen_from else 0).get("frozen", 0)
-    counts = {"num_units": num_units, "agent_steps": num_units * games * config.num_rounds * condition.num_learners,
-              "coplayer_decisions": num_units * frozen_games * config.num_rounds * condition.num_learners,
+    counts = {"num_units": num_units, "agent_steps": num_units * games * rounds * condition.num_learners,
+              "coplayer_decisions": num_units * frozen_games * rounds * condition.num_learners,
               "training_tokens": 0, "fitted_episodes": 0, "initial_episodes": 0}
     if unit.algorithm.name == "ppi":
         initial = _ppi_initial_episodes(unit, units)
         fitted = sum(initial + phase * games for phase in range(num_units))
         counts.update(initial_episodes=initial, fitted_episodes=fitted,
-                      training_tokens=condition.num_learners * config.epochs * config.num_rounds * fitted)
+                      training_tokens=condition.num_learners * config.epochs * rounds * fitted)
     return counts
 
 
@@ -166,9 +166,10 @@ def _stand_in(unit: Unit, device) -> TrainedRun:
     """An untrained run of ``unit``'s condition as a :class:`TrainedRun`: what a frozen co-player costs
     does not depend on its weights, so a plan needs no finished prerequisite."""
     condition = unit.condition
-    trainer = unit.algorithm.make_trainer(unit.config, pool_mode=condition.pool_mode,
+    trainer = unit.algorithm.make_trainer(unit.config, unit.settings, pool_mode=condition.pool_mode,
                                           num_learners=condition.num_learners, seed=unit.seed, device=device)
-    return TrainedRun(config=unit.config, pool_mode=condition.pool_mode, num_learners=condition.num_learners,
+    return TrainedRun(config=unit.config, settings=unit.settings, pool_mode=condition.pool_mode,
+                      num_learners=condition.num_learners,
                       state=trainer.state_dict(), source=f"plan: an untrained stand-in for {condition.name}")
 
 
@@ -178,8 +179,9 @@ def trainer_for(unit: Unit, config, units: dict, device):
     condition = unit.condition
     frozen = None if condition.frozen_from is None else _stand_in(units[(condition.frozen_from, unit.seed)], device)
     # init_from is left out: starting weights (and PPI's starting data, counted apart) change no arithmetic.
-    return unit.algorithm.make_trainer(config, pool_mode=condition.pool_mode, num_learners=condition.num_learners,
-                                       seed=unit.seed, device=device, frozen_from=frozen)
+    return unit.algorithm.make_trainer(config, unit.settings, pool_mode=condition.pool_mode,
+                                       num_learners=condition.num_learners, seed=unit.seed, device=device,
+                                       frozen_from=frozen)
 
 
 def extrapolate(small: tuple, large: tuple, target: float) -> float:
@@ -214,7 +216,7 @@ def _time_evaluation(unit: Unit, trainer, watch: Stopwatch, max_games: Optional[
     """Seconds of the evaluator's construction, one in-training evaluation and the final evaluation,
     at the run's sizes or, above ``max_games`` learner-games (:func:`evaluation_games`), at two
     smaller sizes and extrapolated (:func:`extrapolate`)."""
-    config, condition, device = unit.config, unit.condition, watch.device
+    config, condition, device = unit.settings, unit.condition, watch.device
     num_learners, frozen = condition.num_learners, trainer.frozen_players()
 
     def build(pool_size: int, games: int):
@@ -312,7 +314,7 @@ def _timed_games(unit: Unit, games: int) -> int:
             return candidate
         except ValueError:
             continue
-    return unit.config.games_per_learner
+    return unit.episodes_per_unit
 
 
 def _measure_ppi(unit: Unit, units: dict, watch: Stopwatch, timed_units: int) -> dict:
@@ -345,7 +347,7 @@ def _measure_ppi(unit: Unit, units: dict, watch: Stopwatch, timed_units: int) ->
     fit_episodes = max(2, min(PPI_FIT_EPISODES, _ppi_initial_episodes(unit, units)) // 2 * 2)
     generator = torch.Generator().manual_seed(unit.seed)
     kind = pretraining_kind(config, unit.condition.pool_mode)
-    episodes, pretraining = watch.seconds(lambda: pretraining_episodes(fit_episodes, kind, config.num_rounds,
+    episodes, pretraining = watch.seconds(lambda: pretraining_episodes(fit_episodes, kind, unit.settings.num_rounds,
                                                                        generator, pool=trainer.pool.pool_distribution))
     with tempfile.TemporaryDirectory() as folder:
         store = EpisodeStore(folder, {"plan": True})
@@ -354,7 +356,7 @@ def _measure_ppi(unit: Unit, units: dict, watch: Stopwatch, timed_units: int) ->
     one_epoch = dataclasses.replace(config, epochs=1)
 
     def fit():
-        batcher = EpisodeBatcher(loaded, config.payoffs, trainer.uses_identity, device)
+        batcher = EpisodeBatcher(loaded, unit.settings.payoffs, trainer.uses_identity, device)
         return fit_model(trainer._new_model(), batcher, one_epoch, trainer.cpu_generator)
 
     fit()  # warm-up
@@ -369,10 +371,10 @@ def _measure_ppi(unit: Unit, units: dict, watch: Stopwatch, timed_units: int) ->
 
 def _project_a2c(unit: Unit, units: dict, rates: dict) -> dict:
     """One A2C run's ``num_units``, ``agent_steps``, ``training_tokens`` (0), ``seconds`` by part and ``timed``."""
-    config, counts = unit.config, run_counts(unit, units)
+    settings, counts = unit.settings, run_counts(unit, units)
     iterations = counts["num_units"]
-    eval_every = config.eval_every or max(1, iterations // 25)  # A2CTrainer's rule: ~25 evaluations per run
-    checkpoints, curves = _record_seconds(iterations, config.checkpoint_every, eval_every, rates)
+    eval_every = settings.evaluation_every(iterations)
+    checkpoints, curves = _record_seconds(iterations, settings.checkpoint_every, eval_every, rates)
     seconds = {"setup": rates["setup"] + rates["evaluator_setup"], "training": iterations * rates["per_unit"],
                "evaluation": evaluation_count(iterations, eval_every) * rates["evaluation"] + curves,
                "checkpoints": checkpoints, "final_evaluation": rates["final_evaluation"]}
@@ -393,9 +395,10 @@ def _project_ppi(unit: Unit, units: dict, rates: dict) -> dict:
     training = (learners * config.epochs * fitted * rates["fit_per_episode_epoch"]
                 + phases * extrapolate(*rates["play"], per_phase)
                 + learners * (fitted + phases * per_phase) * rates["input_output_per_episode"])
-    checkpoints, curves = _record_seconds(phases, config.checkpoint_every, config.eval_every, rates)
+    eval_every = unit.settings.evaluation_every(phases)
+    checkpoints, curves = _record_seconds(phases, unit.settings.checkpoint_every, eval_every, rates)
     seconds = {"setup": rates["setup"] + rates["evaluator_setup"] + learners * initial * first_data,
-               "training": training, "evaluation": evaluation_count(phases, config.eval_every) * rates["evaluation"]
+               "training": training, "evaluation": evaluation_count(phases, eval_every) * rates["evaluation"]
                + curves, "checkpoints": checkpoints, "final_evaluation": rates["final_evaluation"]}
     timed = (f"fit {1e3 * rates['fit_per_episode_epoch']:.3g} ms/episode-epoch ({rates['fit_episodes']:,} episodes, "
              f"batch {config.batch_size}); play {rates['play'][1][1]:.3g} s "
@@ -413,7 +416,8 @@ COST_MODELS = {"a2c": (_measure_a2c, _project_a2c), "ppi": (_measure_ppi, _proje
 
 def cost_key(unit: Unit, device, threads: int) -> str:
     """What decides a run's timing: its algorithm, pool, learners and every setting not in :data:`COST_NEUTRAL`."""
-    settings = {key: value for key, value in dataclasses.asdict(unit.config).items()
+    settings = {key: value for key, value in {**dataclasses.asdict(unit.config),
+                                              **dataclasses.asdict(unit.settings)}.items()
                 if key not in COST_NEUTRAL.get(unit.algorithm.name, ())}
     return json.dumps([unit.algorithm.name, unit.condition.pool_mode, unit.condition.num_learners,
                        unit.condition.frozen_from is not None, str(device), threads, settings], sort_keys=True,

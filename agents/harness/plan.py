@@ -267,7 +267,7 @@ def make_plan(
                 rows.append(ConditionPlan(
                     condition=condition, point=point, seeds=tuple(seeds), num_learners=unit.condition.num_learners,
                     prerequisites=unit.condition.prerequisites, unit_name=rates["unit_name"],
-                    episodes_per_unit=unit.config.games_per_learner, num_rounds=unit.config.num_rounds,
+                    episodes_per_unit=unit.episodes_per_unit, num_rounds=unit.settings.num_rounds,
                     **project(unit, units, rates)))
                 for seed in seeds:
                     jobs[(point, condition, seed)] = (rows[-1].seconds_per_seed,

@@ -23,12 +23,10 @@ from __future__ import annotations
 import socket
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 from urllib.parse import urlparse
 
-from agents.harness.checkpoint import read_json
-from agents.harness.run_folder import attach_provenance, locked, record_provenance
-from agents.harness.runner import check_resume_target, make_units, train, unit_dir
+from agents.harness.runner import execute_plan, plan_experiment, train
 from baselines.optional import import_optional
 
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
@@ -97,6 +95,7 @@ def run_experiment_on_ray(
     gpus_per_unit: float = 0.0,
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
     plots: bool = True,
+    on_checked: Optional[Callable[[], None]] = None,
 ) -> dict:
     """The Ray twin of :func:`agents.harness.runner.run_experiment`: same arguments, same folders, same summary.
 
@@ -105,24 +104,17 @@ def run_experiment_on_ray(
         num_cpus: CPUs of the local Ray (default: all); ignored for a cluster.
         cpus_per_unit, gpus_per_unit: resources of each unit's task (``gpus_per_unit``
             > 0 with ``device="cuda"`` to place units on GPUs).
+        on_checked: called once every check has passed, before the folder is locked.
     Returns:
         the summary written to ``<out>/summary.json``.
     """
-    from agents.harness.summary import aggregate
-
-    check_resume_target(out, resume)  # as the local backend: --resume into a missing folder is an error
     out = Path(out).resolve()  # workers do not share the driver's working directory
-    units = make_units(experiment, algo, preset, seeds, overrides, conditions)  # every name and value checked
-    for condition, seed in units:
-        directory = unit_dir(out, condition, seed)
-        if (directory / "config.json").exists() and not resume:
-            raise ValueError(f"{directory} already holds a run; pass --resume to continue, or choose another --out")
-    with locked(out):  # this process holds the folder for its Ray tasks (re-entrant for the CLI, which locks first)
-        record_provenance(out, device)
-        _run_units_on_ray(units, out, device, address, num_cpus, cpus_per_unit, gpus_per_unit, connect_timeout_s)
-        aggregate(out, plots=plots)
-        attach_provenance(out)
-        return read_json(out / "summary.json")
+    plan = plan_experiment(experiment, algo, preset, seeds, out, device, resume, overrides, conditions)
+    if on_checked is not None:
+        on_checked()
+    return execute_plan(plan, lambda plan: _run_units_on_ray(plan.units, plan.out, device, address, num_cpus,
+                                                              cpus_per_unit, gpus_per_unit, connect_timeout_s),
+                        plots=plots)
 
 
 def _run_units_on_ray(units: dict, out: Path, device: str, address, num_cpus, cpus_per_unit: int,
@@ -133,7 +125,7 @@ def _run_units_on_ray(units: dict, out: Path, device: str, address, num_cpus, cp
     submitted = {}
     for key, unit in units.items():  # in prerequisite order, so prerequisites are submitted first
         needs = [submitted[(name, unit.seed)] for name in unit.condition.prerequisites]
-        # resume=True inside the tasks: the folders were checked above, so a folder a task
+        # resume=True inside the tasks: the folders were checked by the plan, so a folder a task
         # finds is its own from an earlier attempt (Ray retries a task whose worker died),
         # and it continues from that attempt's last checkpoint.
         kwargs = dict(unit=unit, out=str(out), device=device, resume=True)

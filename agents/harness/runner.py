@@ -37,7 +37,7 @@ from typing import Any, Callable, Optional, Union
 
 import torch
 
-from agents.algorithm import Algorithm, TrainedRun
+from agents.algorithm import Algorithm, RunSettings, TrainedRun, saved_record
 from agents.harness.algorithms import get_algorithm
 from agents.harness.checkpoint import (
     CHECKPOINT_FORMAT,
@@ -70,10 +70,12 @@ from ipd_env.sizes import check_fits
 
 @dataclass(frozen=True)
 class Unit:
-    """One unit of work, checked: an algorithm's config for one condition of an experiment and one seed.
+    """One unit of work, checked: an algorithm's config and the run's settings for one condition of an
+    experiment and one seed.
 
-    Made by :func:`make_unit`; the config is built and validated there, once, and handed to
-    the trainer as it is. :meth:`record` is the unit's ``config.json``.
+    Made by :func:`make_unit`; the config and the :class:`agents.algorithm.RunSettings` are built
+    and validated there, once, and handed to the trainer as they are. :meth:`record` is the unit's
+    ``config.json``.
     """
 
     algorithm: Algorithm
@@ -83,29 +85,36 @@ class Unit:
     preset: str
     overrides: dict
     config: Any
+    settings: RunSettings
 
     def record(self) -> dict:
         """The content of ``config.json`` (compared on resume, kept in every checkpoint)."""
         return {"algo": self.algorithm.name, "experiment": self.experiment, "condition": self.condition.name,
                 "seed": self.seed, "preset": self.preset, "overrides": dict(self.overrides),
                 "pool_mode": self.condition.pool_mode, "num_learners": self.condition.num_learners,
-                "hyperparameters": dataclasses.asdict(self.config)}
+                "hyperparameters": dataclasses.asdict(self.config), "settings": dataclasses.asdict(self.settings)}
+
+    @property
+    def episodes_per_unit(self) -> int:
+        """Episodes each learner plays per training unit (:attr:`agents.algorithm.Algorithm.episodes_per_unit`)."""
+        return int(self.algorithm.episodes_per_unit(self.config))
 
 
 def make_unit(algo: str, experiment: str, condition: str, seed: int, preset: str,
               overrides: Optional[dict] = None) -> Unit:
     """The checked :class:`Unit` of one run; raises ``ValueError`` for any bad name or value.
 
-    The algorithm's config is its preset for the condition's Table-2 column with
-    ``overrides`` on top (:meth:`agents.algorithm.Algorithm.make_config`); its games per
-    learner must split as the condition's pool mode needs (:func:`agents.pool.split_games`).
+    The algorithm's config and the run settings are its preset for the condition's Table-2
+    column with ``overrides`` on top (:meth:`agents.algorithm.Algorithm.make_run`); its episodes
+    per learner must split as the condition's pool mode needs (:func:`agents.pool.split_games`).
     """
     algorithm = get_algorithm(algo)
     spec = get_experiment(experiment).condition(condition)
     overrides = dict(overrides or {})
-    config = algorithm.make_config(preset, spec.paper_step, overrides)
-    split_games(spec.pool_mode, spec.num_learners, config.games_per_learner, num_frozen=1 if spec.frozen_from else 0)
-    return Unit(algorithm, experiment, spec, int(seed), preset, overrides, config)
+    config, settings = algorithm.make_run(preset, spec.paper_step, overrides)
+    unit = Unit(algorithm, experiment, spec, int(seed), preset, overrides, config, settings)
+    split_games(spec.pool_mode, spec.num_learners, unit.episodes_per_unit, num_frozen=1 if spec.frozen_from else 0)
+    return unit
 
 
 def unit_dir(out: Union[str, Path], condition: str, seed: int) -> Path:
@@ -124,7 +133,8 @@ NOT_COMPARED_ON_RESUME = ("experiment",)
 
 
 def _compared(config: dict) -> dict:
-    return {key: value for key, value in config.items() if key not in NOT_COMPARED_ON_RESUME}
+    """``config.json`` as compared on resume (run settings under their own key also for older folders)."""
+    return {key: value for key, value in saved_record(config).items() if key not in NOT_COMPARED_ON_RESUME}
 
 
 def check_resume_target(out: Union[str, Path], resume: bool) -> None:
@@ -163,12 +173,12 @@ def read_trained_run(folder: Union[str, Path], device="cpu", with_data_set: bool
     folder = Path(folder)
     config = read_json(folder / "config.json")
     algorithm = get_algorithm(config.get("algo"))
-    hyperparameters = algorithm.saved_config(config["hyperparameters"])
+    hyperparameters, settings = algorithm.saved_run(config)
     state = load_checkpoint(folder / "checkpoints" / "final.pt", map_location=device)
     data_set = None
     if with_data_set and algorithm.data_set is not None:
         data_set = algorithm.data_set(str(folder / DATA_FOLDER), None)
-    return algorithm, TrainedRun(config=hyperparameters, pool_mode=config["pool_mode"],
+    return algorithm, TrainedRun(config=hyperparameters, settings=settings, pool_mode=config["pool_mode"],
                                  num_learners=config["num_learners"], state=state["trainer"], data_set=data_set,
                                  source=str(folder))
 
@@ -194,12 +204,13 @@ def _prerequisites(unit: Unit, out: Union[str, Path], device) -> dict:
 
 
 def data_set_fingerprint(unit: Unit, out: Union[str, Path]) -> dict:
-    """Everything that decides the data a unit stores; its data set is tied to it (PPI's manifest)."""
+    """Everything that decides the data a unit stores; its data set is tied to it (PPI's manifest).
+    ``hyperparameters`` holds the run settings too, as data sets made before they were apart hold them."""
     init_from = unit.condition.init_from
     return {"condition": unit.condition.name, "pool_mode": unit.condition.pool_mode, "seed": unit.seed,
             "num_learners": unit.condition.num_learners,
             "init_from": None if init_from is None else str(unit_dir(out, init_from, unit.seed)),
-            "hyperparameters": dataclasses.asdict(unit.config)}
+            "hyperparameters": {**dataclasses.asdict(unit.config), **dataclasses.asdict(unit.settings)}}
 
 
 def run_unit(
@@ -301,7 +312,7 @@ class UnitFolder:
         """The algorithm's trainer for this unit, with its prerequisites (and data set)."""
         condition = self.unit.condition
         extra = {} if self.data_set is None else {"data_set": self.data_set}
-        return self.unit.algorithm.make_trainer(self.unit.config, pool_mode=condition.pool_mode,
+        return self.unit.algorithm.make_trainer(self.unit.config, self.unit.settings, pool_mode=condition.pool_mode,
                                                 num_learners=condition.num_learners, seed=self.unit.seed,
                                                 device=self.device, **self.prerequisites, **extra)
 
@@ -327,10 +338,10 @@ class UnitFolder:
         if state is not None:
             _note_repair(directory / "metrics.csv", self.history)
         self.metrics_log.rewrite(self.history)
-        hyper = unit.config  # evaluate in the run's own game (rounds, payoffs) and pool
-        self.evaluator = InTrainingEvaluator(unit.condition, unit.seed, hyper.num_rounds, hyper.payoffs,
-                                             pool=hyper.pool, pool_size=hyper.eval_pool_size,
-                                             games_per_coplayer=hyper.eval_games, device=self.device)
+        settings = unit.settings  # evaluate in the run's own game (rounds, payoffs) and pool
+        self.evaluator = InTrainingEvaluator(unit.condition, unit.seed, settings.num_rounds, settings.payoffs,
+                                             pool=settings.pool, pool_size=settings.eval_pool_size,
+                                             games_per_coplayer=settings.eval_games, device=self.device)
         self.eval_log = MetricsLog(directory / EVAL_METRICS_FILE)
         if state is not None:
             _note_repair(directory / EVAL_METRICS_FILE, [_eval_row(record) for record in self.eval_history])
@@ -359,9 +370,8 @@ class UnitFolder:
                 if self.saved_units else "no checkpoint had been written yet")
         return NonFiniteTrainingError(f"{self.directory}: {error}; {kept}", index)
 
-    @staticmethod
-    def _saving(trainer, index: int) -> bool:
-        return (index + 1) % trainer.checkpoint_every == 0 or index + 1 == trainer.num_units
+    def _saving(self, trainer, index: int) -> bool:
+        return (index + 1) % self.unit.settings.checkpoint_every == 0 or index + 1 == trainer.num_units
 
     def record(self, trainer, index: int, metrics: dict) -> None:
         """Write unit ``index``'s metrics, its in-training evaluation when due, and the checkpoint when due."""
@@ -372,7 +382,7 @@ class UnitFolder:
         if self.writer is not None:
             for key, value in metrics.items():
                 self.writer.add_scalar(key, float(value), index + 1)
-        if (index + 1) % trainer.eval_every == 0 or index + 1 == trainer.num_units:
+        if (index + 1) % self.unit.settings.evaluation_every(trainer.num_units) == 0 or index + 1 == trainer.num_units:
             evaluation = self.evaluator(trainer.players(), units_done=index + 1)
             self.eval_history.append(evaluation)
             self.eval_log.append(_eval_row(evaluation))
@@ -470,7 +480,8 @@ def train_seed_batch(units: Sequence[Unit], out: Union[str, Path], device: str =
     first = units[0]
     if first.algorithm.name != "a2c":
         raise ValueError(f"batched seeds are an A2C option; {first.algorithm.name} trains its seeds one by one")
-    if any(unit.condition != first.condition or unit.config != first.config for unit in units):
+    if any(unit.condition != first.condition or unit.config != first.config or unit.settings != first.settings
+           for unit in units):
         raise ValueError("train_seed_batch trains the seeds of one condition and config; these units differ")
     folders = [UnitFolder(unit, out, device, resume) for unit in units]
     results = [folder.finished for folder in folders]
@@ -489,7 +500,8 @@ def train_seed_batch(units: Sequence[Unit], out: Union[str, Path], device: str =
         values = [folder.prerequisites.get(key) for folder in folders]
         return None if all(value is None for value in values) else values
 
-    batched = SeedBatchedA2CTrainer(first.config, pool_mode=condition.pool_mode, num_learners=condition.num_learners,
+    batched = SeedBatchedA2CTrainer(first.config, first.settings, pool_mode=condition.pool_mode,
+                                    num_learners=condition.num_learners,
                                     seeds=[folder.unit.seed for folder in folders], device=device,
                                     frozen_from=per_seed("frozen_from"), init_from=per_seed("init_from"))
     views = [batched.seed_view(index) for index in range(len(folders))]
@@ -562,7 +574,7 @@ def _tensorboard_hparams(directory: Path, config: dict, evaluation: dict) -> Non
         return
     hparams = {"algo": config["algo"], "experiment": config["experiment"], "condition": config["condition"],
                "seed": config["seed"], "preset": config["preset"]}
-    for key, value in config["hyperparameters"].items():
+    for key, value in {**config["hyperparameters"], **config.get("settings", {})}.items():
         hparams[key] = value if isinstance(value, (bool, int, float, str)) else str(value)
     final = {f"final/{opponent}/{key}": values[key]
              for opponent, values in mean_over_learners(evaluation).items()
@@ -604,8 +616,7 @@ def agent_steps_per_unit(unit: Unit) -> int:
     """Environment steps the learners take in one training unit: each of the condition's learners plays
     ``games_per_learner`` games (PPI: ``episodes_per_phase``) of ``num_rounds`` rounds, one action a round
     (a frozen co-player's actions and PPI's synthetic pretraining episodes are not counted)."""
-    config = unit.config
-    return int(config.games_per_learner) * int(config.num_rounds) * unit.condition.num_learners
+    return unit.episodes_per_unit * int(unit.settings.num_rounds) * unit.condition.num_learners
 
 
 class _TensorBoard:
@@ -753,6 +764,66 @@ def _train_batches(units: dict, out, device, resume: bool, progress: bool, threa
         torch.set_num_threads(previous)
 
 
+@dataclass(frozen=True)
+class ExperimentPlan:
+    """One experiment run, checked once (:func:`plan_experiment`): its units, its folder, its device.
+
+    Every executor runs a plan the same way (:func:`execute_plan`): lock the folder, record what it
+    holds and the provenance, train the units (inline, in processes, seed-batched or on Ray), then
+    write ``summary.json`` and the plots. A sweep is one plan per grid point.
+    """
+
+    experiment: str
+    algo: str
+    out: Path
+    units: dict
+    """``{(condition, seed): Unit}``, prerequisites first."""
+    device: str = "cpu"
+    resume: bool = False
+
+    def check_folder(self, record: bool = False) -> None:
+        """:func:`check_experiment_folder` for this plan (``record``: under the lock, write what it holds)."""
+        check_experiment_folder(self.out, self.experiment, self.algo, self.units.values(), self.resume, record=record)
+
+
+def plan_experiment(experiment: str, algo: str = "a2c", preset: str = "cpu-quick",
+                    seeds: Union[int, Sequence[int]] = 3, out: Union[str, Path] = "runs", device: str = "cpu",
+                    resume: bool = False, overrides: Optional[dict] = None,
+                    conditions: Optional[Sequence[str]] = None, units_at_once: int = 1) -> ExperimentPlan:
+    """The checked :class:`ExperimentPlan` of an experiment run; reads, writes nothing.
+
+    Every unit is made and validated (:func:`make_units`), ``--resume`` needs an existing folder,
+    ``units_at_once`` of the largest unit must fit in memory, and the folder must hold nothing
+    else (another experiment, algorithm, a sweep, a run without ``resume``).
+
+    Raises:
+        ValueError: the first problem found, in one line.
+    """
+    units = make_units(experiment, algo, preset, seeds, overrides, conditions)
+    check_resume_target(out, resume)
+    check_units_fit(units.values(), device, units_at_once)
+    plan = ExperimentPlan(experiment, algo, Path(out), units, device, resume)
+    plan.check_folder()  # refused before the lock: a refused command changes nothing
+    return plan
+
+
+def execute_plan(plan: ExperimentPlan, run_units: Callable[[ExperimentPlan], None],
+                 plots: Optional[bool] = None) -> dict:
+    """Run ``plan``: under the folder's lock, check it again and record what it holds and the provenance,
+    ``run_units(plan)`` (the executor: it trains every unit, each after its prerequisites), then
+    :func:`agents.harness.summary.aggregate` (``plots``: its default unless given). Returns
+    ``summary.json`` (with the provenance)."""
+    from agents.harness.summary import aggregate
+
+    with locked(plan.out):
+        plan.check_folder(record=True)  # again: another process may have written the folder meanwhile
+        record_provenance(plan.out, plan.device)
+        run_units(plan)
+        aggregate(plan.out, **({} if plots is None else {"plots": plots}))
+        attach_provenance(plan.out)
+        return read_json(plan.out / "summary.json")
+
+
 def run_experiment(
     experiment: str,
     algo: str = "a2c",
@@ -771,42 +842,35 @@ def run_experiment(
 ) -> dict:
     """Run every (condition, seed) of an experiment on this machine, then write ``summary.json`` and plots.
 
-    All names and values are validated before anything is written. With ``workers > 1``
-    independent units run in parallel processes (a unit starts once its prerequisites of
-    the same seed are done), each with ``threads_per_worker`` torch threads (default 1:
-    on a small CPU several single-threaded runs beat one multi-threaded run by far).
+    All names and values are validated before anything is written (:func:`plan_experiment`). With
+    ``workers > 1`` independent units run in parallel processes (a unit starts once its
+    prerequisites of the same seed are done), each with ``threads_per_worker`` torch threads
+    (default 1: on a small CPU several single-threaded runs beat one multi-threaded run by far).
     ``on_checked`` is called once every check has passed, before the folder is locked and
     anything runs (the CLI prints its cost plan there, so a refused command prints only its error).
     ``batch_seeds`` (A2C) trains the seeds of each condition as one batched computation
     (:func:`train_seed_batch`; the same numbers per seed, a GPU's way to afford the paper's seed
     counts; slower than separate runs on a CPU, docs/agents.md). Returns the summary.
     """
-    from agents.harness.summary import aggregate
-
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    units = make_units(experiment, algo, preset, seeds, overrides, conditions)
     if batch_seeds and algo != "a2c":
         raise ValueError(f"--batch-seeds is an A2C option; {algo} trains its seeds one by one")
     if batch_seeds and workers > 1:
         raise ValueError("--batch-seeds trains a condition's seeds in one process; leave out --workers")
-    check_resume_target(out, resume)
-    check_units_fit(units.values(), device, workers)
-    check_experiment_folder(out, experiment, algo, units.values(), resume)  # refused before the lock: nothing changes
+    plan = plan_experiment(experiment, algo, preset, seeds, out, device, resume, overrides, conditions, workers)
     if on_checked is not None:
         on_checked()
-    with locked(out):
-        check_experiment_folder(out, experiment, algo, units.values(), resume, record=True)
-        record_provenance(out, device)
+
+    def run_units(plan: ExperimentPlan) -> None:
         if batch_seeds:
-            _train_batches(units, out, device, resume, progress, threads_per_worker)
-        else:
-            jobs = {key: unit_job(unit, out, device=device, resume=resume, progress=progress)
-                    for key, unit in units.items()}
-            run_unit_jobs(jobs, workers, threads_per_worker)
-        aggregate(out)
-        attach_provenance(out)
-        return read_json(Path(out) / "summary.json")
+            _train_batches(plan.units, plan.out, device, resume, progress, threads_per_worker)
+            return
+        jobs = {key: unit_job(unit, plan.out, device=device, resume=resume, progress=progress)
+                for key, unit in plan.units.items()}
+        run_unit_jobs(jobs, workers, threads_per_worker)
+
+    return execute_plan(plan, run_units)
 
 
 def check_experiment_folder(out: Union[str, Path], experiment: str, algo: str, units, resume: bool,
@@ -835,12 +899,11 @@ def training_memory_lower_bound(unit: Unit) -> int:
     that cannot fit before anything is allocated): the episode histories of all its games, and
     for A2C, which backpropagates through whole episodes, the recurrent state [rounds, games,
     hidden_size] float32 that the backward pass keeps."""
-    config = unit.config
-    num_games = int(config.games_per_learner) * (unit.condition.num_learners + (1 if unit.condition.frozen_from else 0))
+    num_games = unit.episodes_per_unit * (unit.condition.num_learners + (1 if unit.condition.frozen_from else 0))
     per_round = HISTORY_BYTES_PER_GAME_ROUND
     if unit.algorithm.name == "a2c":
-        per_round += 4 * int(config.hidden_size)
-    return num_games * int(config.num_rounds) * per_round
+        per_round += 4 * int(unit.config.hidden_size)
+    return num_games * int(unit.settings.num_rounds) * per_round
 
 
 def check_units_fit(units, device: str = "cpu", workers: int = 1) -> None:
@@ -853,7 +916,7 @@ def check_units_fit(units, device: str = "cpu", workers: int = 1) -> None:
     at_once = min(workers, len(units))
     overrides = ", ".join(f"{name}={value}" for name, value in largest.overrides.items())
     check_fits(training_memory_lower_bound(largest) * at_once,
-               f"training {largest.condition.name} ({largest.config.games_per_learner} games per learner x "
-               f"{largest.config.num_rounds} rounds{'; ' + overrides if overrides else ''}"
+               f"training {largest.condition.name} ({largest.episodes_per_unit} games per learner x "
+               f"{largest.settings.num_rounds} rounds{'; ' + overrides if overrides else ''}"
                f"{f'; {at_once} units at once' if at_once > 1 else ''})",
                device, hint="lower games_per_learner or num_rounds, or --workers")

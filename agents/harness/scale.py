@@ -51,12 +51,12 @@ class PresetScale:
     """``work`` over the ``paper`` preset's."""
 
 
-def _work(algo: str, config, num_learners: int) -> tuple:
+def _work(algo: str, config, settings, num_learners: int) -> tuple:
     if algo == "ppi":
         units, episodes = config.num_phases, config.episodes_per_phase
         return units, episodes, float(units * episodes * num_learners + config.pretraining_episodes)
     units, episodes = config.num_iterations, config.games_per_learner
-    return units, episodes, float(units * episodes * num_learners * config.num_rounds)
+    return units, episodes, float(units * episodes * num_learners * settings.num_rounds)
 
 
 def preset_scale_rows(algos=None, experiments=None) -> list:
@@ -70,8 +70,8 @@ def preset_scale_rows(algos=None, experiments=None) -> list:
             condition = experiment.conditions[0] if name == "fig1" else experiment.conditions[-1]
             measured = {}
             for preset in algorithm.presets:
-                config = algorithm.make_config(preset, condition.paper_step)
-                measured[preset] = _work(algo, config, condition.num_learners)
+                config, settings = algorithm.make_run(preset, condition.paper_step)
+                measured[preset] = _work(algo, config, settings, condition.num_learners)
             paper_work = measured["paper"][2]
             for preset, (units, episodes, work) in measured.items():
                 rows.append(PresetScale(algo, name, condition.name, preset, units, episodes, work, work / paper_work))

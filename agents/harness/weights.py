@@ -100,6 +100,7 @@ def write_weights(directory: Union[str, Path], trainer, config: dict) -> Path:
         "preset": config.get("preset"),
         "pool_mode": config.get("pool_mode"),
         "hyperparameters": config.get("hyperparameters"),
+        "settings": config.get("settings"),
         "package": {"name": "ipd-env", "version": _package_version(), "git": git_state()},
         "load": LOAD_SNIPPET,
         "load_with_this_package": "agents.harness.weights.load_weights(path)  # the sha256 checked first",

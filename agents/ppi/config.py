@@ -30,8 +30,6 @@ from agents.history import IDENTITY_INPUTS
 from agents.ppi.collect import PRETRAINING_KINDS
 from agents.ppi.planner import ACT_WITH, PlannerConfig
 from agents.settings import check_settings, check_value, setting
-from baselines.incontext import parse_pool
-from ipd_env.game import make_payoff_table
 
 
 @dataclass
@@ -84,24 +82,6 @@ class PPIConfig:
     2026-12: the 5 log p(C | o) beside every round's input)."""
     fixed_icl_act_with: str = "pi"
     """how the frozen Step-1 learner (Fixed-ICL) acts in Step 2: 'pi' or 'prior'."""
-    num_rounds: int = setting(100, at_least=1)
-    """rounds per episode."""
-    payoffs: list = field(default_factory=lambda: [1.0, -1.0, 2.0, 0.0])
-    """(R, S, T, P) of the game."""
-    pool: str = "uniform"
-    """the tabular co-players' distribution (the mixed pool, Step 1 and D_0's tabular games):
-    ``"uniform"`` (the paper's U(0, 1)^5), ``"beta:A,B"``, ``"sharpened:K"``, ``"pure"`` or
-    ``"zoo"``; see :func:`baselines.incontext.parse_pool`."""
-    checkpoint_every: int = setting(1, at_least=1)
-    """write the resumable checkpoint every this many phases."""
-    eval_every: int = setting(1, at_least=1)
-    """evaluate the learners (late-episode play against the classics and the other learner,
-    the pool set's gain) after every this many phases and after the last one; with its own
-    generator, so training is unchanged."""
-    eval_pool_size: int = setting(1024, at_least=1)
-    """co-players of the pool evaluation set (one game each), in-training and final."""
-    eval_games: int = setting(32, at_least=1)
-    """in-training evaluation games against each classic and against the other learner."""
 
     #: what to lower when training diverges (non-finite loss or weights).
     DIVERGENCE_SETTINGS = ("learning_rate", "weight_decay")
@@ -125,11 +105,6 @@ class PPIConfig:
         if self.opponent_id_input not in IDENTITY_INPUTS:
             raise ValueError(f"ppi setting opponent_id_input must be one of {IDENTITY_INPUTS}, "
                              f"got {self.opponent_id_input!r}")
-        make_payoff_table(self.payoffs)
-        try:
-            self.pool = parse_pool(self.pool, self.payoffs).spec
-        except ValueError as error:
-            raise ValueError(f"ppi setting pool: {error}") from None
 
     #: Settings added after run folders were first written, with the value every earlier run had.
     EARLIER_VALUES = {"opponent_id_input": "every_round"}
@@ -139,11 +114,6 @@ class PPIConfig:
         """The config of a ``config.json``'s ``hyperparameters``, settings written before they existed
         read with the value they ran with."""
         return cls(**{**cls.EARLIER_VALUES, **hyperparameters})
-
-    @property
-    def games_per_learner(self) -> int:
-        """The pool's games per learner and unit (phase): ``episodes_per_phase``."""
-        return self.episodes_per_phase
 
     def planner(self, act_with: Optional[str] = None) -> PlannerConfig:
         return PlannerConfig(beta=self.beta, num_rollouts=self.num_rollouts, horizon=self.horizon,

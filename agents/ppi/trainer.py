@@ -29,7 +29,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from agents.algorithm import TrainedRun, models_from_states
+from agents.algorithm import RunSettings, TrainedRun, models_from_states
 from agents.pool import IDENTITY_MODES, TrainingPool
 from agents.ppi.collect import pretraining_episodes, trajectory_episodes
 from agents.ppi.config import PPIConfig, pretraining_kind
@@ -74,6 +74,7 @@ class PPITrainer:
 
     Args:
         config: the run's hyperparameters.
+        settings: the run's game and pool (:class:`agents.algorithm.RunSettings`; default: the paper's).
         pool_mode: who the learners play (:data:`agents.pool.POOL_MODES`).
         num_learners: trainable learners.
         seed: seeds everything.
@@ -88,16 +89,15 @@ class PPITrainer:
 
     unit_name = "phase"
 
-    def __init__(self, config: PPIConfig, pool_mode: str, num_learners: int, seed: int, device="cpu",
-                 frozen_from: Optional[TrainedRun] = None, init_from: Optional[TrainedRun] = None,
-                 data_set: Optional[EpisodeStore] = None):
+    def __init__(self, config: PPIConfig, settings: Optional[RunSettings] = None, *, pool_mode: str,
+                 num_learners: int, seed: int, device="cpu", frozen_from: Optional[TrainedRun] = None,
+                 init_from: Optional[TrainedRun] = None, data_set: Optional[EpisodeStore] = None):
         self.config = config
+        self.settings = settings = settings if settings is not None else RunSettings()
         self.pool_mode = pool_mode
         self.seed = int(seed)
         self.device = torch.device(device)
         self.num_units = config.num_phases
-        self.checkpoint_every = config.checkpoint_every
-        self.eval_every = config.eval_every  # the harness evaluates after every this many phases
         self.num_learners = num_learners
         self.uses_identity = pool_mode in IDENTITY_MODES
         self.model_config = ModelConfig(config.hidden_size, config.embedding_size, self.uses_identity,
@@ -108,8 +108,8 @@ class PPITrainer:
             self._frozen = trained_players(frozen_from, self.device, act_with=config.fixed_icl_act_with)[:1]
             self._frozen[0].name = "fixed-icl"
         self.pool = TrainingPool(pool_mode, num_learners, config.episodes_per_phase, num_frozen=len(self._frozen),
-                                 num_rounds=config.num_rounds, payoffs=config.payoffs, device=self.device,
-                                 pool=config.pool)
+                                 num_rounds=settings.num_rounds, payoffs=settings.payoffs, device=self.device,
+                                 pool=settings.pool)
         self.cpu_generator = torch.Generator().manual_seed(self.seed)
         self.pool_generator = torch.Generator(device=self.device)
         self.pool_generator.manual_seed(self.seed + 1)
@@ -151,12 +151,12 @@ class PPITrainer:
         kind = pretraining_kind(self.config, self.pool_mode)
         generator = torch.Generator().manual_seed(1_000_003 * (self.seed + 1))
         for learner in range(self.num_learners):
-            episodes = pretraining_episodes(self.config.pretraining_episodes, kind, self.config.num_rounds, generator,
+            episodes = pretraining_episodes(self.config.pretraining_episodes, kind, self.settings.num_rounds, generator,
                                             pool=self.pool.pool_distribution)
             store.save_phase(learner, 0, episodes)
 
     def players(self) -> list:
-        return [PlanningPlayer(model, self.config.planner(), self.config.num_rounds, name=f"ppi_{index}")
+        return [PlanningPlayer(model, self.config.planner(), self.settings.num_rounds, name=f"ppi_{index}")
                 for index, model in enumerate(self.models)]
 
     def frozen_players(self) -> list:
@@ -171,7 +171,7 @@ class PPITrainer:
             if self.config.reinitialise or unit_index == 0:
                 self.models[learner] = self._new_model()
             episodes = self.store.load(learner, unit_index + 1)
-            batcher = EpisodeBatcher(episodes, self.config.payoffs, self.uses_identity, self.device)
+            batcher = EpisodeBatcher(episodes, self.settings.payoffs, self.uses_identity, self.device)
             fitted = fit_model(self.models[learner], batcher, self.config, self.cpu_generator)
             # Stop before a diverged model plays: its NaN policy would write garbage episodes.
             what = next((f"{key} is {value}" for key, value in fitted.items() if not math.isfinite(value)), None)
@@ -213,5 +213,5 @@ def trained_models(run: TrainedRun, device="cpu") -> list:
 
 def trained_players(run: TrainedRun, device="cpu", act_with: Optional[str] = None) -> list:
     """The learners of a finished PPI run as planning players (``act_with`` overrides the run's config)."""
-    return [PlanningPlayer(model, run.config.planner(act_with), run.config.num_rounds, name=f"ppi_{index}")
+    return [PlanningPlayer(model, run.config.planner(act_with), run.settings.num_rounds, name=f"ppi_{index}")
             for index, model in enumerate(trained_models(run, device))]

@@ -33,16 +33,17 @@ def one_thread():
 
 
 def config_for(step, **overrides):
-    return ALGORITHM.make_config("test", step, overrides)
+    """``(config, settings)`` of Table 2's column ``step`` at the test preset."""
+    return ALGORITHM.make_run("test", step, overrides)
 
 
-def train_both(config, pool_mode, num_learners, seeds, iterations, per_seed=None):
+def train_both(run, pool_mode, num_learners, seeds, iterations, per_seed=None):
     """Train the batch and each seed alone for ``iterations``; returns (batched, singles, metrics per
     iteration of both: ``[iteration][seed_index]``)."""
     per_seed = per_seed or {}
-    batched = SeedBatchedA2CTrainer(config, pool_mode, num_learners, seeds,
+    batched = SeedBatchedA2CTrainer(*run, pool_mode=pool_mode, num_learners=num_learners, seeds=seeds,
                                     **{key: list(values) for key, values in per_seed.items()})
-    singles = [A2CTrainer(config, pool_mode, num_learners, seed=seed,
+    singles = [A2CTrainer(*run, pool_mode=pool_mode, num_learners=num_learners, seed=seed,
                           **{key: values[index] for key, values in per_seed.items()})
                for index, seed in enumerate(seeds)]
     batched_metrics, single_metrics = [], []
@@ -90,9 +91,9 @@ def assert_same_behaviour(batched, singles, config):
     for seed_index, single in enumerate(singles):
         for alone, together in zip(single.players(), batched.players(seed_index), strict=True):
             first = play_match(alone, make_player("tft"), 64, torch.Generator().manual_seed(7),
-                               num_rounds=config.num_rounds)
+                               num_rounds=config[1].num_rounds)
             second = play_match(together, make_player("tft"), 64, torch.Generator().manual_seed(7),
-                                num_rounds=config.num_rounds)
+                                num_rounds=config[1].num_rounds)
             assert torch.equal(first["actions"], second["actions"])
 
 
@@ -139,19 +140,21 @@ def test_steps_2_and_3_take_each_seeds_own_earlier_run():
     seeds = [0, 1]
     step1_config, step2_config, step3_config = config_for(1), config_for(2), config_for(3)
 
-    def finished(trainer, config, pool_mode, num_learners, seed):
-        for iteration in range(config.num_iterations):
+    def finished(trainer, run, pool_mode, num_learners, seed):
+        for iteration in range(run[0].num_iterations):
             trainer.train_unit(iteration)
-        return TrainedRun(config=config, pool_mode=pool_mode, num_learners=num_learners, state=trainer.state_dict(),
+        return TrainedRun(config=run[0], settings=run[1], pool_mode=pool_mode, num_learners=num_learners,
+                          state=trainer.state_dict(),
                           source=f"seed {seed}")
 
-    step1 = [finished(A2CTrainer(step1_config, "tabular-only", 1, seed=seed), step1_config, "tabular-only", 1, seed)
+    step1 = [finished(A2CTrainer(*step1_config, pool_mode="tabular-only", num_learners=1, seed=seed), step1_config,
+                      "tabular-only", 1, seed)
              for seed in seeds]
     batched2, singles2, metrics2, single_metrics2 = train_both(step2_config, "vs-frozen", 2, seeds, 3,
                                                                per_seed={"frozen_from": step1})
     assert "learner_vs_frozen/coplayer_reward" in metrics2[0][0]
     assert max_difference(metrics2, single_metrics2) == 0.0
-    step2 = [TrainedRun(config=step2_config, pool_mode="vs-frozen", num_learners=2,
+    step2 = [TrainedRun(config=step2_config[0], settings=step2_config[1], pool_mode="vs-frozen", num_learners=2,
                         state=batched2.state_dict(index), source=f"seed {seed}") for index, seed in enumerate(seeds)]
     batched3, singles3, metrics3, single_metrics3 = train_both(step3_config, "learners-only", 2, seeds, 3,
                                                                per_seed={"init_from": step2})
@@ -162,13 +165,13 @@ def test_steps_2_and_3_take_each_seeds_own_earlier_run():
 def test_resuming_every_seed_from_its_checkpoint_continues_exactly():
     config = config_for(4)
     seeds = [3, 4]
-    uninterrupted = SeedBatchedA2CTrainer(config, "mixed", 2, seeds)
+    uninterrupted = SeedBatchedA2CTrainer(*config, pool_mode="mixed", num_learners=2, seeds=seeds)
     for iteration in range(4):
         expected = uninterrupted.train_unit(iteration)
         if iteration == 1:
             # A copy, as a checkpoint on disk is: a state dict holds the live weights.
             checkpoints = [copy.deepcopy(uninterrupted.state_dict(index)) for index in range(len(seeds))]
-    resumed = SeedBatchedA2CTrainer(config, "mixed", 2, seeds)
+    resumed = SeedBatchedA2CTrainer(*config, pool_mode="mixed", num_learners=2, seeds=seeds)
     for index, checkpoint in enumerate(checkpoints):
         resumed.seed_view(index).load_state_dict(checkpoint)
     for iteration in range(2, 4):
@@ -178,19 +181,19 @@ def test_resuming_every_seed_from_its_checkpoint_continues_exactly():
 
 def test_a_checkpoint_taken_at_another_iteration_is_refused():
     config = config_for(1)
-    early = SeedBatchedA2CTrainer(config, "tabular-only", 1, [0, 1])
+    early = SeedBatchedA2CTrainer(*config, pool_mode="tabular-only", num_learners=1, seeds=[0, 1])
     early.train_unit(0)
-    late = SeedBatchedA2CTrainer(config, "tabular-only", 1, [0, 1])
+    late = SeedBatchedA2CTrainer(*config, pool_mode="tabular-only", num_learners=1, seeds=[0, 1])
     late.train_unit(0)
     late.train_unit(1)
-    resumed = SeedBatchedA2CTrainer(config, "tabular-only", 1, [0, 1])
+    resumed = SeedBatchedA2CTrainer(*config, pool_mode="tabular-only", num_learners=1, seeds=[0, 1])
     resumed.load_state_dict(early.state_dict(0), 0)
     with pytest.raises(ValueError, match="taken 2 Adam steps but the other seeds 1"):
         resumed.load_state_dict(late.state_dict(1), 1)
 
 
 def test_seed_view_is_a_trainer_for_the_harness_but_does_not_train_alone():
-    batched = SeedBatchedA2CTrainer(config_for(1), "tabular-only", 1, [7, 8])
+    batched = SeedBatchedA2CTrainer(*config_for(1), pool_mode="tabular-only", num_learners=1, seeds=[7, 8])
     view = batched.seed_view(1)
     assert isinstance(view, Trainer)
     assert (view.seed, view.num_units, view.unit_name) == (8, 3, "iteration")
@@ -206,13 +209,14 @@ def test_seed_view_is_a_trainer_for_the_harness_but_does_not_train_alone():
 ])
 def test_bad_seed_lists_are_named(seeds, message):
     with pytest.raises(ValueError, match=message):
-        SeedBatchedA2CTrainer(config_for(1), "tabular-only", 1, seeds)
+        SeedBatchedA2CTrainer(*config_for(1), pool_mode="tabular-only", num_learners=1, seeds=seeds)
 
 
 def test_per_seed_arguments_and_seed_indices_are_checked():
     with pytest.raises(ValueError, match=r"frozen_from needs one entry per seed \(2\), got 1"):
-        SeedBatchedA2CTrainer(config_for(2), "vs-frozen", 2, [0, 1], frozen_players=None, frozen_from=[None])
-    batched = SeedBatchedA2CTrainer(config_for(1), "tabular-only", 1, [4, 9])
+        SeedBatchedA2CTrainer(*config_for(2), pool_mode="vs-frozen", num_learners=2, seeds=[0, 1],
+                              frozen_players=None, frozen_from=[None])
+    batched = SeedBatchedA2CTrainer(*config_for(1), pool_mode="tabular-only", num_learners=1, seeds=[4, 9])
     with pytest.raises(ValueError, match=r"seed_index must be an integer in 0..1 .* got 9"):
         batched.players(9)
 

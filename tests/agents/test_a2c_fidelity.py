@@ -89,8 +89,8 @@ def test_small_policy_head_starts_uniform():
                                        {"terminal_value": "bootstrap"}, {"policy_head_init": "small"},
                                        {"td_lambda": 0.5}])
 def test_every_alternative_trains(overrides):
-    config = ALGORITHM.make_config("test", 1, overrides)
-    trainer = A2CTrainer(config, STEP1.pool_mode, STEP1.num_learners, seed=0)
+    config, settings = ALGORITHM.make_run("test", 1, overrides)
+    trainer = A2CTrainer(config, settings, pool_mode=STEP1.pool_mode, num_learners=STEP1.num_learners, seed=0)
     metrics = trainer.train_unit(0)
     assert all(torch.isfinite(torch.tensor(value)) for value in metrics.values())
 
@@ -100,7 +100,9 @@ def test_a_config_saved_before_the_new_settings_loads_as_it_ran():
     config = A2CConfig.from_saved(saved)
     assert config.history_input == "observation_action_reward" and config.td_lambda == 0.95
     assert A2CConfig.from_saved({**saved, "history_input": "observation"}).history_input == "observation"
-    assert ALGORITHM.saved_config(saved).terminal_value == "zero"
+    # A config.json written before run settings had their own key: they are read from "hyperparameters".
+    config, settings = ALGORITHM.saved_run({"hyperparameters": {**saved, "num_rounds": 7, "pool": "pure"}})
+    assert config.terminal_value == "zero" and (settings.num_rounds, settings.pool) == (7, "pure")
 
 
 def test_centring_per_kind_subtracts_each_groups_mean():

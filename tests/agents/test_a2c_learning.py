@@ -13,8 +13,10 @@ SMALL = dict(hidden_size=32, embedding_size=16, num_rounds=20, games_per_learner
 
 
 def train_against(name, iterations, seed=0, **overrides):
-    config = ALGORITHM.make_config("test", VS_FIXED.paper_step, {**SMALL, "num_iterations": iterations, **overrides})
-    trainer = A2CTrainer(config, VS_FIXED.pool_mode, VS_FIXED.num_learners, seed, frozen_players=[make_player(name)])
+    config, settings = ALGORITHM.make_run("test", VS_FIXED.paper_step,
+                                          {**SMALL, "num_iterations": iterations, **overrides})
+    trainer = A2CTrainer(config, settings, pool_mode=VS_FIXED.pool_mode, num_learners=VS_FIXED.num_learners, seed=seed,
+                         frozen_players=[make_player(name)])
     for unit in range(trainer.num_units):
         metrics = trainer.train_unit(unit)
     return trainer, metrics
@@ -45,10 +47,11 @@ def test_step1_style_agent_adapts_within_the_episode():
     games = 128
     pool_rows = torch.tensor(np.stack([named_probabilities("alld"), named_probabilities("tft")]), dtype=torch.float32)
     coplayers = MemoryOnePlayer(pool_rows.repeat(games // 2, 1), name="alld-or-tft")
-    config = ALGORITHM.make_config("test", VS_FIXED.paper_step, {**SMALL, "num_iterations": 60,
+    config, settings = ALGORITHM.make_run("test", VS_FIXED.paper_step, {**SMALL, "num_iterations": 60,
                                                                 "games_per_learner": games, "learning_rate": 1e-2,
                                                                 "reward_scale": 0.5})
-    trainer = A2CTrainer(config, VS_FIXED.pool_mode, VS_FIXED.num_learners, seed=0, frozen_players=[coplayers])
+    trainer = A2CTrainer(config, settings, pool_mode=VS_FIXED.pool_mode, num_learners=VS_FIXED.num_learners, seed=0,
+                         frozen_players=[coplayers])
     for unit in range(trainer.num_units):
         trainer.train_unit(unit)
     player = trainer.players()[0]

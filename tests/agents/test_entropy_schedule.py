@@ -45,11 +45,11 @@ def test_bad_schedules_are_refused_when_the_config_is_made(schedule):
 
 
 def test_the_coefficient_of_each_iteration_is_logged_and_used():
-    config = a2c.ALGORITHM.make_config("test", MIXED.paper_step, {"entropy_schedule": "linear:0.3,0.0,2"})
-    trainer = a2c.A2CTrainer(config, MIXED.pool_mode, MIXED.num_learners, seed=0)
+    config, settings = a2c.ALGORITHM.make_run("test", MIXED.paper_step, {"entropy_schedule": "linear:0.3,0.0,2"})
+    trainer = a2c.A2CTrainer(config, settings, pool_mode=MIXED.pool_mode, num_learners=MIXED.num_learners, seed=0)
     assert [trainer.train_unit(unit)["entropy_coef"] for unit in range(3)] == pytest.approx([0.3, 0.15, 0.0])
-    constant = a2c.A2CTrainer(a2c.ALGORITHM.make_config("test", MIXED.paper_step), MIXED.pool_mode,
-                              MIXED.num_learners, seed=0)
+    constant = a2c.A2CTrainer(*a2c.ALGORITHM.make_run("test", MIXED.paper_step), pool_mode=MIXED.pool_mode,
+                              num_learners=MIXED.num_learners, seed=0)
     assert constant.train_unit(0)["entropy_coef"] == a2c.TABLE2[4]["entropy_coef"]
 
 
@@ -57,11 +57,11 @@ def test_sum_over_rounds_is_num_rounds_times_the_mean():
     """Same batch, same model: "sum_rounds" sums the T rounds of an episode where "mean" averages them."""
     losses = {}
     for averaging in ("mean", "sum_rounds"):
-        config = a2c.ALGORITHM.make_config("test", MIXED.paper_step, {"advantage_averaging": averaging})
-        trainer = a2c.A2CTrainer(config, MIXED.pool_mode, MIXED.num_learners, seed=0)
+        config, settings = a2c.ALGORITHM.make_run("test", MIXED.paper_step, {"advantage_averaging": averaging})
+        trainer = a2c.A2CTrainer(config, settings, pool_mode=MIXED.pool_mode, num_learners=MIXED.num_learners, seed=0)
         trajectories, _ = trainer.pool.play(trainer.players(), trainer.generator)
         losses[averaging] = trainer.update(trainer.models[0], trainer.optimizers[0], trajectories[0])
-    num_rounds = config.num_rounds
+    num_rounds = settings.num_rounds
     assert losses["sum_rounds"]["loss/policy"] == pytest.approx(num_rounds * losses["mean"]["loss/policy"], rel=1e-4)
     # Logged entropy and value loss stay per-decision means, comparable between the two.
     assert losses["sum_rounds"]["loss/entropy"] == pytest.approx(losses["mean"]["loss/entropy"], rel=1e-6)

@@ -77,9 +77,9 @@ def test_resumed_run_writes_the_same_evaluation_series(tmp_path):
 
 def test_automatic_eval_every_gives_about_25_points():
     def eval_every(iterations, value=0):
-        config = a2c.ALGORITHM.make_config("test", MIXED.paper_step,
+        config, settings = a2c.ALGORITHM.make_run("test", MIXED.paper_step,
                                            {"num_iterations": iterations, "eval_every": value})
-        return a2c.A2CTrainer(config, MIXED.pool_mode, MIXED.num_learners, seed=0).eval_every
+        return settings.evaluation_every(config.num_iterations)
 
     assert eval_every(250) == 10
     assert eval_every(2000) == 80
@@ -90,12 +90,12 @@ def test_automatic_eval_every_gives_about_25_points():
 @pytest.mark.parametrize("value", [-1, 1.5, True, "10"])
 def test_bad_eval_every_is_refused(value):
     with pytest.raises(ValueError, match="eval_every must be an integer >= 0"):
-        a2c.ALGORITHM.make_config("test", MIXED.paper_step, {"eval_every": value})
+        a2c.ALGORITHM.make_run("test", MIXED.paper_step, {"eval_every": value})
 
 
 def test_in_training_metrics_name_every_coplayer_and_the_pool():
-    config = a2c.ALGORITHM.make_config("test", MIXED.paper_step, {})
-    trainer = a2c.A2CTrainer(config, MIXED.pool_mode, MIXED.num_learners, seed=0)
+    config, settings = a2c.ALGORITHM.make_run("test", MIXED.paper_step, {})
+    trainer = a2c.A2CTrainer(config, settings, pool_mode=MIXED.pool_mode, num_learners=MIXED.num_learners, seed=0)
     evaluator = InTrainingEvaluator(MIXED, seed=0, num_rounds=10, pool_size=64, games_per_coplayer=8)
     record = evaluator(trainer.players(), units_done=3)
     expected = {f"eval/{name}/{key}" for name in (*EVALUATION_COPLAYERS, "learner")
@@ -112,8 +112,8 @@ def test_in_training_metrics_name_every_coplayer_and_the_pool():
     # Late cooperation against AllD: in the paper's game, reward = -1 per cooperation, 0 per defection.
     assert record["metrics"]["eval/alld/late_reward"] == pytest.approx(-record["metrics"]["eval/alld/late_cooperation"])
     assert record == evaluator(trainer.players(), units_done=3)  # seeded from (seed, units_done)
-    single = a2c.A2CTrainer(a2c.ALGORITHM.make_config("test", STEP1.paper_step), STEP1.pool_mode, STEP1.num_learners,
-                            seed=0)
+    single = a2c.A2CTrainer(*a2c.ALGORITHM.make_run("test", STEP1.paper_step), pool_mode=STEP1.pool_mode,
+                            num_learners=STEP1.num_learners, seed=0)
     assert not any(key.startswith("eval/learner/") for key in
                    InTrainingEvaluator(STEP1, 0, 10, pool_size=8, games_per_coplayer=4)(single.players(), 1)["metrics"])
 
@@ -190,8 +190,8 @@ def test_tensorboard_steps_count_units_from_1_and_hold_the_hyperparameters(tmp_p
 
 
 def test_a2c_learners_report_their_exact_cooperation_probability():
-    config = a2c.ALGORITHM.make_config("test", STEP1.paper_step)
-    trainer = a2c.A2CTrainer(config, STEP1.pool_mode, STEP1.num_learners, seed=0)
+    config, settings = a2c.ALGORITHM.make_run("test", STEP1.paper_step)
+    trainer = a2c.A2CTrainer(config, settings, pool_mode=STEP1.pool_mode, num_learners=STEP1.num_learners, seed=0)
     record = InTrainingEvaluator(STEP1, seed=0, num_rounds=10, pool_size=16, games_per_coplayer=8)(
         trainer.players(), units_done=1)
     curve = record["alld_policy_cooperation_per_round"]

@@ -101,12 +101,12 @@ def test_ppi_pretraining_games_follow_the_pool():
 
 
 @pytest.mark.parametrize("algorithm", ["a2c", "ppi"])
-def test_the_pool_setting_is_checked_and_made_canonical_when_the_config_is_made(algorithm):
-    from agents.a2c import A2CConfig
-    from agents.ppi.config import PPIConfig
+def test_the_pool_setting_is_checked_and_made_canonical_when_the_run_is_made(algorithm):
+    from agents.algorithm import RunSettings
+    from agents.harness.algorithms import get_algorithm
 
-    config_class = A2CConfig if algorithm == "a2c" else PPIConfig
-    assert config_class().pool == "uniform"
-    assert config_class(pool=" Beta: 2, 2.0").pool == "beta:2,2"
-    with pytest.raises(ValueError, match=rf"^{algorithm} setting pool: bad pool spec 'gauss'.*accepted forms"):
-        config_class(pool="gauss")
+    assert RunSettings().pool == "uniform"
+    assert RunSettings(pool=" Beta: 2, 2.0").pool == "beta:2,2"
+    assert get_algorithm(algorithm).make_settings("test", 1, {"pool": " Beta: 2, 2.0"}).pool == "beta:2,2"
+    with pytest.raises(ValueError, match=r"^run setting pool: bad pool spec 'gauss'.*accepted forms"):
+        get_algorithm(algorithm).make_run("test", 1, {"pool": "gauss"})

@@ -25,10 +25,10 @@ SMALL = dict(hidden_size=16, embedding_size=8, num_rounds=10, games_per_learner=
 
 def cooperation_after_training(entropy_coef: float, reward_scale: float, iterations: int) -> float:
     """Mean cooperation over the last 10 iterations of a learner trained against AllD."""
-    config = ALGORITHM.make_config("test", VS_FIXED.paper_step,
+    config, settings = ALGORITHM.make_run("test", VS_FIXED.paper_step,
                                    {**SMALL, "num_iterations": iterations, "entropy_coef": entropy_coef,
                                     "reward_scale": reward_scale, "learning_rate": 1e-2, "advantage_centring": False})
-    trainer = A2CTrainer(config, VS_FIXED.pool_mode, VS_FIXED.num_learners, seed=0,
+    trainer = A2CTrainer(config, settings, pool_mode=VS_FIXED.pool_mode, num_learners=VS_FIXED.num_learners, seed=0,
                          frozen_players=[make_player("alld")])
     history = [trainer.train_unit(unit)["learner_vs_frozen/cooperation"] for unit in range(trainer.num_units)]
     return sum(history[-10:]) / 10
@@ -62,7 +62,8 @@ def test_mechanism_preset_departs_from_the_paper_only_where_documented():
 @pytest.mark.parametrize("experiment", ["step3", "fig1"])
 def test_mechanism_preset_makes_valid_configs_for_every_condition(experiment):
     for condition in EXPERIMENTS[experiment].conditions:
-        config = make_unit("a2c", experiment, condition.name, 0, "cpu-mechanism").config  # batch split checked too
+        unit = make_unit("a2c", experiment, condition.name, 0, "cpu-mechanism")  # batch split checked too
+        config = unit.config
         assert config.games_per_learner == 256
         if condition.paper_step == 1:
-            assert config.pool == "pure" and config.entropy_schedule == "linear:0.1,0.02,300,1200"
+            assert unit.settings.pool == "pure" and config.entropy_schedule == "linear:0.1,0.02,300,1200"

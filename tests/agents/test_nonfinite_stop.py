@@ -30,8 +30,8 @@ def test_a2c_with_a_huge_learning_rate_stops_and_keeps_the_last_good_checkpoint(
     assert len(read_metrics(directory / "metrics.csv")) == 1  # the diverged iteration wrote no row
     assert not (directory / "checkpoints" / "final.pt").exists() and not (directory / "eval.json").exists()
     # The kept checkpoint loads into a trainer (what --resume and evaluate do) with finite weights.
-    config = a2c.A2CConfig(**state["config"]["hyperparameters"])
-    trainer = a2c.A2CTrainer(config, pool_mode="tabular-only", num_learners=1, seed=0)
+    config, settings = a2c.ALGORITHM.saved_run(state["config"])
+    trainer = a2c.A2CTrainer(config, settings, pool_mode="tabular-only", num_learners=1, seed=0)
     trainer.load_state_dict(state["trainer"])
     assert first_non_finite(trainer.state_dict()) is None
 

@@ -1,4 +1,5 @@
 """Run folders: checkpoints, exact resume, and clear errors that leave written files intact."""
+import dataclasses
 import importlib.util
 import json
 
@@ -6,7 +7,7 @@ import pytest
 import torch
 
 from agents import a2c
-from agents.algorithm import Algorithm, TrainedRun
+from agents.algorithm import RUN_SETTINGS, Algorithm, TrainedRun
 from agents.harness.algorithms import ALGORITHMS
 from agents.harness.checkpoint import read_metrics
 from agents.harness.experiments import get_experiment
@@ -46,13 +47,15 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
 
 def test_checkpoint_round_trip_plays_identical_actions(tmp_path):
     condition = get_experiment("step1").condition("step1")
-    config = a2c.ALGORITHM.make_config("test", condition.paper_step, TINY)
-    trainer = a2c.A2CTrainer(config, condition.pool_mode, condition.num_learners, seed=0)
+    config, settings = a2c.ALGORITHM.make_run("test", condition.paper_step, TINY)
+    trainer = a2c.A2CTrainer(config, settings, pool_mode=condition.pool_mode, num_learners=condition.num_learners,
+                             seed=0)
     for unit in range(2):
         trainer.train_unit(unit)
     state = trainer.state_dict()
     torch.save(state, tmp_path / "state.pt")
-    restored = a2c.A2CTrainer(config, condition.pool_mode, condition.num_learners, seed=5)
+    restored = a2c.A2CTrainer(config, settings, pool_mode=condition.pool_mode, num_learners=condition.num_learners,
+                              seed=5)
     restored.load_state_dict(torch.load(tmp_path / "state.pt", weights_only=True))
     games = [play_match(player, make_player("tft"), 64, torch.Generator().manual_seed(1), 10)["actions"]
              for player in (trainer.players()[0], restored.players()[0])]
@@ -62,16 +65,19 @@ def test_checkpoint_round_trip_plays_identical_actions(tmp_path):
 
 
 def test_a_trainer_builds_on_a_trained_run_given_as_data_not_a_folder():
-    step1 = a2c.A2CTrainer(a2c.ALGORITHM.make_config("test", paper_step=1), "tabular-only", num_learners=1, seed=0)
+    step1 = a2c.A2CTrainer(*a2c.ALGORITHM.make_run("test", paper_step=1), pool_mode="tabular-only", num_learners=1,
+                           seed=0)
     step1.train_unit(0)
-    run = TrainedRun(config=step1.config, pool_mode="tabular-only", num_learners=1, state=step1.state_dict())
-    step2 = a2c.A2CTrainer(a2c.ALGORITHM.make_config("test", paper_step=2), "vs-frozen", num_learners=2, seed=0,
+    run = TrainedRun(config=step1.config, settings=step1.settings, pool_mode="tabular-only", num_learners=1,
+                     state=step1.state_dict())
+    step2 = a2c.A2CTrainer(*a2c.ALGORITHM.make_run("test", paper_step=2), pool_mode="vs-frozen", num_learners=2, seed=0,
                            frozen_from=run)
     (frozen,) = step2.frozen_players()
     assert frozen.name == "fixed-icl" and frozen.model is not step1.models[0]
     assert torch.equal(frozen.model.policy_head.weight, step1.models[0].policy_head.weight)
-    step3 = a2c.A2CTrainer(a2c.ALGORITHM.make_config("test", paper_step=3), "learners-only", num_learners=2,
-                           seed=0, init_from=TrainedRun(step2.config, "vs-frozen", 2, step2.state_dict()))
+    step3 = a2c.A2CTrainer(*a2c.ALGORITHM.make_run("test", paper_step=3), pool_mode="learners-only", num_learners=2,
+                           seed=0, init_from=TrainedRun(step2.config, step2.settings, "vs-frozen", 2,
+                                                        step2.state_dict()))
     assert all(torch.equal(start.policy_head.bias, trained.policy_head.bias)
                for start, trained in zip(step3.models, step2.models))
 
@@ -146,7 +152,10 @@ def test_every_registered_algorithm_is_a_record_that_makes_configs_and_trainers(
     for name, algorithm in ALGORITHMS.items():
         assert isinstance(algorithm, Algorithm) and algorithm.name == name
         assert {"test", "cpu-quick", "cpu", "paper"} <= set(algorithm.presets)
-        config = algorithm.make_config("test", paper_step=1, overrides={"num_rounds": 7})
-        assert isinstance(config, algorithm.config_class) and config.num_rounds == 7
-        trainer = algorithm.make_trainer(config, pool_mode="tabular-only", num_learners=1, seed=0)
+        config, settings = algorithm.make_run("test", paper_step=1, overrides={"num_rounds": 7})
+        assert isinstance(config, algorithm.config_class) and settings.num_rounds == 7
+        assert not {item.name for item in dataclasses.fields(config)} & set(RUN_SETTINGS)  # declared once
+        with pytest.raises(ValueError, match="num_rounds: run settings .*not .* hyperparameters"):
+            algorithm.make_config("test", paper_step=1, overrides={"num_rounds": 7})
+        trainer = algorithm.make_trainer(config, settings, pool_mode="tabular-only", num_learners=1, seed=0)
         assert trainer.config is config and trainer.num_units >= 1 and len(trainer.players()) == 1

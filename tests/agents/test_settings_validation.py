@@ -1,4 +1,4 @@
-"""Every numeric and boolean setting of A2C and PPI is checked once, when its config is made.
+"""Every numeric and boolean setting of A2C, PPI and the run settings is checked once, when its config is made.
 
 The table is built from the configs' own declarations (type annotation + ``setting(...)``
 range), so a field added later is in it without editing this file. Each bad value must be
@@ -15,6 +15,7 @@ import pytest
 
 from agents import a2c
 from agents.a2c import A2CConfig
+from agents.algorithm import RunSettings
 from agents.harness.cli import parse_overrides
 from agents.harness.experiments import get_experiment
 from agents.harness.runner import make_unit, read_trained_run
@@ -22,7 +23,7 @@ from agents.harness.sweep import parse_grid, run_sweep
 from agents.ppi.config import PPIConfig
 from agents.settings import FLOAT32_MAX, describe_range, numeric_settings
 
-CONFIGS = {"a2c": A2CConfig, "ppi": PPIConfig}
+CONFIGS = {"a2c": A2CConfig, "ppi": PPIConfig, "run": RunSettings}
 
 
 def bad_values(kind, bounds: dict) -> list:
@@ -63,11 +64,13 @@ TABLE = _table()
 
 
 def test_the_table_covers_every_numeric_and_boolean_setting():
-    # 18 numeric + 1 boolean A2C settings and 16 numeric + 1 boolean PPI settings at the time of writing.
+    # 14 numeric + 1 boolean A2C settings, 12 numeric + 2 boolean PPI settings and 5 numeric run settings
+    # at the time of writing.
     names = {(row.values[0], row.values[1]) for row in TABLE}
-    assert len(names) >= 36
+    assert len(names) >= 34
     assert ("a2c", "advantage_centring") in names and ("ppi", "reinitialise") in names
     assert ("a2c", "learning_rate") in names and ("ppi", "beta") in names
+    assert ("run", "num_rounds") in names and ("run", "eval_every") in names
     assert len(TABLE) >= 350
 
 
@@ -163,4 +166,4 @@ def test_cross_field_rules_stay():
     with pytest.raises(ValueError, match="adam_betas must be two numbers"):
         PPIConfig(adam_betas=[0.9])
     with pytest.raises(ValueError, match="unknown payoff preset"):
-        A2CConfig(payoffs="bogus")
+        RunSettings(payoffs="bogus")

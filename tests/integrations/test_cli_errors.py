@@ -153,7 +153,7 @@ def test_evaluate_ppi_run_honours_rounds_other_than_training(tmp_path, capsys):
     assert main(["reproduce", "step1", "--algo", "ppi", "--preset", "test", "--seeds", "1", "--out", str(out),
                  "--quiet"]) == 0
     unit = out / "step1" / "seed_0"
-    assert json.loads((unit / "config.json").read_text())["hyperparameters"]["num_rounds"] == 10
+    assert json.loads((unit / "config.json").read_text())["settings"]["num_rounds"] == 10
     capsys.readouterr()
     curves = tmp_path / "curves.json"
     assert main(["evaluate", str(unit), "--against", "alld", "--games", "3", "--rounds", "20", "--no-plot",

@@ -127,7 +127,7 @@ def test_evaluate_says_when_a_learner_plays_another_game_than_its_own(tmp_path, 
     out = tmp_path / "run"
     assert main(["reproduce", "step1", "--preset", "test", "--seeds", "1", "--quiet", "--out", str(out)]) == 0
     unit = out / "step1" / "seed_0"
-    assert json.loads((unit / "config.json").read_text())["hyperparameters"]["payoffs"] == [1.0, -1.0, 2.0, 0.0]
+    assert json.loads((unit / "config.json").read_text())["settings"]["payoffs"] == [1.0, -1.0, 2.0, 0.0]
     capsys.readouterr()
     assert main(["evaluate", str(unit), "--against", "tft", "--games", "2", "--rounds", "4", "--no-plot",
                  "--payoffs", "axelrod"]) == 0

@@ -32,6 +32,7 @@ def trained_payoffs_note(spec: str, payoffs) -> Optional[str]:
     """A note when ``spec`` is a trained learner whose run used other payoffs than ``payoffs``, else None."""
     import numpy as np
 
+    from agents.algorithm import saved_record
     from agents.harness.checkpoint import read_json
     from agents.harness.player_specs import AXELROD_PREFIX, run_folder_of
     from ipd_env.game import PAYOFF_PRESETS, make_payoff_table
@@ -42,7 +43,7 @@ def trained_payoffs_note(spec: str, payoffs) -> Optional[str]:
     config_path = run_folder_of(path_text) / "config.json"
     if not config_path.is_file():
         return None
-    trained = read_json(config_path).get("hyperparameters", {}).get("payoffs", "paper")
+    trained = saved_record(read_json(config_path)).get("settings", {}).get("payoffs", "paper")
     table = make_payoff_table(trained)
     if np.array_equal(table, make_payoff_table(payoffs)):
         return None

@@ -94,22 +94,8 @@ def command_reproduce(args) -> int:
 
 
 def _reproduce_on_ray(args, common: dict, on_checked=None) -> dict:
-    """``reproduce --backend ray``: checked as the local backend checks, then run while this process holds
-    the folder's lock (the Ray tasks write it for this process)."""
+    """``reproduce --backend ray``: the same checked plan as the local backend, its units as Ray tasks."""
     from agents.harness.ray_backend import run_experiment_on_ray
-    from agents.harness.run_folder import locked
-    from agents.harness.runner import check_experiment_folder, check_resume_target, check_units_fit, make_units
 
-    out, experiment, algo, resume = common["out"], common["experiment"], common["algo"], common["resume"]
-    units = make_units(experiment, algo, common["preset"], common["seeds"], common["overrides"],
-                       common["conditions"]).values()
-    check_units_fit(units, common["device"])
-    check_resume_target(out, resume)
-    check_experiment_folder(out, experiment, algo, units, resume)
-    if on_checked is not None:
-        on_checked()
-    with locked(out):
-        check_experiment_folder(out, experiment, algo, units, resume, record=True)
-        # run_experiment_on_ray records the provenance and returns summary.json with it, as run_experiment does.
-        return run_experiment_on_ray(address=args.address, num_cpus=args.num_cpus,
-                                     gpus_per_unit=args.gpus_per_unit, cpus_per_unit=args.threads or 1, **common)
+    return run_experiment_on_ray(address=args.address, num_cpus=args.num_cpus, gpus_per_unit=args.gpus_per_unit,
+                                 cpus_per_unit=args.threads or 1, on_checked=on_checked, **common)

@@ -37,11 +37,12 @@ def tournament_player(spec: str, payoffs, num_rounds: int):
         return axelrod_strategy(spec[len(AXELROD_PREFIX):])()
     name, player = resolve_player(spec, payoffs, "cpu", num_rounds)
     if "@" in name:  # a trained learner: it observes the rewards of the game it was trained on
+        from agents.algorithm import saved_record
         from agents.harness.checkpoint import read_json
 
         path_text = spec.rpartition("@")[0] if "@" in spec and Path(spec.rpartition("@")[0]).exists() else spec
         config = read_json(run_folder_of(path_text) / "config.json")
-        trained_payoffs = config.get("hyperparameters", {}).get("payoffs", "paper")
+        trained_payoffs = saved_record(config).get("settings", {}).get("payoffs", "paper")
         return IPDStrategy(player, name=name, reward_payoffs=trained_payoffs)
     return IPDStrategy(player, name=f"ipd:{name}")
 
