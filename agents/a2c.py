@@ -26,7 +26,7 @@ What the paper leaves open is a named setting, the paper's reading by default:
 ``"linear:0.1,0.001,100,200"`` keeps exploring for 100 iterations, then anneals),
 ``advantage_averaging`` (``"mean"`` over all rounds and games, or ``"sum_rounds"``: the
 per-episode sum, mean over games), ``history_input`` (``"observation"``, the paper's, or
-``"observation_action_reward"``, our earlier input), ``terminal_value`` (``"zero"``: the
+``"observation_action_reward"``, the input PPI reads), ``terminal_value`` (``"zero"``: the
 game ends after round T; ``"bootstrap"``: ``V_T`` from the value head, as if the episode
 were cut short) and ``policy_head_init`` (``"default"``: torch's; ``"small"``: weights
 scaled to 0.01, CleanRL's actor initialisation, a uniform policy at the start).
@@ -90,7 +90,7 @@ class A2CConfig:
     """the entropy coefficient never goes below this (any schedule)."""
     advantage_averaging: str = "mean"
     """how the advantage-weighted policy loss and the entropy bonus are averaged:
-    ``"mean"`` = mean over all ``T * B`` (round, game) entries (ours so far; the paper does
+    ``"mean"`` = mean over all ``T * B`` (round, game) entries (the default; the paper does
     not say); ``"sum_rounds"`` = sum over the rounds of an episode, mean over games (the
     per-episode objective: T times the gradient of ``"mean"``; the value loss stays a mean)."""
     value_coef: float = setting(0.5, at_least=0)
@@ -102,16 +102,16 @@ class A2CConfig:
     history_input: str = "observation"
     """what the GRU reads each round: ``"observation"`` (the paper's "history of observations";
     the observation already holds the previous own action and reward) or
-    ``"observation_action_reward"`` (ours before 2026-12: the observation plus the previous
-    own action and reward, as PPI reads them); :mod:`agents.history`."""
+    ``"observation_action_reward"`` (an alternative reading, not the paper's: the observation plus
+    the previous own action and reward, as PPI reads them); :mod:`agents.history`."""
     terminal_value: str = "zero"
     """the value after the last round: ``"zero"`` (the game ends after round T; the paper's
     reading) or ``"bootstrap"`` (``V_T`` from the value head on the final observation, as for
     an episode cut short; the paper does not say)."""
     opponent_id_input: str = "prepended"
     """the opponent-ID ablation's input (:mod:`agents.history`): ``"prepended"`` (the paper's: the
-    10 log-probabilities log pi(a | o), once, before round 0) or ``"every_round"`` (ours before
-    2026-12: the 5 log p(C | o) beside every round's input)."""
+    10 log-probabilities log pi(a | o), once, before round 0) or ``"every_round"`` (an alternative
+    reading, not the paper's: the 5 log p(C | o) beside every round's input)."""
     policy_head_init: str = "default"
     """``"default"`` (torch's ``nn.Linear`` initialisation; the paper does not say) or ``"small"``
     (orthogonal weights scaled 0.01 and zero bias, CleanRL's actor: the first policy is uniform)."""
@@ -174,24 +174,19 @@ TABLE2 = {
 #:   [not given] (at 800, annealed by 600, it cooperated with TFT only ~0.5 of the time).
 #: * Step 2 and Step 3: Table 2 at cpu-quick (the pool setting does not enter their training).
 #: * Step 4 (Fig. 1's mixed pool and ablations): ``pool="pure"`` [uniform], 600 iterations [not given].
-#: * every step: ``history_input="observation_action_reward"`` [the observation history]: the input it
-#:   was measured with.
+#: * every step: ``history_input="observation_action_reward"`` [the observation history]: the input
+#:   docs/mechanism.md's figures of this preset were made with.
 #:
-#: Measured (``reproduce step3 --preset cpu-mechanism --seeds 3 --workers 2``, 21 minutes on 2
-#: shared cores; docs/mechanism.md): Step 1 is the paper's in-context learner on its pool (gain
-#: fraction 0.78 +- 0.03 on the pure pool; late reward against TFT 0.96, cooperation with AllD
-#: 0.002, AllC exploited) but not on the paper's uniform pool; Step 2 extorts it (1.13 vs 0.01 per
-#: round, the Fixed-ICL cooperating 0.75); Step 3 does NOT move to cooperation (0.011 at the end,
-#: all 3 seeds); Fig. 1's mixed pool does not cooperate (0.11, seed 0).
-#: The ``paper`` preset and the defaults keep the paper's settings.
+#: What it gives (Steps 1-2 as in the paper on its pure pool, Step 3 and Fig. 1 not) is in
+#: docs/mechanism.md. The ``paper`` preset and the defaults keep the paper's settings.
 MECHANISM_PRESET = {
     1: dict(games_per_learner=256, num_iterations=1600, pool="pure", entropy_schedule="linear:0.1,0.02,300,1200"),
     2: dict(games_per_learner=256, num_iterations=250),
     3: dict(games_per_learner=256, num_iterations=250),
     4: dict(games_per_learner=256, num_iterations=600, pool="pure"),
 }
-# Every step of cpu-mechanism was measured with the earlier input (the observation plus the previous own
-# action and reward) [the paper: the observation history]; it keeps that input so its numbers stay its own.
+# cpu-mechanism reads the observation, previous action and reward [the paper: the observation history]:
+# docs/mechanism.md's figures of this preset were made with that input.
 for _step_settings in MECHANISM_PRESET.values():
     _step_settings["history_input"] = "observation_action_reward"
 

@@ -78,8 +78,8 @@ class PPIConfig:
     """the learners act with 'pi' or with the prior 'prior'."""
     opponent_id_input: str = "prepended"
     """the opponent-ID ablation's input (:mod:`agents.history`): ``"prepended"`` (the paper's: the
-    10 log-probabilities log pi(a | o), once, before round 0) or ``"every_round"`` (ours before
-    2026-12: the 5 log p(C | o) beside every round's input)."""
+    10 log-probabilities log pi(a | o), once, before round 0) or ``"every_round"`` (an alternative
+    reading, not the paper's: the 5 log p(C | o) beside every round's input)."""
     fixed_icl_act_with: str = "pi"
     """how the frozen Step-1 learner (Fixed-ICL) acts in Step 2: 'pi' or 'prior'."""
 
