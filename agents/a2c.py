@@ -551,5 +551,8 @@ def trained_players(run: TrainedRun, device="cpu") -> list:
 
 #: A2C as the harness sees it (:class:`agents.algorithm.Algorithm`).
 ALGORITHM = Algorithm(name="a2c", config_class=A2CConfig, presets=tuple(PRESETS), preset_settings=preset_settings,
-                      episodes_per_unit=lambda config: config.games_per_learner, make_trainer=A2CTrainer,
-                      trained_players=trained_players)
+                      episodes_per_unit=lambda config: config.games_per_learner,
+                      num_units=lambda config: config.num_iterations, make_trainer=A2CTrainer,
+                      trained_players=trained_players,
+                      # the backward pass keeps the GRU state [rounds, games, hidden_size] in float32
+                      state_bytes_per_game_round=lambda config: 4 * config.hidden_size)

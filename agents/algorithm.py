@@ -171,6 +171,8 @@ class Algorithm:
         episodes_per_unit: ``config -> int``, the episodes each learner plays per training unit
             (A2C's ``games_per_learner``, PPI's ``episodes_per_phase``): the harness checks that
             they split as the run's pool mode needs and counts environment steps with it.
+        num_units: ``config -> int``, the training units of a run (A2C's ``num_iterations``, PPI's
+            ``num_phases``), for cost plans made before any trainer exists.
         make_trainer: ``(config, settings, pool_mode=, num_learners=, seed=, device=,
             frozen_from=, init_from=[, data_set=]) -> Trainer``. ``settings`` is the run's
             :class:`RunSettings`; ``frozen_from`` / ``init_from`` are :class:`TrainedRun` or
@@ -185,6 +187,9 @@ class Algorithm:
             it to ``make_trainer`` as ``data_set=``. None for an algorithm without one.
         settings_defaults: this algorithm's defaults of run settings where they differ from
             :class:`RunSettings`' (PPI checkpoints and evaluates every phase).
+        state_bytes_per_game_round: ``config -> int``, bytes its training keeps per game and round
+            beyond the episode itself (A2C backpropagates through whole episodes: its recurrent
+            state); the harness refuses a run that cannot fit before allocating it.
     """
 
     name: str
@@ -192,10 +197,12 @@ class Algorithm:
     presets: tuple
     preset_settings: Callable[[str, int], dict]
     episodes_per_unit: Callable[[Any], int]
+    num_units: Callable[[Any], int]
     make_trainer: Callable[..., Trainer]
     trained_players: Callable[..., list]
     data_set: Optional[Callable[[str, Optional[dict]], Any]] = None
     settings_defaults: dict = field(default_factory=dict)
+    state_bytes_per_game_round: Callable[[Any], int] = lambda config: 0
 
     def make_run(self, preset: str, paper_step: int, overrides: Optional[dict] = None) -> tuple:
         """``(config, settings)`` of one run: the defaults, then the preset's settings for

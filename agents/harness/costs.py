@@ -116,7 +116,7 @@ def run_counts(unit: Unit, units: dict) -> dict:
         per learner and epoch; ``initial_episodes``, PPI's D_0 per learner.
     """
     config, condition, rounds = unit.config, unit.condition, unit.settings.num_rounds
-    num_units = config.num_phases if unit.algorithm.name == "ppi" else config.num_iterations
+    num_units = unit.algorithm.num_units(config)
     games = unit.episodes_per_unit
     frozen_games = split_games(condition.pool_mode, condition.num_learners, games,
                                num_frozen=1 if condition.frozen_from else 0).get("frozen", 0)

@@ -896,13 +896,11 @@ HISTORY_BYTES_PER_GAME_ROUND = 16
 
 def training_memory_lower_bound(unit: Unit) -> int:
     """Bytes that one unit's training needs at the least (an estimate from below, to refuse sizes
-    that cannot fit before anything is allocated): the episode histories of all its games, and
-    for A2C, which backpropagates through whole episodes, the recurrent state [rounds, games,
-    hidden_size] float32 that the backward pass keeps."""
+    that cannot fit before anything is allocated): the episode histories of all its games, and what
+    the algorithm keeps per game and round besides (:attr:`agents.algorithm.Algorithm.state_bytes_per_game_round`:
+    A2C's recurrent state for the backward pass)."""
     num_games = unit.episodes_per_unit * (unit.condition.num_learners + (1 if unit.condition.frozen_from else 0))
-    per_round = HISTORY_BYTES_PER_GAME_ROUND
-    if unit.algorithm.name == "a2c":
-        per_round += 4 * int(unit.config.hidden_size)
+    per_round = HISTORY_BYTES_PER_GAME_ROUND + int(unit.algorithm.state_bytes_per_game_round(unit.config))
     return num_games * int(unit.settings.num_rounds) * per_round
 
 

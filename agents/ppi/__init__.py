@@ -23,7 +23,8 @@ from agents.ppi.trainer import PPITrainer, fit_model, trained_models, trained_pl
 
 #: PPI as the harness sees it (:class:`agents.algorithm.Algorithm`).
 ALGORITHM = Algorithm(name="ppi", config_class=PPIConfig, presets=tuple(PRESETS), preset_settings=preset_settings,
-                      episodes_per_unit=lambda config: config.episodes_per_phase, make_trainer=PPITrainer,
+                      episodes_per_unit=lambda config: config.episodes_per_phase,
+                      num_units=lambda config: config.num_phases, make_trainer=PPITrainer,
                       trained_players=trained_players, data_set=EpisodeStore,
                       settings_defaults={"checkpoint_every": 1, "eval_every": 1})
 
