@@ -494,10 +494,14 @@ class A2CTrainer:
         return list(self._frozen)
 
     def update(self, model, optimizer, trajectory, entropy_coef: Optional[float] = None) -> dict:
-        """The A2C update of one learner on its batch (module docstring, steps 1-5).
+        """The A2C update of one learner on its batch (module docstring, steps 1-5); its losses as floats.
 
         ``entropy_coef`` is this iteration's coefficient (default: the config's ``entropy_coef``).
         """
+        return {key: value.item() for key, value in self._update(model, optimizer, trajectory, entropy_coef).items()}
+
+    def _update(self, model, optimizer, trajectory, entropy_coef: Optional[float] = None) -> dict:
+        """:meth:`update` with its losses left on the device (0-d tensors): no host synchronisation."""
         config = self.config
         entropy_coef = config.entropy_coef if entropy_coef is None else entropy_coef
         logits, values, last_value = model_outputs(model, trajectory, config.terminal_value)
@@ -507,7 +511,7 @@ class A2CTrainer:
         grad_norm = nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
         optimizer.step()
         parts["loss/grad_norm"] = grad_norm
-        return {key: value.item() for key, value in parts.items()}
+        return {key: value.detach() for key, value in parts.items()}
 
     def train_unit(self, unit_index: int) -> dict:
         config = self.config
@@ -517,9 +521,17 @@ class A2CTrainer:
         losses: dict = {}
         for model, optimizer, trajectory in zip(self.models, self.optimizers, trajectories):
             for _ in range(config.updates_per_iteration):
-                for key, value in self.update(model, optimizer, trajectory, entropy_coef).items():
+                for key, value in self._update(model, optimizer, trajectory, entropy_coef).items():
                     losses.setdefault(key, []).append(value)
-        metrics.update({key: sum(values) / len(values) for key, values in losses.items()})
+        # One transfer for every loss of the iteration (on a GPU, the iteration's one host synchronisation
+        # besides the pool's metrics); averaged in Python, in the order they were made.
+        keys = list(losses)
+        flat = torch.stack([value for key in keys for value in losses[key]]).tolist() if keys else []
+        position = 0
+        for key in keys:
+            values = flat[position:position + len(losses[key])]
+            position += len(values)
+            metrics[key] = sum(values) / len(values)
         metrics["entropy_coef"] = entropy_coef
         return metrics
 

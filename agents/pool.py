@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 
@@ -216,6 +217,7 @@ class TrainingPool:
         self.learner_games = [torch.tensor(games, device=self.device) for games in learner_games]
         self.learner_sides = [torch.tensor(sides, device=self.device) for sides in learner_sides]
         self.coplayer_kinds = [torch.tensor(kinds, dtype=torch.int64, device=self.device) for kinds in learner_kinds]
+        self.games_by_kind = [kind_games(kinds) for kinds in self.coplayer_kinds]  # fixed layout: found once
 
     def play(self, learners: Sequence, generator: torch.Generator, frozen: Sequence = ()):
         """Play one iteration: every learner plays its ``B`` games, all at once.
@@ -267,31 +269,47 @@ class TrainingPool:
                 coplayer_actions=seen("actions", 1 - sides),
                 coplayer_rewards=seen("rewards", 1 - sides),
             ))
-        return trajectories, pool_metrics(trajectories)
+        return trajectories, pool_metrics(trajectories, self.games_by_kind)
 
 
-def pool_metrics(trajectories: Sequence[LearnerTrajectory]) -> dict:
+def kind_games(coplayer_kind: torch.Tensor) -> dict:
+    """``{kind: game indices}`` of the kinds a learner meets (from its ``coplayer_kind`` [B]); a pool's
+    layout is fixed, so :class:`TrainingPool` computes this once (it waits for the device)."""
+    return {kind: (coplayer_kind == kind).nonzero().flatten()
+            for kind in range(len(KIND_NAMES)) if bool((coplayer_kind == kind).any())}
+
+
+def pool_metrics(trajectories: Sequence[LearnerTrajectory], games_by_kind: Optional[Sequence[dict]] = None) -> dict:
     """Per-round mean reward and cooperation rate of the learners, split by co-player kind.
 
     Keys ``learner_vs_<kind>/reward`` and ``learner_vs_<kind>/cooperation`` for every kind
     present (learner, tabular, frozen); against frozen players also
     ``learner_vs_frozen/coplayer_reward`` and ``.../coplayer_cooperation``. Means are over
     all rounds of all learners' games of that kind.
+
+    ``games_by_kind`` (one :func:`kind_games` per trajectory, e.g. the pool's, made once) keeps
+    every sum on the device until one transfer at the end, so on a GPU the metrics cost one host
+    synchronisation, not one per number; without it they are computed from ``coplayer_kind``.
     """
-    sums: dict = {}
-    for trajectory in trajectories:
-        for kind, name in enumerate(KIND_NAMES):
-            mask = trajectory.coplayer_kind == kind
-            if not bool(mask.any()):
-                continue
+    if games_by_kind is None:
+        games_by_kind = [kind_games(trajectory.coplayer_kind) for trajectory in trajectories]
+    keys, sums, counts = [], [], []
+    for trajectory, games in zip(trajectories, games_by_kind):
+        for kind, indices in games.items():
+            name = KIND_NAMES[kind]
             values = {
-                "reward": trajectory.rewards[:, mask],
-                "cooperation": (trajectory.actions[:, mask] == 0).float(),
+                "reward": trajectory.rewards.index_select(1, indices),
+                "cooperation": (trajectory.actions.index_select(1, indices) == 0).float(),
             }
             if kind == KIND_FROZEN:
-                values["coplayer_reward"] = trajectory.coplayer_rewards[:, mask]
-                values["coplayer_cooperation"] = (trajectory.coplayer_actions[:, mask] == 0).float()
+                values["coplayer_reward"] = trajectory.coplayer_rewards.index_select(1, indices)
+                values["coplayer_cooperation"] = (trajectory.coplayer_actions.index_select(1, indices) == 0).float()
             for key, value in values.items():
-                total, count = sums.get(f"learner_vs_{name}/{key}", (0.0, 0))
-                sums[f"learner_vs_{name}/{key}"] = (total + float(value.sum()), count + value.numel())
-    return {key: total / count for key, (total, count) in sums.items()}
+                keys.append(f"learner_vs_{name}/{key}")
+                sums.append(value.sum())
+                counts.append(value.numel())
+    totals: dict = {}
+    for key, total, count in zip(keys, torch.stack(sums).tolist() if sums else [], counts):  # the one transfer
+        previous_total, previous_count = totals.get(key, (0.0, 0))
+        totals[key] = (previous_total + total, previous_count + count)
+    return {key: total / count for key, (total, count) in totals.items()}
