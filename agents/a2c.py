@@ -267,11 +267,11 @@ def preset_settings(preset: str, paper_step: int) -> dict:
 class A2CModel(nn.Module):
     """GRU history encoder with a policy head (2 logits) and a linear value head."""
 
-    def __init__(self, hidden_size: int = 128, embedding_size: int = 32, use_identity: bool = False,
+    def __init__(self, hidden_size: int = 128, embedding_size: int = 32, uses_opponent_identity: bool = False,
                  history_input: str = "observation", policy_head_init: str = "default",
                  opponent_id_input: str = "prepended"):
         super().__init__()
-        self.encoder = HistoryEncoder(hidden_size, embedding_size, use_identity, inputs=history_input,
+        self.encoder = HistoryEncoder(hidden_size, embedding_size, uses_opponent_identity, inputs=history_input,
                                       identity_input=opponent_id_input)
         self.policy_head = nn.Linear(hidden_size, 2)
         self.value_head = nn.Linear(hidden_size, 1)
@@ -283,9 +283,9 @@ class A2CModel(nn.Module):
                              f"got {policy_head_init!r}")
 
     @classmethod
-    def from_config(cls, config: A2CConfig, use_identity: bool) -> A2CModel:
+    def from_config(cls, config: A2CConfig, uses_opponent_identity: bool) -> A2CModel:
         """The model a config describes (sizes, input, head initialisation)."""
-        return cls(config.hidden_size, config.embedding_size, use_identity, config.history_input,
+        return cls(config.hidden_size, config.embedding_size, uses_opponent_identity, config.history_input,
                    config.policy_head_init, config.opponent_id_input)
 
     def forward(self, observation_index, actions, rewards, identity=None):
@@ -307,9 +307,9 @@ class A2CPlayer:
         device = next(self.model.parameters()).device
         self._generator = generator
         self._previous_action = torch.full((num_games,), NO_ACTION, dtype=torch.int64, device=device)
-        if self.model.encoder.use_identity and opponent_identity is None:
+        if self.model.encoder.uses_opponent_identity and opponent_identity is None:
             opponent_identity = torch.zeros(num_games, IDENTITY_SIZE, device=device)
-        self._identity = opponent_identity if self.model.encoder.use_identity else None
+        self._identity = opponent_identity if self.model.encoder.uses_opponent_identity else None
         with torch.no_grad():
             self._state = self.model.encoder.start_state(num_games, device, self._identity)
         with torch.no_grad():  # the parameters are fixed for the episode: fold the input weights once
@@ -372,7 +372,7 @@ def model_outputs(model: A2CModel, trajectory, terminal_value: str = "zero"):
     ``terminal_value="bootstrap"`` runs the GRU one step further, on the observation after the
     last round, for ``V_T`` (detached: a target, not a prediction to train); ``"zero"`` gives None.
     """
-    identity = trajectory.opponent_identity if model.encoder.use_identity else None
+    identity = trajectory.opponent_identity if model.encoder.uses_opponent_identity else None
     if terminal_value != "bootstrap":
         logits, values = model(trajectory.observation_index, trajectory.actions, trajectory.rewards, identity)
         return logits, values, None
@@ -460,7 +460,7 @@ class A2CTrainer:
         self.device = torch.device(device)
         self.num_units = config.num_iterations
         self._entropy_schedule = parse_entropy_schedule(config.entropy_schedule)
-        use_identity = pool_mode in IDENTITY_MODES
+        uses_opponent_identity = pool_mode in IDENTITY_MODES
         initial = None
         if init_from is not None:
             initial = trained_models(init_from, self.device)
@@ -470,7 +470,7 @@ class A2CTrainer:
         for index in range(num_learners):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(1000 * seed + index)
-                model = A2CModel.from_config(config, use_identity)
+                model = A2CModel.from_config(config, uses_opponent_identity)
             if initial is not None:
                 model.load_state_dict(initial[index].state_dict())
             self.models.append(model.to(self.device))
@@ -550,9 +550,9 @@ class A2CTrainer:
 
 def trained_models(run: TrainedRun, device="cpu") -> list:
     """The trained A2C models of a finished run (its trainer's final state), in eval mode on ``device``."""
-    use_identity = run.pool_mode in IDENTITY_MODES
+    uses_opponent_identity = run.pool_mode in IDENTITY_MODES
     return models_from_states(run.state["models"],
-                              lambda: A2CModel.from_config(run.config, use_identity),
+                              lambda: A2CModel.from_config(run.config, uses_opponent_identity),
                               device, run.source)
 
 

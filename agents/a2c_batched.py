@@ -183,7 +183,8 @@ class _StackedModel:
     batch dims) -> logits ``[T, M, B, 2]`` and values ``[T, M, B]``."""
 
     def __init__(self, trainer: SeedBatchedA2CTrainer):
-        self.encoder = trainer.template.encoder  # its settings (use_identity, inputs); weights come from the stack
+        # the encoder's settings (uses_opponent_identity, inputs); its weights come from the stack
+        self.encoder = trainer.template.encoder
         self._trainer = trainer
 
     def __call__(self, observation_index, actions, rewards, identity=None):
@@ -316,7 +317,7 @@ class SeedBatchedA2CTrainer:
         weight = _ContiguousGradient.apply(weight)
         projection = encoder.project_with(weight, bias, observation_index, previous_action, previous_reward,
                                           None if identity is None else identity.unsqueeze(1))
-        state = self.start_states(observation_index.shape[-1], identity if encoder.use_identity else None)
+        state = self.start_states(observation_index.shape[-1], identity if encoder.uses_opponent_identity else None)
         outputs = gru_sequence(projection.inputs.contiguous(), state.to(projection.inputs.dtype), weight,
                                self.parameters["encoder.gru.weight_hh_l0"], bias,
                                self.parameters["encoder.gru.bias_hh_l0"])
@@ -343,7 +344,7 @@ class SeedBatchedA2CTrainer:
         pool, generator = trainer.pool, trainer.generator
         if pool.tabular is not None:
             pool.tabular.reset(int(pool.tabular_games.numel()), generator)
-            if pool.uses_identity:
+            if pool.uses_opponent_identity:
                 tabular_identity = opponent_log_policy(pool.tabular.cooperation_probabilities)
                 offset, count = pool.counts.get("learner", 0), pool.counts["tabular"]
                 for learner in range(self.num_learners):
@@ -368,7 +369,7 @@ class SeedBatchedA2CTrainer:
         identities = torch.zeros(members, batch, IDENTITY_SIZE, device=self.device)
         for index in range(self.num_seeds):
             self._reset_seed(index, identities)
-        identity = identities if encoder.use_identity else None
+        identity = identities if encoder.uses_opponent_identity else None
         weight, bias = self.folded_weights()
         weight_hh, bias_hh = self.parameters["encoder.gru.weight_hh_l0"], self.parameters["encoder.gru.bias_hh_l0"]
         policy_weight, policy_bias = self.parameters["policy_head.weight"], self.parameters["policy_head.bias"]

@@ -99,14 +99,14 @@ class HistoryEncoder(nn.Module):
     Args:
         hidden_size: GRU hidden size (128 in the paper).
         embedding_size: size of each modality's embedding (32 in the paper).
-        use_identity: read the opponent identity (the "opponent ID" ablation), as ``identity_input`` says.
+        uses_opponent_identity: read the opponent identity (the "opponent ID" ablation), as ``identity_input`` says.
         inputs: :data:`HISTORY_INPUTS` (module docstring): ``"observation_action_reward"``
             (PPI's, the default) or ``"observation"`` (the paper's A2C input).
         identity_input: :data:`IDENTITY_INPUTS`: ``"prepended"`` (the paper's: 10 numbers once)
-            or ``"every_round"`` (5 numbers every round); used only with ``use_identity``.
+            or ``"every_round"`` (5 numbers every round); used only with ``uses_opponent_identity``.
     """
 
-    def __init__(self, hidden_size: int = 128, embedding_size: int = 32, use_identity: bool = False,
+    def __init__(self, hidden_size: int = 128, embedding_size: int = 32, uses_opponent_identity: bool = False,
                  inputs: str = "observation_action_reward", identity_input: str = "prepended"):
         super().__init__()
         if inputs not in HISTORY_INPUTS:
@@ -115,7 +115,7 @@ class HistoryEncoder(nn.Module):
             raise ValueError(f"identity_input must be one of {', '.join(map(repr, IDENTITY_INPUTS))}, "
                              f"got {identity_input!r}")
         self.hidden_size = hidden_size
-        self.use_identity = use_identity
+        self.uses_opponent_identity = uses_opponent_identity
         self.inputs = inputs
         self.identity_input = identity_input
         self.observation_embedding = nn.Linear(NUM_OBSERVATIONS, embedding_size)
@@ -124,7 +124,7 @@ class HistoryEncoder(nn.Module):
             self.action_embedding = nn.Linear(NUM_ACTIONS, embedding_size)
             self.reward_embedding = nn.Linear(1, embedding_size)
             num_inputs = 3
-        if use_identity:
+        if uses_opponent_identity:
             width = IDENTITY_SIZE if identity_input == "prepended" else NUM_OBSERVATIONS
             self.identity_embedding = nn.Linear(width, embedding_size)
             num_inputs += 1
@@ -144,7 +144,7 @@ class HistoryEncoder(nn.Module):
             previous_action: ``[...]`` int64, 0 / 1, or :data:`NO_ACTION` at round 0.
             previous_reward: ``[...]`` float, the reward of the previous round (0 at round 0).
             identity: ``[B, 5]`` float per game (broadcast over leading time dims), needed
-                iff ``use_identity``.
+                iff ``uses_opponent_identity``.
         """
         observation = functional.embedding(observation_index, self.observation_embedding.weight.t())
         observation = observation + self.observation_embedding.bias
@@ -152,7 +152,7 @@ class HistoryEncoder(nn.Module):
             parts = [observation]
             if self._identity_every_round(identity):
                 parts.append(self.identity_embedding(identity[..., 0::2]).expand_as(observation))
-            elif self.use_identity:
+            elif self.uses_opponent_identity:
                 parts.append(torch.zeros_like(observation))  # the identity's slot: empty after its token
             return torch.cat(parts, dim=-1)
         # Row NUM_ACTIONS of the padded table is zero: "no previous action" embeds to the bias only.
@@ -163,7 +163,7 @@ class HistoryEncoder(nn.Module):
         parts = [observation, action, reward]
         if self._identity_every_round(identity):
             parts.append(self.identity_embedding(identity[..., 0::2]).expand_as(observation))
-        elif self.use_identity:
+        elif self.uses_opponent_identity:
             parts.append(torch.zeros_like(observation))  # the identity's slot: empty after its token
         return torch.cat(parts, dim=-1)
 
@@ -173,15 +173,16 @@ class HistoryEncoder(nn.Module):
 
     def _check_identity(self, identity: Optional[torch.Tensor]) -> bool:
         """True when the identity input is used; raises if it is missing, unexpected or not ``[..., 10]``."""
-        if self.use_identity and identity is None:
-            raise ValueError(f"this encoder was built with use_identity=True and needs an opponent identity "
+        if self.uses_opponent_identity and identity is None:
+            raise ValueError(f"this encoder was built with uses_opponent_identity=True and needs an opponent identity "
                              f"[B, {IDENTITY_SIZE}]")
-        if not self.use_identity and identity is not None:
-            raise ValueError("an opponent identity was given but this encoder was built with use_identity=False")
+        if not self.uses_opponent_identity and identity is not None:
+            raise ValueError("an opponent identity was given but this encoder was built with "
+                             "uses_opponent_identity=False")
         if identity is not None and identity.shape[-1] != IDENTITY_SIZE:
             raise ValueError(f"an opponent identity has {IDENTITY_SIZE} numbers (log pi(a | o) for 5 observations x "
                              f"2 actions, ipd_env.memory_one.opponent_log_policy), got shape {tuple(identity.shape)}")
-        return self.use_identity
+        return self.uses_opponent_identity
 
     def _identity_every_round(self, identity: Optional[torch.Tensor]) -> bool:
         """True when the identity enters every round's input (checked as :meth:`_check_identity`)."""
@@ -217,7 +218,7 @@ class HistoryEncoder(nn.Module):
         bias = bias_ih + parts[0] @ self.observation_embedding.bias
         if not self._with_action_reward:
             columns = [observation_columns]
-            if self.use_identity and self.identity_input == "every_round":
+            if self.uses_opponent_identity and self.identity_input == "every_round":
                 columns.append(parts[1] @ self.identity_embedding.weight)  # [3H, 5]
                 bias = bias + parts[1] @ self.identity_embedding.bias
             return torch.cat(columns, dim=1), bias
@@ -227,7 +228,7 @@ class HistoryEncoder(nn.Module):
         # of its observation and action columns, so the 15 + 1 wide input is one GEMM.
         pair_columns = (observation_columns.unsqueeze(2) + action_columns.unsqueeze(1)).reshape(weight_ih.shape[0], -1)
         columns = [pair_columns, parts[2] @ self.reward_embedding.weight]  # [3H, 15], [3H, 1]
-        if self.use_identity and self.identity_input == "every_round":
+        if self.uses_opponent_identity and self.identity_input == "every_round":
             columns.append(parts[3] @ self.identity_embedding.weight)  # [3H, 5]
             bias = bias + parts[3] @ self.identity_embedding.bias
         return torch.cat(columns, dim=1), bias
@@ -257,7 +258,7 @@ class HistoryEncoder(nn.Module):
 
     def _token(self, identity: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
         """The identity ``[B, 10]`` to prepend (``"prepended"`` mode), else None."""
-        if not self.use_identity or self.identity_input != "prepended":
+        if not self.uses_opponent_identity or self.identity_input != "prepended":
             return None
         return identity.reshape(-1, IDENTITY_SIZE)
 
@@ -266,7 +267,7 @@ class HistoryEncoder(nn.Module):
         prepended (the paper's opponent ID), the state after one GRU step on the identity token
         ``[B, 10]`` alone (the other inputs' slots empty, so only the identity embedding enters)."""
         state = self.initial_state(batch_size, device).to(self.gru.weight_hh_l0.dtype)
-        if not self.use_identity or self.identity_input != "prepended":
+        if not self.uses_opponent_identity or self.identity_input != "prepended":
             self._check_identity(identity)
             return state
         self._check_identity(identity)

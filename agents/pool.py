@@ -157,7 +157,7 @@ class TrainingPool:
         self.num_frozen = num_frozen
         self.num_rounds = num_rounds
         self.device = torch.device(device)
-        self.uses_identity = mode in IDENTITY_MODES
+        self.uses_opponent_identity = mode in IDENTITY_MODES
         self.counts = split_games(mode, num_learners, games_per_learner, num_frozen)
         self._build_layout()
         self.env = IPDVectorEnv(self.num_env_games, payoffs=payoffs, num_rounds=num_rounds, device=self.device,
@@ -239,13 +239,13 @@ class TrainingPool:
         identities = [torch.zeros(batch, IDENTITY_SIZE, device=self.device) for _ in learners]
         if self.tabular is not None:
             self.tabular.reset(int(self.tabular_games.numel()), generator)
-            if self.uses_identity:
+            if self.uses_opponent_identity:
                 tabular_identity = opponent_log_policy(self.tabular.cooperation_probabilities)
                 offset = self.counts.get("learner", 0)
                 for learner, rows in enumerate(self._tabular_rows):
                     identities[learner][offset:offset + rows.numel()] = tabular_identity[rows]
         for learner, player in zip(range(self.num_learners), learners):
-            reset_player(player, batch, generator, identities[learner] if self.uses_identity else None)
+            reset_player(player, batch, generator, identities[learner] if self.uses_opponent_identity else None)
         for player, games in zip(frozen, self.frozen_games):
             player.reset(int(games.numel()), generator=generator)
 

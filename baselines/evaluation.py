@@ -11,7 +11,7 @@ Each learner plays, in ONE batched match (every row of the batch is its own game
   ``gain_fraction`` (0 = plays like always-defect, 1 = as well as knowing the co-player);
 
 then, in separate matches, the other learner (when there are two or more) and the
-frozen co-players (Step 2's Fixed-ICL). With ``use_identity`` the learner receives each
+frozen co-players (Step 2's Fixed-ICL). With ``uses_opponent_identity`` the learner receives each
 memory-1 co-player's identity vector (log pi(a|o), 10 numbers) and zeros against a learner.
 
 For every pairing we keep the per-round curves of reward and cooperation (mean over
@@ -21,7 +21,7 @@ never touches a training random stream.
 
 This is the layer below the agents: it takes plain arguments, so the SB3 bridge
 (:func:`baselines.sb3.evaluate_sb3`) and the agents' run evaluation
-(:mod:`agents.harness.evaluation`, which maps a run's condition to ``use_identity`` and adds the
+(:mod:`agents.harness.evaluation`, which maps a run's condition to ``uses_opponent_identity`` and adds the
 in-training evaluation) share it.
 """
 from __future__ import annotations
@@ -132,7 +132,7 @@ def summarise_pool(actions, rewards, late_from: int, pool_set: PoolEvaluationSet
 def evaluate_players(
     learners: Sequence,
     frozen: Sequence = (),
-    use_identity: bool = False,
+    uses_opponent_identity: bool = False,
     seed: int = 0,
     num_games: int = FINAL_GAMES_PER_COPLAYER,
     num_rounds: int = 100,
@@ -147,7 +147,7 @@ def evaluate_players(
     Args:
         learners: trained players (:mod:`ipd_env.player` interface).
         frozen: frozen co-players of the run (may be empty).
-        use_identity: the learners take the identity vector in ``reset`` (the
+        uses_opponent_identity: the learners take the identity vector in ``reset`` (the
             ``opponent-id`` mode): log p(C|o) of each memory-1 co-player, zeros against a learner.
         seed: seeds the evaluation's generator (evaluation never touches training RNG)
             and the pool evaluation set.
@@ -168,7 +168,7 @@ def evaluate_players(
     generator.manual_seed(10_000 + seed)
     if pool_set is None and pool_size:
         pool_set = PoolEvaluationSet(pool, pool_size, seed, payoffs, num_rounds)
-    identity = check_flag(use_identity, "use_identity")
+    identity = check_flag(uses_opponent_identity, "uses_opponent_identity")
     late_from = late_from_round(num_rounds)
     results = []
     with torch.no_grad():

@@ -198,7 +198,8 @@ def evaluate_sb3(model, seed: int = 0, num_games: int = 256, self_play: bool = T
     if self_play:
         learners.append(SB3Player(model.policy, name="sb3 (copy)"))
     with torch_threads(threads):
-        return evaluate_players(learners, [], use_identity=False, seed=seed, num_games=num_games, device=device)
+        return evaluate_players(learners, [], uses_opponent_identity=False, seed=seed, num_games=num_games,
+                                device=device)
 
 
 # ---------------------------------------------------------------------------- parameter-shared PPO

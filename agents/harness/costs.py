@@ -356,7 +356,7 @@ def _measure_ppi(unit: Unit, units: dict, watch: Stopwatch, timed_units: int) ->
     one_epoch = dataclasses.replace(config, epochs=1)
 
     def fit():
-        batcher = EpisodeBatcher(loaded, unit.settings.payoffs, trainer.uses_identity, device)
+        batcher = EpisodeBatcher(loaded, unit.settings.payoffs, trainer.uses_opponent_identity, device)
         return fit_model(trainer._new_model(), batcher, one_epoch, trainer.cpu_generator)
 
     fit()  # warm-up

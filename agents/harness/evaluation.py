@@ -58,7 +58,7 @@ def evaluate_learners(learners: Sequence, frozen: Sequence, condition, seed: int
                       num_games: int = FINAL_GAMES_PER_COPLAYER, **options) -> dict:
     """The final evaluation of a run (``eval.json``): :func:`baselines.evaluation.evaluate_players`.
 
-    ``condition`` (the run's :class:`agents.harness.experiments.Condition`) decides ``use_identity``
+    ``condition`` (the run's :class:`agents.harness.experiments.Condition`) decides ``uses_opponent_identity``
     (its pool mode is ``opponent-id``); ``options`` are ``evaluate_players``' (``num_rounds``,
     ``payoffs``, ``device``, ``pool``, ``pool_size``, ``pool_set``), and so is the returned dict.
     """

@@ -193,15 +193,15 @@ class EpisodeBatcher:
     Args:
         episodes: arrays from :meth:`EpisodeStore.load`.
         payoffs: the game's payoff spec, to look rewards up from outcomes.
-        use_identity: include ``identity`` in the batches.
+        uses_opponent_identity: include ``identity`` in the batches.
         device: where batches go.
     """
 
-    def __init__(self, episodes: dict, payoffs="paper", use_identity: bool = False, device="cpu"):
+    def __init__(self, episodes: dict, payoffs="paper", uses_opponent_identity: bool = False, device="cpu"):
         self.outcomes = torch.from_numpy(np.ascontiguousarray(episodes["outcomes"]))  # [E, T] uint8
-        if use_identity and "identity" not in episodes:
+        if uses_opponent_identity and "identity" not in episodes:
             raise DataSetError("the model uses the opponent identity but the stored episodes have none")
-        self.identity = torch.from_numpy(episodes["identity"]) if use_identity else None
+        self.identity = torch.from_numpy(episodes["identity"]) if uses_opponent_identity else None
         if self.identity is not None and self.identity.shape[-1] != IDENTITY_SIZE:
             raise DataSetError(f"the stored episodes' opponent identities have {self.identity.shape[-1]} numbers; "
                                f"this package uses {IDENTITY_SIZE} (log pi(a | o)): the data set was made by an "

@@ -56,7 +56,7 @@ class ModelConfig:
     """GRU hidden units."""
     embedding_size: int = 32
     """Width of each modality's linear embedding."""
-    use_opponent_identity: bool = False
+    uses_opponent_identity: bool = False
     """Read the opponent-ID vector [10] (the SPEC section 3 ablation)."""
     opponent_id_input: str = "prepended"
     """How (:data:`agents.history.IDENTITY_INPUTS`): once before round 0 (the paper's) or every round."""
@@ -101,7 +101,7 @@ class SequenceModel(nn.Module):
     * ``observation``: ``[T, B]`` int64 in 0..4 (first-person, 0 = START);
     * ``previous_action``: ``[T, B]`` int64 in {0, 1}, or :data:`NO_ACTION` at ``t = 0``;
     * ``previous_reward``: ``[T, B]`` float32, zero at ``t = 0``;
-    * ``identity``: ``[B, 10]`` float32 or None (only with ``use_opponent_identity``).
+    * ``identity``: ``[B, 10]`` float32 or None (only with ``uses_opponent_identity``).
 
     Time-major like ``nn.GRU``; hidden state ``[1, B, hidden_size]``.
     """
@@ -110,7 +110,7 @@ class SequenceModel(nn.Module):
         super().__init__()
         self.config = config
         width = config.embedding_size
-        self.encoder = HistoryEncoder(config.hidden_size, width, use_identity=config.use_opponent_identity,
+        self.encoder = HistoryEncoder(config.hidden_size, width, uses_opponent_identity=config.uses_opponent_identity,
                                       identity_input=config.opponent_id_input)
         # Head-side embeddings of the conditioning variables (separate from the GRU inputs).
         self.head_action_embedding = nn.Linear(NUM_ACTIONS, width)

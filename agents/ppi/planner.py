@@ -178,8 +178,8 @@ class PlanningPlayer:
     def reset(self, num_games: int, generator: Optional[torch.Generator] = None,
               opponent_identity: Optional[torch.Tensor] = None) -> None:
         """New episodes. ``opponent_identity`` ``[N, 10]``: required iff the model uses the identity."""
-        uses_identity = self.model.config.use_opponent_identity
-        if uses_identity and opponent_identity is None:
+        uses_opponent_identity = self.model.config.uses_opponent_identity
+        if uses_opponent_identity and opponent_identity is None:
             raise ValueError(f"{self.name}: this model conditions on the opponent identity; pass opponent_identity "
                              f"[N, {IDENTITY_SIZE}]")
         if opponent_identity is not None and tuple(opponent_identity.shape) != (num_games, IDENTITY_SIZE):
@@ -187,7 +187,7 @@ class PlanningPlayer:
                              f"got {tuple(opponent_identity.shape)}")
         self.model.eval()
         self._generator = generator
-        self._identity = opponent_identity if uses_identity else None
+        self._identity = opponent_identity if uses_opponent_identity else None
         self._round = 0
         self._hidden = None
         self._previous_action = None

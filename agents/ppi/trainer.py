@@ -99,8 +99,8 @@ class PPITrainer:
         self.device = torch.device(device)
         self.num_units = config.num_phases
         self.num_learners = num_learners
-        self.uses_identity = pool_mode in IDENTITY_MODES
-        self.model_config = ModelConfig(config.hidden_size, config.embedding_size, self.uses_identity,
+        self.uses_opponent_identity = pool_mode in IDENTITY_MODES
+        self.model_config = ModelConfig(config.hidden_size, config.embedding_size, self.uses_opponent_identity,
                                         config.opponent_id_input)
         self.init_from = init_from
         self._frozen = []
@@ -171,7 +171,7 @@ class PPITrainer:
             if self.config.reinitialise or unit_index == 0:
                 self.models[learner] = self._new_model()
             episodes = self.store.load(learner, unit_index + 1)
-            batcher = EpisodeBatcher(episodes, self.settings.payoffs, self.uses_identity, self.device)
+            batcher = EpisodeBatcher(episodes, self.settings.payoffs, self.uses_opponent_identity, self.device)
             fitted = fit_model(self.models[learner], batcher, self.config, self.cpu_generator)
             # Stop before a diverged model plays: its NaN policy would write garbage episodes.
             what = next((f"{key} is {value}" for key, value in fitted.items() if not math.isfinite(value)), None)

@@ -10,17 +10,17 @@ STEPS, GAMES = 5, 3
 MODES = [None, "every_round", "prepended"]  # no identity, and the two ways of reading it
 
 
-def _history(seed: int, use_identity: bool):
+def _history(seed: int, uses_opponent_identity: bool):
     generator = torch.Generator().manual_seed(seed)
     observation = torch.randint(0, 5, (STEPS, GAMES), generator=generator)
     previous_action = shift_right(torch.randint(0, 2, (STEPS, GAMES), generator=generator), NO_ACTION)
     previous_reward = shift_right(torch.randn(STEPS, GAMES, dtype=torch.double, generator=generator), 0.0)
-    identity = torch.randn(1, GAMES, 10, dtype=torch.double, generator=generator) if use_identity else None
+    identity = torch.randn(1, GAMES, 10, dtype=torch.double, generator=generator) if uses_opponent_identity else None
     return observation, previous_action, previous_reward, identity
 
 
 def _encoder(mode, **sizes) -> HistoryEncoder:
-    return HistoryEncoder(use_identity=mode is not None, identity_input=mode or "prepended", **sizes).double()
+    return HistoryEncoder(uses_opponent_identity=mode is not None, identity_input=mode or "prepended", **sizes).double()
 
 
 def _reference(encoder: HistoryEncoder, mode, history):
@@ -91,7 +91,7 @@ def test_a_prepended_identity_changes_the_start_and_an_identity_of_five_is_refus
 
 def test_parameter_names_are_those_of_earlier_checkpoints():
     # Checkpoints store state_dicts: the GRU's weights keep nn.GRU's names, so older final.pt files load.
-    names = list(HistoryEncoder(hidden_size=8, embedding_size=4, use_identity=True).state_dict())
+    names = list(HistoryEncoder(hidden_size=8, embedding_size=4, uses_opponent_identity=True).state_dict())
     assert names == [
         "observation_embedding.weight", "observation_embedding.bias", "action_embedding.weight",
         "action_embedding.bias", "reward_embedding.weight", "reward_embedding.bias", "identity_embedding.weight",

@@ -35,7 +35,7 @@ def test_tft_learner_scores_against_the_classics():
 
 def test_use_identity_passes_log_probabilities_and_zeros_against_a_learner():
     first, second = IdentityRecorder(), IdentityRecorder()
-    evaluate_players([first, second], use_identity=True, num_games=2, num_rounds=4, pool_size=0)
+    evaluate_players([first, second], uses_opponent_identity=True, num_games=2, num_rounds=4, pool_size=0)
     classics, against_learner = first.identities[0], first.identities[1]
     assert classics.shape == (10, 10)  # 5 classics x 2 games; log pi(a | o), 5 observations x 2 actions
     floor = torch.log(torch.tensor(1e-6)).item()
@@ -45,8 +45,8 @@ def test_use_identity_passes_log_probabilities_and_zeros_against_a_learner():
     plain = IdentityRecorder()
     evaluate_players([plain], num_games=2, num_rounds=4, pool_size=0)
     assert plain.identities == [None]
-    with pytest.raises(TypeError, match=r"use_identity must be True or False, got 'yes'"):
-        evaluate_players([plain], use_identity="yes", pool_size=0)
+    with pytest.raises(TypeError, match=r"uses_opponent_identity must be True or False, got 'yes'"):
+        evaluate_players([plain], uses_opponent_identity="yes", pool_size=0)
 
 
 def test_the_agents_wrapper_reads_the_identity_mode_from_the_condition():

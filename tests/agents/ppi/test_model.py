@@ -49,7 +49,7 @@ def test_predicts_the_tabular_coplayers_next_move_better_than_chance(trained_mod
 @pytest.mark.parametrize("opponent_id_input", ["prepended", "every_round"])
 def test_one_step_per_round_equals_the_full_sequence_forward(opponent_id_input):
     torch.manual_seed(0)
-    model = SequenceModel(ModelConfig(hidden_size=16, embedding_size=4, use_opponent_identity=True,
+    model = SequenceModel(ModelConfig(hidden_size=16, embedding_size=4, uses_opponent_identity=True,
                                       opponent_id_input=opponent_id_input))
     observation = torch.tensor([[0, 0], [1, 4], [3, 2]])
     previous_action = torch.tensor([[-1, -1], [0, 1], [1, 0]])
