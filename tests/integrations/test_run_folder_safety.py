@@ -244,8 +244,10 @@ def test_ctrl_c_is_one_line_exit_130_and_resume_is_exact(tmp_path):
     process.send_signal(signal.SIGINT)
     _, error = process.communicate(timeout=120)
     assert process.returncode == 130, error
-    assert error.splitlines() == [f"ipd-coop reproduce: interrupted; {out} keeps its last checkpoints: run the same "
-                                  f"command with --resume to continue"]
+    # Without the [plot] extra (CI's core-only step) the run first says once that TensorBoard is missing.
+    lines = [line for line in error.splitlines() if "tensorboard is not installed" not in line]
+    assert lines == [f"ipd-coop reproduce: interrupted; {out} keeps its last checkpoints: run the same "
+                     f"command with --resume to continue"]
     assert not list(out.rglob("*.tmp")) and not (out / LOCK_FILE).exists()
     assert ipd_coop(*argv, "--out", str(out), "--resume").returncode == 0
     assert ipd_coop(*argv, "--out", str(reference)).returncode == 0
