@@ -89,6 +89,16 @@ def write_atomic(path: Path, write) -> None:
         raise
 
 
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """``data`` into ``path`` through :func:`write_atomic`, flushed to disk before the rename."""
+    def write(tmp):
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    write_atomic(path, write)
+
+
 def write_json(path: Path, data) -> None:
     def write(tmp):
         with open(tmp, "w") as handle:
@@ -170,14 +180,7 @@ def save_checkpoint(path: Path, state: dict) -> None:
     """Write ``state`` (tensors and plain Python) as a checksummed checkpoint, atomically and durably."""
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    data = checksummed(buffer.getvalue())
-
-    def write(tmp):
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    write_atomic(path, write)
+    write_bytes_atomic(path, checksummed(buffer.getvalue()))
 
 
 def _checked(path: Path, payload: bytes, digest: bytes, size: int, where: str) -> bytes:

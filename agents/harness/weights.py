@@ -18,7 +18,6 @@ sha256 against ``weights.json``: a damaged or edited file is refused with one li
 from __future__ import annotations
 
 import hashlib
-import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Union
@@ -27,7 +26,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from agents.harness.checkpoint import read_json, write_atomic, write_json
+from agents.harness.checkpoint import read_json, write_bytes_atomic, write_json
 from agents.harness.run_folder import git_state
 
 WEIGHTS_FILE = "weights.safetensors"
@@ -79,13 +78,7 @@ def write_weights(directory: Union[str, Path], trainer, config: dict) -> Path:
                 "num_learners": str(num_learners), "version": _package_version()}
     data = save_safetensors(tensors, metadata=metadata)
     path = directory / WEIGHTS_FILE
-
-    def write(tmp):
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    write_atomic(path, write)
+    write_bytes_atomic(path, data)
     write_json(directory / WEIGHTS_INFO_FILE, {
         "format": WEIGHTS_FORMAT,
         "file": WEIGHTS_FILE,

@@ -135,7 +135,7 @@ def test_a_run_stopped_under_format_2_resumes_exactly_and_continues_in_format_3(
 
     assert rows_without_wall_time(full) == rows_without_wall_time(parts)
     full_model = load_checkpoint(full / "checkpoints" / "final.pt")["trainer"]["models"][0]
-    part_model = torch.load(parts / "checkpoints" / "final.pt")["trainer"]["models"][0]  # format 3 again
+    part_model = torch.load(parts / "checkpoints" / "final.pt", weights_only=True)["trainer"]["models"][0]  # layout 3
     assert all(torch.equal(value, part_model[key]) for key, value in full_model.items())
 
 

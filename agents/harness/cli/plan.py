@@ -5,7 +5,7 @@ this module turns parsed arguments into its call.
 """
 from __future__ import annotations
 
-from agents.harness.cli.arguments import parse_overrides, positive_int, torch_device
+from agents.harness.cli.arguments import non_negative_float, parse_overrides, positive_int, torch_device
 
 
 def add_parser(commands) -> None:
@@ -41,7 +41,8 @@ def add_plan_arguments(parser) -> None:
     parser.add_argument("--threads", type=positive_int, help="torch threads per run (default: 1 with --workers > 1, "
                         "else torch's)")
     parser.add_argument("--num-cpus", type=positive_int, help="Ray backend: CPUs (default: all of this machine)")
-    parser.add_argument("--gpus-per-unit", type=float, default=0.0, help="Ray backend: GPU share per run (default 0)")
+    parser.add_argument("--gpus-per-unit", type=non_negative_float, default=0.0,
+                        help="Ray backend: GPU share per run (default 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines while timing")
     parser.add_argument("--timed-units", type=positive_int, default=TIMED_UNITS,
                         help=f"training units timed after a warm-up per distinct condition (default {TIMED_UNITS})")
