@@ -49,6 +49,7 @@ from torch import nn
 from torch.nn import functional
 
 from agents.algorithm import Algorithm, RunSettings, TrainedRun, models_from_states
+from agents.compilation import COMPILE_MODES, Compiled, maybe_compiled
 from agents.history import HISTORY_INPUTS, IDENTITY_INPUTS, NO_ACTION, HistoryEncoder, shift_right
 from agents.pool import IDENTITY_MODES, KIND_LEARNER, TrainingPool
 from agents.settings import check_settings, setting
@@ -296,12 +297,30 @@ class A2CModel(nn.Module):
         return self.policy_head(features), self.value_head(features).squeeze(-1)
 
 
-class A2CPlayer:
-    """A trained or training A2C model playing through the player interface (no gradient)."""
+def policy_step(model: A2CModel, weight, bias, observation, previous_action, reward, identity, state):
+    """One round of play: ``(p(defect) [B], new GRU state [1, B, hidden])`` from this round's
+    observation, the previous action and reward and the state, with the episode's folded input
+    weights (:meth:`agents.history.HistoryEncoder.folded_weights`). Pure: what ``compile`` compiles."""
+    encoder = model.encoder
+    projection = encoder.project_with(weight, bias, observation, previous_action, reward, identity)
+    features, state = encoder.recur_step(projection, state)
+    logits = model.policy_head(features)
+    return torch.sigmoid(logits[:, 1] - logits[:, 0]), state
 
-    def __init__(self, model: A2CModel, name: str = "a2c"):
+
+class A2CPlayer:
+    """A trained or training A2C model playing through the player interface (no gradient).
+
+    ``compile``: :data:`agents.compilation.COMPILE_MODES`; anything but ``"off"`` compiles the
+    per-round :func:`policy_step`.
+    """
+
+    def __init__(self, model: A2CModel, name: str = "a2c", compile: str = "off"):
         self.model = model
         self.name = name
+        self._policy_step = maybe_compiled(policy_step, compile, "the A2C policy step")
+        # CUDA graphs reuse their output buffers at the next replay: the state kept between rounds is copied.
+        self._copy_state = compile == "reduce-overhead"
 
     def reset(self, num_games: int, generator: Optional[torch.Generator] = None, opponent_identity=None) -> None:
         device = next(self.model.parameters()).device
@@ -329,12 +348,9 @@ class A2CPlayer:
 
     @torch.no_grad()
     def act(self, observation: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
-        encoder = self.model.encoder
-        projection = encoder.project_with(*self._folded, observation, self._previous_action, reward,
-                                          self._identity)
-        features, self._state = encoder.recur_step(projection, self._state)
-        logits = self.model.policy_head(features)
-        defect_probability = torch.sigmoid(logits[:, 1] - logits[:, 0])
+        defect_probability, state = self._policy_step(self.model, *self._folded, observation, self._previous_action,
+                                                      reward, self._identity, self._state)
+        self._state = state.clone() if self._copy_state else state
         draw = torch.rand(defect_probability.shape, generator=self._generator, device=defect_probability.device)
         action = (draw < defect_probability).long()
         self._previous_action = action
@@ -433,6 +449,13 @@ def a2c_loss(config: A2CConfig, logits, values, last_value, trajectory, entropy_
                   "loss/entropy": entropy.mean().detach()}
 
 
+def batch_loss(model: A2CModel, config: A2CConfig, trajectory, entropy_coef):
+    """:func:`a2c_loss` of a learner's batch from its model's outputs: the update's forward pass,
+    what ``compile`` compiles."""
+    logits, values, last_value = model_outputs(model, trajectory, config.terminal_value)
+    return a2c_loss(config, logits, values, last_value, trajectory, entropy_coef)
+
+
 class A2CTrainer:
     """Trains the learners of one run (a :class:`agents.algorithm.Trainer`).
 
@@ -476,7 +499,9 @@ class A2CTrainer:
             self.models.append(model.to(self.device))
         self.optimizers = [torch.optim.Adam(model.parameters(), lr=config.learning_rate,
                                             eps=config.adam_eps) for model in self.models]
-        self._players = [A2CPlayer(model, name=f"a2c_{index}") for index, model in enumerate(self.models)]
+        self._players = [A2CPlayer(model, name=f"a2c_{index}", compile=settings.compile)
+                         for index, model in enumerate(self.models)]
+        self._batch_loss = maybe_compiled(batch_loss, settings.compile, "the A2C loss")
         self._frozen = list(frozen_players or [])
         if frozen_from is not None:
             self._frozen = trained_players(frozen_from, self.device)[:1]
@@ -504,14 +529,28 @@ class A2CTrainer:
         """:meth:`update` with its losses left on the device (0-d tensors): no host synchronisation."""
         config = self.config
         entropy_coef = config.entropy_coef if entropy_coef is None else entropy_coef
-        logits, values, last_value = model_outputs(model, trajectory, config.terminal_value)
-        loss, parts = a2c_loss(config, logits, values, last_value, trajectory, entropy_coef)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        parts = self._loss_backward(model, optimizer, trajectory, entropy_coef)
         grad_norm = nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
         optimizer.step()
         parts["loss/grad_norm"] = grad_norm
         return {key: value.detach() for key, value in parts.items()}
+
+    def _loss_backward(self, model, optimizer, trajectory, entropy_coef: float) -> dict:
+        """The loss of one batch, its gradients in the model; the loss's parts (0-d tensors)."""
+        compiled = isinstance(self._batch_loss, Compiled) and self._batch_loss.compiled
+        # compiled: the coefficient as a tensor, or a schedule's new value each iteration would recompile
+        coefficient = torch.tensor(entropy_coef, device=self.device) if compiled else entropy_coef
+        loss, parts = self._batch_loss(model, self.config, trajectory, coefficient)
+        optimizer.zero_grad(set_to_none=True)
+        try:
+            loss.backward()
+        except Exception as error:  # a compiled backward that fails to build: this batch again, uncompiled
+            if not compiled:
+                raise
+            self._batch_loss.fall_back(error)
+            return self._loss_backward(model, optimizer, trajectory, entropy_coef)
+        # CUDA graphs reuse their output buffers at the next replay (the next learner's update): kept parts are copied
+        return {key: value.clone() for key, value in parts.items()} if compiled else parts
 
     def train_unit(self, unit_index: int) -> dict:
         config = self.config
@@ -567,4 +606,5 @@ ALGORITHM = Algorithm(name="a2c", config_class=A2CConfig, presets=tuple(PRESETS)
                       num_units=lambda config: config.num_iterations, make_trainer=A2CTrainer,
                       trained_players=trained_players,
                       # the backward pass keeps the GRU state [rounds, games, hidden_size] in float32
-                      state_bytes_per_game_round=lambda config: 4 * config.hidden_size)
+                      state_bytes_per_game_round=lambda config: 4 * config.hidden_size,
+                      compile_modes=COMPILE_MODES)

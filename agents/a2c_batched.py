@@ -257,6 +257,9 @@ class SeedBatchedA2CTrainer:
         self.seeds = seeds
         self.config = config
         self.settings = settings = settings if settings is not None else RunSettings()
+        if settings.compile != "off":
+            raise ValueError(f"run setting compile={settings.compile!r}: the seed-batched trainer (--batch-seeds) "
+                             f"runs uncompiled; leave compile 'off' or train the seeds apart")
         self.device = torch.device(device)
         self.trainers = [A2CTrainer(config, settings, pool_mode=pool_mode, num_learners=num_learners, seed=seed,
                                     device=device, frozen_from=frozen, init_from=initial, frozen_players=players)

@@ -28,6 +28,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Protocol, runtime_checkable
 
+from agents.compilation import check_compile_mode
 from agents.settings import check_settings, first_non_finite, setting
 from baselines.incontext import parse_pool
 from ipd_env.game import make_payoff_table
@@ -63,9 +64,15 @@ class RunSettings:
     """co-players of the pool evaluation set (one game each), in-training and final."""
     eval_games: int = setting(32, at_least=1)
     """in-training evaluation games against each classic and against the other learner."""
+    compile: str = "off"
+    """``torch.compile`` for the training hot path (:mod:`agents.compilation`): ``"off"`` (eager, the
+    default; same seed, same result bit for bit), ``"default"``, ``"reduce-overhead"`` (CUDA graphs on
+    a GPU) or ``"max-autotune"``. Where compiling is not available the run goes on uncompiled and one
+    warning line says why."""
 
     def __post_init__(self):
         check_settings(self, "run")
+        check_compile_mode(self.compile)
         make_payoff_table(self.payoffs)
         try:
             self.pool = parse_pool(self.pool, self.payoffs).spec
@@ -190,6 +197,8 @@ class Algorithm:
         state_bytes_per_game_round: ``config -> int``, bytes its training keeps per game and round
             beyond the episode itself (A2C backpropagates through whole episodes: its recurrent
             state); the harness refuses a run that cannot fit before allocating it.
+        compile_modes: the values of the run setting ``compile`` its trainer implements
+            (:mod:`agents.compilation`); any other is refused by :meth:`make_run`.
     """
 
     name: str
@@ -203,6 +212,7 @@ class Algorithm:
     data_set: Optional[Callable[[str, Optional[dict]], Any]] = None
     settings_defaults: dict = field(default_factory=dict)
     state_bytes_per_game_round: Callable[[Any], int] = lambda config: 0
+    compile_modes: tuple = ("off",)
 
     def make_run(self, preset: str, paper_step: int, overrides: Optional[dict] = None) -> tuple:
         """``(config, settings)`` of one run: the defaults, then the preset's settings for
@@ -221,7 +231,11 @@ class Algorithm:
                 raise ValueError(f"unknown {self.name} hyperparameter {key!r}; known: {', '.join(sorted(known))}; "
                                  f"run settings: {', '.join(RUN_SETTINGS)}")
         hyperparameters, settings = split_settings({**self.preset_settings(preset, paper_step), **(overrides or {})})
-        return self.config_class(**hyperparameters), RunSettings(**{**self.settings_defaults, **settings})
+        config, settings = self.config_class(**hyperparameters), RunSettings(**{**self.settings_defaults, **settings})
+        if settings.compile not in self.compile_modes:
+            raise ValueError(f"run setting compile={settings.compile!r}: {self.name} does not compile its training "
+                             f"(it implements compile={', '.join(map(repr, self.compile_modes))})")
+        return config, settings
 
     def make_config(self, preset: str, paper_step: int, overrides: Optional[dict] = None):
         """The algorithm's config of :meth:`make_run` (``overrides`` may name only its hyperparameters)."""
@@ -247,13 +261,23 @@ class Algorithm:
         return config, RunSettings(**{**self.settings_defaults, **record["settings"]})
 
 
+#: Run settings added after run folders were first written, with the value every earlier run had:
+#: a ``config.json`` without them reads as if it held these (:func:`saved_record`).
+EARLIER_RUN_SETTINGS = {"compile": "off"}
+
+
 def saved_record(record: dict) -> dict:
     """A ``config.json`` with its run settings under ``"settings"``: a folder written before they
-    had their own key kept them among ``"hyperparameters"``; they are moved, nothing else changes."""
-    if "settings" in record or "hyperparameters" not in record:
+    had their own key kept them among ``"hyperparameters"`` (they are moved), and one written before a
+    setting of :data:`EARLIER_RUN_SETTINGS` existed ran with its value there (it is filled in);
+    nothing else changes."""
+    if "hyperparameters" not in record:
         return record
-    hyperparameters, settings = split_settings(record["hyperparameters"])
-    return {**record, "hyperparameters": hyperparameters, "settings": settings}
+    if "settings" in record:
+        hyperparameters, settings = record["hyperparameters"], record["settings"]
+    else:
+        hyperparameters, settings = split_settings(record["hyperparameters"])
+    return {**record, "hyperparameters": hyperparameters, "settings": {**EARLIER_RUN_SETTINGS, **settings}}
 
 
 def models_from_states(model_states, build_model: Callable, device="cpu", source: str = "a trained run") -> list:

@@ -26,12 +26,14 @@ import dataclasses
 import math
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from agents.compilation import COMPILE_MODES, CompileFallbackWarning
 from agents.harness.costs import Stopwatch, run_counts, trainer_for
 from agents.harness.plan import format_plan, human_duration, make_plan
 from agents.harness.runner import make_units
@@ -128,24 +130,31 @@ def command_equivalence(args) -> int:
 
 def command_step1(args) -> int:
     """As many Step-1 iterations at the preset's batch as fit in ``--seconds``; their speed and metrics."""
-    units = make_units("step1", "a2c", args.preset, [0])
+    units = make_units("step1", "a2c", args.preset, [0], overrides={"compile": args.compile})
     unit = units[("step1", 0)]
     watch = Stopwatch(args.device)
     trainer = trainer_for(unit, unit.config, units, args.device)
     counts = run_counts(unit, units)
     rows, started, iteration = [], time.perf_counter(), 0
-    print(f"  step1: training for {args.seconds:g} s on {args.device} ...", file=sys.stderr, flush=True)
-    while time.perf_counter() - started < args.seconds and iteration < counts["num_units"]:
-        metrics, seconds = watch.seconds(lambda: trainer.train_unit(iteration))
-        rows.append((iteration, seconds, metrics))
-        iteration += 1
-    timed = [seconds for _, seconds, _ in rows[1:]] or [rows[0][1]]  # the first iteration warms up
+    print(f"  step1: training for {args.seconds:g} s on {args.device} (compile={args.compile}) ...", file=sys.stderr,
+          flush=True)
+    with warnings.catch_warnings(record=True) as fallbacks:
+        warnings.simplefilter("always", CompileFallbackWarning)
+        while time.perf_counter() - started < args.seconds and iteration < counts["num_units"]:
+            metrics, seconds = watch.seconds(lambda: trainer.train_unit(iteration))
+            rows.append((iteration, seconds, metrics))
+            iteration += 1
+    fallbacks = [str(item.message) for item in fallbacks if issubclass(item.category, CompileFallbackWarning)]
+    timed = [seconds for _, seconds, _ in rows[1:]] or [rows[0][1]]  # the first iteration warms up (and compiles)
     per_iteration = sum(timed) / len(timed)
     total = counts["num_units"] * per_iteration
     elapsed = time.perf_counter() - started
     print(f"a2c step1, preset {args.preset} ({unit.episodes_per_unit:,} episodes per iteration, "
-          f"{counts['num_units']:,} iterations), {args.device}: {len(rows)} iterations in {elapsed:.0f} s "
-          f"(budget {args.seconds:g} s; training only, no evaluation or checkpoints)\n")
+          f"{counts['num_units']:,} iterations), {args.device}, compile={args.compile}: {len(rows)} iterations in "
+          f"{elapsed:.0f} s (budget {args.seconds:g} s; training only, no evaluation or checkpoints; the first "
+          f"iteration took {rows[0][1]:.1f} s)\n")
+    for message in fallbacks:
+        print(f"compile fell back: {message}\n")
     print(f"| iterations done | ms per iteration (after the first) | agent-steps/s | projected {counts['num_units']:,} "
           f"iterations |\n|---|---|---|---|")
     rate = unit.episodes_per_unit * unit.settings.num_rounds / per_iteration
@@ -183,6 +192,8 @@ def main(argv=None) -> int:
     step1.add_argument("--device", default="cuda")
     step1.add_argument("--seconds", type=float, default=180.0, help="the budget (default 180 s)")
     step1.add_argument("--preset", default="paper", help="preset (default paper; test for a dry run)")
+    step1.add_argument("--compile", default="off", choices=COMPILE_MODES,
+                       help="the run setting compile (default off; reduce-overhead: CUDA graphs)")
     step1.set_defaults(handler=command_step1)
     plan = commands.add_parser("plan", help="the cost plan of every paper experiment at the paper's seed counts")
     plan.add_argument("--device", default="cuda")

@@ -10,7 +10,9 @@
 #                 weights play the pool alike on both devices (5 standard errors); test preset
 #   paper_scale   benchmarks/paper_scale.py on cuda: ms per A2C iteration (rollout, update) at the paper's
 #                 batches, PPI tokens/s and decisions/s, projected hours per experiment and seed count
-#   step1         as many paper-scale A2C Step-1 iterations as fit in GPU_CHECK_STEP1_SECONDS (default 150)
+#   step1         as many paper-scale A2C Step-1 iterations as fit in GPU_CHECK_STEP1_SECONDS (default 100)
+#   step1_compiled  the same with the run setting compile=reduce-overhead (torch.compile + CUDA graphs;
+#                 its first iteration compiles), or the one line saying why it fell back
 #   plan          ipd-coop's cost plans (a2c and ppi, fig1 and step3) at the paper preset on cuda
 # then summary.md, all tables in one file. Exit status 1 if a step failed (the others still run).
 # Settings: OUT, PYTHON (default python), GPU_CHECK_STEP1_SECONDS, GPU_CHECK_DRY_RUN.
@@ -18,7 +20,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 python="${PYTHON:-python}"
 out="${OUT:-./gpu_check_out}"
-step1_seconds="${GPU_CHECK_STEP1_SECONDS:-150}"
+step1_seconds="${GPU_CHECK_STEP1_SECONDS:-100}"
 if [ "${GPU_CHECK_DRY_RUN:-0}" = 1 ]; then
     device=cpu; devices=cpu,cpu; preset=test; quick=--quick; step1_seconds=5; games=512
 else
@@ -56,8 +58,9 @@ step environment 60 environment
 step equivalence 90 "$python" benchmarks/gpu_check.py equivalence --devices "$devices" --games "$games"
 step paper_scale 120 "$python" benchmarks/paper_scale.py --device "$device" --repeats 3 $quick
 step step1 $((step1_seconds + 60)) "$python" benchmarks/gpu_check.py step1 --device "$device" --preset "$preset" --seconds "$step1_seconds"
+step step1_compiled $((step1_seconds + 120)) "$python" benchmarks/gpu_check.py step1 --device "$device" --preset "$preset" --seconds "$step1_seconds" --compile reduce-overhead
 step plan 120 "$python" benchmarks/gpu_check.py plan --device "$device" --preset "$preset"
-for name in environment equivalence paper_scale step1 plan; do
+for name in environment equivalence paper_scale step1 step1_compiled plan; do
     printf '## %s\n\n' "$name"
     cat "$out/$name.md"
     printf '\n'
