@@ -140,7 +140,8 @@ def command_step1(args) -> int:
           flush=True)
     with warnings.catch_warnings(record=True) as fallbacks:
         warnings.simplefilter("always", CompileFallbackWarning)
-        while time.perf_counter() - started < args.seconds and iteration < counts["num_units"]:
+        # at least two: the first warms up (and compiles), the timing is of the others
+        while (time.perf_counter() - started < args.seconds or iteration < 2) and iteration < counts["num_units"]:
             metrics, seconds = watch.seconds(lambda: trainer.train_unit(iteration))
             rows.append((iteration, seconds, metrics))
             iteration += 1
