@@ -70,7 +70,7 @@ class Compiled:
         if reason is not None:
             self._fall_back(reason)
         else:
-            self._compiled_function = torch.compile(function, mode=mode, dynamic=False)
+            self._compiled_function = torch.compile(function, mode=mode)
 
     @property
     def compiled(self) -> bool:
