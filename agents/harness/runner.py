@@ -99,6 +99,12 @@ class Unit:
         """Episodes each learner plays per training unit (:attr:`agents.algorithm.Algorithm.episodes_per_unit`)."""
         return int(self.algorithm.episodes_per_unit(self.config))
 
+    def __reduce__(self):
+        # A process pool (--workers) pickles its jobs, and an Algorithm record holds lambdas that pickle
+        # cannot name; a unit is rebuilt from what made it (make_unit is a pure function of these).
+        return make_unit, (self.algorithm.name, self.experiment, self.condition.name, self.seed, self.preset,
+                           self.overrides)
+
 
 def make_unit(algo: str, experiment: str, condition: str, seed: int, preset: str,
               overrides: Optional[dict] = None) -> Unit:

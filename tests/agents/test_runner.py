@@ -2,6 +2,7 @@
 import dataclasses
 import importlib.util
 import json
+import pickle
 
 import pytest
 import torch
@@ -12,7 +13,7 @@ from agents.harness.algorithms import ALGORITHMS
 from agents.harness.checkpoint import read_metrics
 from agents.harness.experiments import get_experiment
 from agents.harness.player_specs import load_run_players
-from agents.harness.runner import read_trained_run, run_experiment, run_unit, unit_dir
+from agents.harness.runner import make_unit, read_trained_run, run_experiment, run_unit, unit_dir
 from agents.harness.summary import aggregate
 from baselines.tabular import make_player
 from ipd_env.player import play_match
@@ -145,6 +146,15 @@ def test_resume_errors_leave_the_folder_untouched(tmp_path):
 def test_a_later_step_needs_its_prerequisite(tmp_path):
     with pytest.raises(ValueError, match="needs the finished 'step1' run of seed 0"):
         run_unit("a2c", "step2", "step2", 0, "test", tmp_path, progress=False)
+
+
+@pytest.mark.parametrize("algo", ["a2c", "ppi"])
+def test_a_unit_survives_pickling_as_a_process_pool_sends_it(algo):
+    # --workers > 1 pickles every job; the Algorithm record holds lambdas that pickle cannot name.
+    unit = make_unit(algo, "step3", "step2", 1, "test", {"learning_rate": 0.002})
+    copy = pickle.loads(pickle.dumps(unit))
+    assert copy == unit and copy.algorithm is ALGORITHMS[algo]
+    assert copy.config.learning_rate == 0.002 and copy.condition.name == "step2" and copy.seed == 1
 
 
 def test_every_registered_algorithm_is_a_record_that_makes_configs_and_trainers():
