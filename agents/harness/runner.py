@@ -26,11 +26,12 @@ a resumed run writes the same series.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
@@ -686,18 +687,26 @@ def experiment_units(experiment: str, seeds, conditions: Optional[Sequence[str]]
     return [(condition.name, seed) for condition in selected for seed in seed_list(seeds)]
 
 
+class UnitError(ValueError):
+    """A unit of an experiment that cannot be made (:func:`make_units`): the message says why,
+    ``condition`` names the condition whose unit it is (a sweep names its grid point and it)."""
+
+    def __init__(self, message: str, condition: str):
+        super().__init__(message)
+        self.condition = condition
+
+
 def make_units(experiment: str, algo: str, preset: str, seeds, overrides: Optional[dict] = None,
                conditions: Optional[Sequence[str]] = None) -> dict:
     """``{(condition, seed): Unit}`` of an experiment, prerequisites first; every unit checked
-    (:func:`make_unit`) before anything runs."""
-    return {(condition, seed): make_unit(algo, experiment, condition, seed, preset, overrides)
-            for condition, seed in experiment_units(experiment, seeds, conditions)}
-
-
-def unit_job(unit: Unit, out: Union[str, Path], **options) -> tuple:
-    """A job of :func:`run_unit_jobs`: ``(train keyword arguments, keys of the jobs it needs)``, the keys
-    being ``(condition, seed)`` of the unit's prerequisites (``options``: :func:`train`'s)."""
-    return dict(unit=unit, out=out, **options), [(name, unit.seed) for name in unit.condition.prerequisites]
+    (:func:`make_unit`) before anything runs. Raises :class:`UnitError` for the first bad one."""
+    units = {}
+    for condition, seed in experiment_units(experiment, seeds, conditions):
+        try:
+            units[(condition, seed)] = make_unit(algo, experiment, condition, seed, preset, overrides)
+        except (ValueError, TypeError) as error:
+            raise UnitError(str(error), condition) from error
+    return units
 
 
 def _worker_init(threads: int) -> None:
@@ -713,7 +722,7 @@ def run_unit_jobs(jobs: dict, workers: int = 1, threads_per_worker: Optional[int
     """Run :func:`train` for every job, each once the jobs it needs are done.
 
     Args:
-        jobs: ``{key: (train keyword arguments, keys of the jobs it needs)}`` (see :func:`unit_job`),
+        jobs: ``{key: (train keyword arguments, keys of the jobs it needs)}`` (see :meth:`ExperimentPlan.unit_jobs`),
             ordered so that a job comes after the jobs it needs (keys are any hashables).
         workers: 1 runs the jobs one after another in this process; more runs them in that
             many spawned processes.
@@ -775,8 +784,9 @@ class ExperimentPlan:
     """One experiment run, checked once (:func:`plan_experiment`): its units, its folder, its device.
 
     Every executor runs a plan the same way (:func:`execute_plan`): lock the folder, record what it
-    holds and the provenance, train the units (inline, in processes, seed-batched or on Ray), then
-    write ``summary.json`` and the plots. A sweep is one plan per grid point.
+    holds and the provenance (:meth:`opened`), train the units (inline, in processes, seed-batched or
+    on Ray), then write ``summary.json`` and the plots (:meth:`summarise`). A sweep is one plan per
+    grid point (:mod:`agents.harness.sweep`), all opened at once and their units in one pool.
     """
 
     experiment: str
@@ -790,6 +800,41 @@ class ExperimentPlan:
     def check_folder(self, record: bool = False) -> None:
         """:func:`check_experiment_folder` for this plan (``record``: under the lock, write what it holds)."""
         check_experiment_folder(self.out, self.experiment, self.algo, self.units.values(), self.resume, record=record)
+
+    @contextlib.contextmanager
+    def opened(self) -> Iterator[ExperimentPlan]:
+        """Hold the plan's folder for the block: its lock, the folder checked again (another process may
+        have written it since the plan was made) and what it holds recorded, the provenance recorded."""
+        with locked(self.out):
+            self.check_folder(record=True)
+            record_provenance(self.out, self.device)
+            yield self
+
+    def unit_jobs(self, progress: bool = True) -> dict:
+        """The units as jobs of :func:`run_unit_jobs`, prerequisites first: ``{(out, condition, seed):
+        (train keyword arguments, keys of the jobs it needs)}`` (keyed by the folder too, so that
+        several plans' jobs share one pool). A unit needs the jobs of its prerequisites in this plan."""
+        jobs = {}
+        for (condition, seed), unit in self.units.items():
+            needs = [(self.out, name, seed) for name in unit.condition.prerequisites]
+            jobs[(self.out, condition, seed)] = (
+                dict(unit=unit, out=self.out, device=self.device, resume=self.resume, progress=progress),
+                [need for need in needs if need in jobs])
+        return jobs
+
+    def is_finished(self) -> bool:
+        """Every unit is complete and ``summary.json`` is written."""
+        return (self.out / "summary.json").is_file() and all(
+            is_complete(unit_dir(self.out, condition, seed)) for condition, seed in self.units)
+
+    def summarise(self, plots: Optional[bool] = None) -> dict:
+        """Once every unit is done: :func:`agents.harness.summary.aggregate` (``plots``: its default
+        unless given) with the folder's provenance; returns ``summary.json``."""
+        from agents.harness.summary import aggregate
+
+        aggregate(self.out, **({} if plots is None else {"plots": plots}))
+        attach_provenance(self.out)
+        return read_json(self.out / "summary.json")
 
 
 def plan_experiment(experiment: str, algo: str = "a2c", preset: str = "cpu-quick",
@@ -815,19 +860,13 @@ def plan_experiment(experiment: str, algo: str = "a2c", preset: str = "cpu-quick
 
 def execute_plan(plan: ExperimentPlan, run_units: Callable[[ExperimentPlan], None],
                  plots: Optional[bool] = None) -> dict:
-    """Run ``plan``: under the folder's lock, check it again and record what it holds and the provenance,
+    """Run ``plan``: hold its folder (:meth:`ExperimentPlan.opened`: lock, checks, provenance),
     ``run_units(plan)`` (the executor: it trains every unit, each after its prerequisites), then
-    :func:`agents.harness.summary.aggregate` (``plots``: its default unless given). Returns
-    ``summary.json`` (with the provenance)."""
-    from agents.harness.summary import aggregate
-
-    with locked(plan.out):
-        plan.check_folder(record=True)  # again: another process may have written the folder meanwhile
-        record_provenance(plan.out, plan.device)
+    :meth:`ExperimentPlan.summarise` (``plots``: its default unless given). Returns ``summary.json``
+    (with the provenance)."""
+    with plan.opened():
         run_units(plan)
-        aggregate(plan.out, **({} if plots is None else {"plots": plots}))
-        attach_provenance(plan.out)
-        return read_json(plan.out / "summary.json")
+        return plan.summarise(plots)
 
 
 def run_experiment(
@@ -872,9 +911,7 @@ def run_experiment(
         if batch_seeds:
             _train_batches(plan.units, plan.out, device, resume, progress, threads_per_worker)
             return
-        jobs = {key: unit_job(unit, plan.out, device=device, resume=resume, progress=progress)
-                for key, unit in plan.units.items()}
-        run_unit_jobs(jobs, workers, threads_per_worker)
+        run_unit_jobs(plan.unit_jobs(progress), workers, threads_per_worker)
 
     return execute_plan(plan, run_units)
 

@@ -16,13 +16,17 @@ point too::
         sweep_<metric a>_<metric b>.png     heatmaps of two metrics over the first two grid axes
         tune/                        Ray Tune's experiment state (backend "ray" only)
 
-Backends:
+A point is one :class:`agents.harness.runner.ExperimentPlan` (:func:`agents.harness.runner.plan_experiment`
+with the point's settings on top of ``--set``): its units and its folder are checked as
+``reproduce`` checks them, and it is opened (locked, recorded, provenance) and summarised
+as ``reproduce`` does. The backends differ only in how the units are trained:
 
-* ``"local"``: the units of all points go to one process pool (:func:`agents.harness.runner.run_unit_jobs`,
-  the scheduler of ``reproduce --workers``), each run with one torch thread by default; a
-  point's ``summary.json`` is written as soon as its last unit is done.
+* ``"local"``: the units of all unfinished points go to one process pool
+  (:func:`agents.harness.runner.run_unit_jobs`, the scheduler of ``reproduce --workers``),
+  each run with one torch thread by default; a point's ``summary.json`` is written as soon
+  as its last unit is done.
 * ``"ray"``: Ray Tune runs one trial per point (``tune.grid_search`` over the points; each
-  trial reserves ``threads`` CPUs and runs its point's experiment in-process) and reports
+  trial reserves ``threads`` CPUs and runs its point's units in-process) and reports
   the point's figures to Tune's result table; resume is ``Tuner.restore``.
 
 Both backends write the same point folders and the same ``sweep.json``. A killed sweep
@@ -38,6 +42,8 @@ new summary figures show up without changes here. Where a name is asked for (``s
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -60,14 +66,13 @@ from agents.harness.run_folder import (
 )
 from agents.harness.runner import (
     UNIT_RECORD_BYTES,
+    ExperimentPlan,
+    UnitError,
     check_units_fit,
     experiment_units,
-    is_complete,
-    make_unit,
+    plan_experiment,
     run_unit_jobs,
     seed_list,
-    unit_dir,
-    unit_job,
 )
 from ipd_env.sizes import check_fits
 
@@ -163,103 +168,114 @@ def grid_points(grid: dict) -> list:
     return [SweepPoint(name, settings) for name, settings in zip(names, settings_list)]
 
 
+# ---------------------------------------------------------------------------- the request
+@dataclass(frozen=True)
+class SweepRequest:
+    """What a sweep was asked for, and where it runs; ``sweep_request.json`` keeps :meth:`record`."""
+
+    experiment: str
+    algo: str
+    preset: str
+    seeds: list
+    """The seeds themselves (``[0, 1, 2]`` for ``seeds=3``)."""
+    grid: dict
+    """``{name: [values]}`` in the order given."""
+    overrides: dict
+    """Settings of every point (``--set``)."""
+    backend: str
+    out: Path
+    """The sweep folder, absolute (Ray workers do not share this process's working directory)."""
+    points: tuple
+    """Every :class:`SweepPoint` of the grid, first axis slowest."""
+
+    #: Keys of ``sweep_request.json`` that a resumed sweep must repeat.
+    COMPARED = ("experiment", "algo", "preset", "seeds", "grid", "overrides")
+
+    def compared(self) -> dict:
+        """``{key: value}`` of :attr:`COMPARED`."""
+        return {key: getattr(self, key) for key in self.COMPARED}
+
+    def record(self) -> dict:
+        """The content of ``sweep_request.json``: the compared keys and the points (name, settings)."""
+        return self.compared() | {"points": [dataclasses.asdict(point) for point in self.points]}
+
+    def point_overrides(self, point: SweepPoint) -> dict:
+        """The settings a point runs with: ``--set``, then the point's grid values."""
+        return {**self.overrides, **point.settings}
+
+
 # ---------------------------------------------------------------------------- running
-def _point_units(request: dict) -> list:
-    return experiment_units(request["experiment"], request["seeds"])
+def plan_point(request: SweepRequest, point: SweepPoint, device: str = "cpu", resume: bool = False) -> ExperimentPlan:
+    """The checked :class:`~agents.harness.runner.ExperimentPlan` of one grid point, in ``<out>/<point name>``.
+
+    With ``resume``, a point whose folder exists continues it; one whose folder does not exist yet
+    (the sweep was killed before it) starts there.
+
+    Raises:
+        ValueError: a bad value of the point, naming the point and the condition
+            (``grid point entropy_coef=-1 (condition step1): ...``), or a point folder that
+            holds something else.
+    """
+    folder = request.out / point.name
+    try:
+        return plan_experiment(request.experiment, request.algo, request.preset, request.seeds, folder, device,
+                               resume=resume and folder.is_dir(), overrides=request.point_overrides(point))
+    except UnitError as error:
+        raise ValueError(f"grid point {point.name} (condition {error.condition}): {error}") from None
 
 
-def _point_overrides(request: dict, point: SweepPoint) -> dict:
-    return {**request["overrides"], **point.settings}
-
-
-def point_finished(request: dict, point: SweepPoint) -> bool:
-    """Every unit of the point is complete and its ``summary.json`` is written."""
-    folder = Path(request["out"]) / point.name
-    return (folder / "summary.json").is_file() and all(
-        is_complete(unit_dir(folder, condition, seed)) for condition, seed in _point_units(request))
-
-
-def _unit_jobs(request: dict, units: dict, points: Sequence[SweepPoint], progress: bool) -> dict:
-    """``{(point, condition, seed): (train kwargs, needed keys)}`` for the units of ``points`` still to run
-    (``units``: ``{point name: {(condition, seed): Unit}}``)."""
-    jobs = {}
-    for point in points:
-        folder = Path(request["out"]) / point.name
-        for (condition, seed), unit in units[point.name].items():
-            if is_complete(unit_dir(folder, condition, seed)):
-                continue
-            kwargs, needs = unit_job(unit, str(folder), device=request["device"], resume=request["resume"],
-                                     progress=progress)
-            jobs[(point.name, condition, seed)] = (kwargs, [(point.name, *need) for need in needs
-                                                            if (point.name, *need) in jobs])
-    return jobs
-
-
-def _aggregate_point(request: dict, name: str, plots: bool) -> dict:
-    """A finished point's ``summary.json`` (and plots), carrying the sweep's provenance."""
-    from agents.harness.summary import aggregate
-
-    folder = Path(request["out"]) / name
-    summary = aggregate(folder, plots=plots)
-    summary["provenance"] = read_json(Path(request["out"]) / PROVENANCE_FILE)
-    write_json(folder / "summary.json", summary)
-    return summary
-
-
-def _run_local(request: dict, units: dict, points: list, workers: int, threads: int, progress: bool,
-               plots: bool) -> None:
-    """All units of all unfinished points through one scheduler; a point is aggregated when its last unit is done."""
-    unfinished = [point for point in points if not point_finished(request, point)]
-    jobs = _unit_jobs(request, units, unfinished, progress)
-    remaining = {point.name: sum(1 for key in jobs if key[0] == point.name) for point in unfinished}
-    for name, count in remaining.items():
-        if count == 0:  # units done before a kill, summary not yet written
-            _aggregate_point(request, name, plots)
+def _run_local(plans: Sequence[ExperimentPlan], workers: int, threads: int, progress: bool, plots: bool) -> None:
+    """The units of every (opened) plan through one scheduler; a plan is summarised when its last unit is done."""
+    jobs, remaining = {}, {}
+    by_folder = {plan.out: plan for plan in plans}
+    for plan in plans:
+        plan_jobs = plan.unit_jobs(progress)
+        jobs.update(plan_jobs)
+        remaining[plan.out] = len(plan_jobs)
 
     def on_done(key):
-        remaining[key[0]] -= 1
-        if remaining[key[0]] == 0:
-            _aggregate_point(request, key[0], plots)
+        folder = key[0]
+        remaining[folder] -= 1
+        if remaining[folder] == 0:
+            by_folder[folder].summarise(plots)
             if progress:
-                print(f"sweep: point {key[0]} done")
+                print(f"sweep: point {folder.name} done")
 
     run_unit_jobs(jobs, workers, threads, on_done=on_done)
 
 
-def _tune_trial(config: dict, request: dict, units: dict, plots: bool) -> None:
-    """One Ray Tune trial: the point's experiment in this process (one unit after another), then its figures."""
+def _tune_trial(config: dict, plans: dict, threads: int, plots: bool) -> None:
+    """One Ray Tune trial: the point's units in this process (one after another), then its figures."""
     from ray import tune
 
-    point = next(SweepPoint(item["name"], item["settings"]) for item in request["points"]
-                 if item["name"] == config["point"])
-    folder = Path(request["out"]) / point.name
-    if point_finished(request, point):
-        summary = read_json(folder / "summary.json")
+    plan = plans[config["point"]]
+    if plan.is_finished():
+        summary = read_json(plan.out / "summary.json")
     else:
         # Trials continue what a killed attempt left (units resume from their last checkpoint):
-        # the sweep folder was checked for foreign runs before Tune started.
-        run_unit_jobs(_unit_jobs({**request, "resume": True}, units, [point], progress=False), 1, request["threads"])
-        summary = _aggregate_point(request, point.name, plots)
+        # the point's folder was checked and is held by the sweep's process.
+        run_unit_jobs(dataclasses.replace(plan, resume=True).unit_jobs(progress=False), 1, threads)
+        summary = plan.summarise(plots)
     figures = {name: entry["mean"] for name, entry in summary_metrics(summary).items()}
-    tune.report({"point": point.name, **figures})
+    tune.report({"point": config["point"], **figures})
 
 
-def _run_on_tune(request: dict, units: dict, progress: bool, plots: bool, address: Optional[str],
-                 num_cpus: Optional[int], gpus_per_point: float) -> None:
+def _run_on_tune(request: SweepRequest, plans: dict, threads: int, resume: bool, progress: bool, plots: bool,
+                 address: Optional[str], num_cpus: Optional[int], gpus_per_point: float) -> None:
     from agents.harness.ray_backend import connect
 
     connect(address, num_cpus)
     from ray import tune
 
-    trainable = tune.with_resources(tune.with_parameters(_tune_trial, request=request, units=units, plots=plots),
-                                    {"cpu": request["threads"], "gpu": gpus_per_point})
-    storage = Path(request["out"]) / "tune"
+    trainable = tune.with_resources(tune.with_parameters(_tune_trial, plans=plans, threads=threads, plots=plots),
+                                    {"cpu": threads, "gpu": gpus_per_point})
+    storage = request.out / "tune"
     experiment_path = storage / "sweep"
-    if request["resume"] and tune.Tuner.can_restore(str(experiment_path)):
+    if resume and tune.Tuner.can_restore(str(experiment_path)):
         tuner = tune.Tuner.restore(str(experiment_path), trainable, resume_unfinished=True, restart_errored=True)
     else:
         tuner = tune.Tuner(trainable,
-                           param_space={"point": tune.grid_search([item["name"] for item in request["points"]])},
+                           param_space={"point": tune.grid_search([point.name for point in request.points])},
                            run_config=tune.RunConfig(name="sweep", storage_path=str(storage),
                                                      verbose=1 if progress else 0))
     results = tuner.fit()
@@ -368,41 +384,22 @@ def format_sweep_table(sweep: dict, sort_metric: Optional[str], columns: Sequenc
     return "\n".join(lines)
 
 
-def collect_sweep(request: dict) -> dict:
+def collect_sweep(request: SweepRequest) -> dict:
     """The ``sweep.json`` content: request, metric names, and per point its settings and figures."""
     points, metric_names = [], {}
-    for item in request["points"]:
-        summary_path = Path(request["out"]) / item["name"] / "summary.json"
+    for point in request.points:
+        summary_path = request.out / point.name / "summary.json"
         summary = read_json(summary_path) if summary_path.is_file() else {"conditions": {}}
         metrics = summary_metrics(summary)
         metric_names.update(dict.fromkeys(metrics))
         complete = [condition.get("complete_seeds", []) for condition in summary["conditions"].values()]
-        points.append({"name": item["name"], "settings": item["settings"],
+        points.append({"name": point.name, "settings": point.settings,
                        "complete_seeds": len(set.intersection(*map(set, complete))) if complete else 0,
                        "metrics": metrics})
-    return {key: request[key] for key in ("experiment", "algo", "preset", "seeds", "grid", "overrides", "backend")} | {
-        "metrics": list(metric_names), "points": points}
+    return request.compared() | {"backend": request.backend, "metrics": list(metric_names), "points": points}
 
 
 # ---------------------------------------------------------------------------- the sweep
-def _make_units(request: dict, points: list) -> dict:
-    """``{point name: {(condition, seed): Unit}}``: every unit of every point, checked before anything is written."""
-    clashes = sorted(set(request["grid"]) & set(request["overrides"]))
-    if clashes:
-        raise ValueError(f"{', '.join(clashes)} given both as --grid and as --set; keep one")
-    units = {}
-    for point in points:
-        units[point.name] = {}
-        for condition, seed in _point_units(request):
-            try:
-                units[point.name][(condition, seed)] = make_unit(request["algo"], request["experiment"], condition,
-                                                                 seed, request["preset"],
-                                                                 _point_overrides(request, point))
-            except (ValueError, TypeError) as error:
-                raise ValueError(f"grid point {point.name} (condition {condition}): {error}") from None
-    return units
-
-
 def run_sweep(
     experiment: str,
     grid: Union[dict, Sequence[str]],
@@ -477,15 +474,12 @@ def run_sweep(
         count = len(points) * len(conditions) * seeds
         check_fits(count * UNIT_RECORD_BYTES, f"{len(points)} points x {len(conditions)} conditions x {seeds} seeds "
                    f"= {count} runs", hint="give fewer seeds (--seeds) or grid values")
-    out = Path(out).resolve()  # Ray workers do not share this process's working directory
-    request = {"experiment": experiment, "algo": algo, "preset": preset, "seeds": seed_list(seeds),
-               "grid": grid, "overrides": dict(overrides or {}), "backend": backend, "out": str(out),
-               "device": device, "resume": resume, "threads": threads,
-               "points": [{"name": point.name, "settings": point.settings} for point in points]}
-    units = _make_units(request, points)
-    check_units_fit([unit for point_units in units.values() for unit in point_units.values()], device,
-                    workers if backend == "local" else 1)
-    compared = ("experiment", "algo", "preset", "seeds", "grid", "overrides")
+    request = SweepRequest(experiment, algo, preset, seed_list(seeds), grid, dict(overrides or {}), backend,
+                           Path(out).resolve(), tuple(points))
+    clashes = sorted(set(request.grid) & set(request.overrides))
+    if clashes:
+        raise ValueError(f"{', '.join(clashes)} given both as --grid and as --set; keep one")
+    out = request.out
     if resume and not out.is_dir():  # a mistyped --out must not start a new sweep silently
         raise ValueError(f"nothing to resume: the sweep folder {out} does not exist; leave out --resume to start it")
 
@@ -496,33 +490,42 @@ def run_sweep(
             raise ValueError(f"{out} is not empty; pass --resume to continue the sweep there, or choose another --out")
         check_contents(out, "sweep", experiment, algo, record=record)
         if (out / REQUEST_FILE).is_file():
-            differences = config_differences({key: read_json(out / REQUEST_FILE).get(key) for key in compared},
-                                             {key: request[key] for key in compared})
+            started = read_json(out / REQUEST_FILE)
+            differences = config_differences({key: started.get(key) for key in request.COMPARED},
+                                             request.compared())
             if differences:
                 raise ValueError(f"cannot resume the sweep in {out}: it was started with other settings:\n  "
                                  + "\n  ".join(differences))
 
     check_folder(record=False)  # refusals before the lock, so that a refused command changes nothing
+    plans = {point.name: plan_point(request, point, device, resume) for point in points}
+    check_units_fit([unit for plan in plans.values() for unit in plan.units.values()], device,
+                    workers if backend == "local" else 1)
     if on_checked is not None:
         on_checked()
     with locked(out):
         check_folder(record=True)  # again: another process may have written the folder meanwhile
         record_provenance(out, device)
-        write_json(out / REQUEST_FILE, {key: request[key] for key in compared + ("points",)})
-        if backend == "local":
-            _run_local(request, units, points, workers, threads, progress, plots)
-        else:
-            _run_on_tune(request, units, progress, plots, address, num_cpus, gpus_per_point)
+        write_json(out / REQUEST_FILE, request.record())
+        unfinished = [plan for plan in plans.values() if not plan.is_finished()]  # finished points stay untouched
+        with contextlib.ExitStack() as held:
+            for plan in unfinished:
+                held.enter_context(plan.opened())
+            if backend == "local":
+                _run_local(unfinished, workers, threads, progress, plots)
+            else:
+                _run_on_tune(request, plans, threads, resume, progress, plots, address, num_cpus, gpus_per_point)
         return write_sweep_report(request, sort, heatmap, plots)
 
 
-def write_sweep_report(request: dict, sort: Optional[str], heatmap: Optional[Sequence[str]], plots: bool) -> dict:
+def write_sweep_report(request: SweepRequest, sort: Optional[str], heatmap: Optional[Sequence[str]],
+                       plots: bool) -> dict:
     """Write ``sweep.json``, ``sweep.md`` and the heatmap of a finished sweep; return the ``sweep.json`` content.
 
     ``sweep.json`` is written first, so a ``sort`` or ``heatmap`` name that matches no metric
     (an error naming the known ones) loses nothing: ``resume=True`` re-tabulates without training.
     """
-    out = Path(request["out"])
+    out = request.out
     sweep = collect_sweep(request)
     if (out / PROVENANCE_FILE).is_file():
         sweep["provenance"] = read_json(out / PROVENANCE_FILE)
