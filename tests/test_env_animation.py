@@ -2,7 +2,6 @@
 one per round plus the empty board, with the players' names written beside their rows."""
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -10,18 +9,16 @@ import pytest
 
 from ipd_env.render import COOPERATE_COLOR, DEFECT_COLOR, EMPTY_COLOR, GameLayout
 
+from helpers import ROOT, load_script
+
 Image = pytest.importorskip("PIL.Image", reason="the animation is written with Pillow (installed with matplotlib)")
 
-ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "docs" / "figures" / "make_env_animation.py"
 COMMITTED = ROOT / "docs" / "figures" / "env_tft_vs_extort2.gif"
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("make_env_animation", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def animation_script():
+    return load_script(SCRIPT, "make_env_animation")
 
 
 def frames_of(path: Path) -> list:
@@ -34,7 +31,7 @@ def frames_of(path: Path) -> list:
 
 
 def test_frames_are_the_envs_rendering_labelled(tmp_path):
-    script = load_script()
+    script = animation_script()
     path = tmp_path / "game.gif"
     written = script.main(["--out", str(path), "--rounds", "4", "--seed", "6", "--players", "tft,extort2"])
     _, actions, totals = script.play_frames(["tft", "extort2"], 4, 6)
@@ -61,7 +58,7 @@ def test_frames_are_the_envs_rendering_labelled(tmp_path):
 
 
 def test_bad_players_are_one_clear_error(capsys):
-    script = load_script()
+    script = animation_script()
     with pytest.raises(SystemExit) as raised:
         script.main(["--players", "tft,nosuch"])
     assert raised.value.code == 2

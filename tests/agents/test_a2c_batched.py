@@ -8,8 +8,6 @@ say so with ``==``, and ``assert_close_metrics`` states the tolerance (1e-5 rela
 issue allows where a BLAS rounds batched products differently.
 """
 import copy
-import importlib.util
-from pathlib import Path
 
 import pytest
 import torch
@@ -20,16 +18,13 @@ from agents.algorithm import TrainedRun, Trainer
 from baselines.tabular import make_player
 from ipd_env.player import play_match
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "seed_batching.py"
+from helpers import ROOT, load_script
+
+BENCHMARK = ROOT / "benchmarks" / "seed_batching.py"
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: bit-identity is a claim about the same kernels on the same slices."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# One torch thread (tests/conftest.py): bit-identity is a claim about the same kernels on the same slices.
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def config_for(step, **overrides):
@@ -242,10 +237,7 @@ def test_batched_gru_matches_torch_gru_member_by_member():
 
 def test_the_seed_batching_benchmark_prints_its_table_quickly(capsys):
     # benchmarks/seed_batching.py --quick: B = 32, 10 rounds, N = 1 and 2 (no timing asserts).
-    spec = importlib.util.spec_from_file_location("seed_batching", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    rows = module.main(["--quick"])
+    rows = load_script(BENCHMARK, "seed_batching").main(["--quick"])
     assert [(batch, num_seeds) for batch, num_seeds, _ in rows] == [(32, 1), (32, 2)]
     assert all(rate > 0 for *_, rates in rows for pair in rates.values() for rate in pair)
     assert "| B | seeds N | batched agent-steps/s (wall) |" in capsys.readouterr().out

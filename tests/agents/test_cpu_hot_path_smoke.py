@@ -1,17 +1,13 @@
 """Smoke test of benchmarks/cpu_hot_path.py --quick (prints its table; no timing asserts)."""
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "cpu_hot_path.py"
+from helpers import ROOT, load_script
+
+BENCHMARK = ROOT / "benchmarks" / "cpu_hot_path.py"
 
 
 def load_benchmark():
-    spec = importlib.util.spec_from_file_location("cpu_hot_path", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(BENCHMARK, "cpu_hot_path")
 
 
 def test_quick_benchmark_prints_every_variant_beside_the_reference(capsys):

@@ -11,13 +11,7 @@ from agents.harness.costs import extrapolate
 from agents.harness.plan import format_plan, human_duration, make_plan, schedule_seconds
 from agents.harness.runner import run_unit
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def counts(plan):

@@ -1,13 +1,12 @@
 """Smoke tests of examples/cleanrl_ppo.py: the script end to end, learning against AllC, one-line errors."""
-import importlib.util
 import os
-import pathlib
 import subprocess
 import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from helpers import ROOT, load_script
+
 EXAMPLE = ROOT / "examples" / "cleanrl_ppo.py"
 TINY = ["--total-timesteps", "160", "--num-envs", "4", "--max-cycles", "20", "--num-minibatches", "2",
         "--eval-games", "8"]
@@ -15,12 +14,8 @@ TINY = ["--total-timesteps", "160", "--num-envs", "4", "--max-cycles", "20", "--
 
 @pytest.fixture(scope="module")
 def cleanrl_ppo():
-    spec = importlib.util.spec_from_file_location("cleanrl_ppo_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    yield load_script(EXAMPLE, "cleanrl_ppo_example")
+    sys.modules.pop("cleanrl_ppo_example", None)
 
 
 def test_script_trains_and_prints_the_evaluation_table():

@@ -1,21 +1,18 @@
 """Smoke tests of the integration examples (SB3, RLlib, Axelrod) at tiny budgets."""
 import importlib.util
 import os
-import pathlib
 import subprocess
 import sys
 
 import pytest
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+from helpers import ROOT, load_script
+
+EXAMPLES = ROOT / "examples"
 
 
 def load(name):
-    spec = importlib.util.spec_from_file_location(f"{name}_example", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(EXAMPLES / f"{name}.py", f"{name}_example")
 
 
 def test_sb3_shared_ppo_example(capsys):

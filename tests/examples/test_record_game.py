@@ -1,5 +1,4 @@
 """Smoke test of examples/record_game.py: a 5-round game saved as PNG frames and as one .npy array."""
-import importlib.util
 import pathlib
 import sys
 
@@ -8,17 +7,15 @@ import pytest
 
 from ipd_env.render import COOPERATE_COLOR, DEFECT_COLOR, EMPTY_COLOR, GameLayout
 
-EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "record_game.py"
+from helpers import ROOT, load_script
+
+EXAMPLE = ROOT / "examples" / "record_game.py"
 
 
 @pytest.fixture(scope="module")
 def record_game():
-    spec = importlib.util.spec_from_file_location("record_game_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    yield load_script(EXAMPLE, "record_game_example")
+    sys.modules.pop("record_game_example", None)
 
 
 def test_alld_against_allc_saves_six_frames_as_npy(record_game, tmp_path, capsys):

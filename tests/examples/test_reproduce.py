@@ -1,18 +1,16 @@
 """Smoke test of examples/reproduce.py (``ipd-coop reproduce`` with one thread) with the tiny test-only preset."""
 import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "reproduce.py"
+from helpers import ROOT, load_script
+
+EXAMPLE = ROOT / "examples" / "reproduce.py"
 
 
 def load_example():
-    spec = importlib.util.spec_from_file_location("reproduce_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(EXAMPLE, "reproduce_example")
 
 
 def test_reproduce_step1_writes_summary_and_plots(tmp_path, capsys):

@@ -1,21 +1,18 @@
 """Smoke test of examples/round_robin.py: tiny settings, numbers checked by hand."""
 import importlib.util
-import pathlib
 import sys
 
 import pytest
 
-EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "round_robin.py"
+from helpers import ROOT, load_script
+
+EXAMPLE = ROOT / "examples" / "round_robin.py"
 
 
 @pytest.fixture(scope="module")
 def round_robin():
-    spec = importlib.util.spec_from_file_location("round_robin_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    yield load_script(EXAMPLE, "round_robin_example")
+    sys.modules.pop("round_robin_example", None)
 
 
 def by_names(results):

@@ -2,7 +2,6 @@
 import json
 
 import pytest
-import torch
 
 ray = pytest.importorskip("ray", reason="needs the [ray] extra: pip install -e '.[ray]'")
 
@@ -31,13 +30,8 @@ def local_ray():
     ray.shutdown()
 
 
-def test_ray_sweep_matches_local_sweep(local_ray, tmp_path):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the Ray tasks use one thread each
-    try:
-        local = run_experiment(out=tmp_path / "local", progress=False, **SWEEP)
-    finally:
-        torch.set_num_threads(threads)
+def test_ray_sweep_matches_local_sweep(local_ray, tmp_path, one_thread):
+    local = run_experiment(out=tmp_path / "local", progress=False, **SWEEP)  # one thread, as each Ray task
     on_ray = run_experiment_on_ray(out=tmp_path / "ray", plots=False, **SWEEP)
     # step2 runs step1 first (its prerequisite) in the same folder: 2 conditions x 2 seeds.
     for condition in ("step1", "step2"):
