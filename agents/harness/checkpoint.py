@@ -40,12 +40,10 @@ its bytes. A run's next checkpoint is written in layout 3 whatever it resumed fr
 """
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
 import json
-import os
 import pickle
 import re
 import warnings
@@ -53,6 +51,8 @@ from pathlib import Path
 from typing import Optional
 
 import torch
+
+from agents.files import write_atomic, write_bytes_atomic
 
 #: Sub-folder of a unit folder that holds the algorithm's data set, if it keeps one.
 DATA_FOLDER = "data"
@@ -73,30 +73,6 @@ _HEADER_LINE = re.compile(re.escape(CHECKSUM_HEADER) + rb"([0-9a-f]{64}) ([0-9]+
 
 class UnverifiedCheckpointWarning(UserWarning):
     """A checkpoint without a checksum (file layout 1) was loaded without an integrity check."""
-
-
-def write_atomic(path: Path, write) -> None:
-    """Write ``path`` through ``write(tmp_path)`` and an ``os.replace``: never a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:  # Ctrl-C or a full disk mid-write: leave no half-written temporary file
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """``data`` into ``path`` through :func:`write_atomic`, flushed to disk before the rename."""
-    def write(tmp):
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    write_atomic(path, write)
 
 
 def write_json(path: Path, data) -> None:

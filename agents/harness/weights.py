@@ -26,7 +26,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from agents.harness.checkpoint import read_json, write_bytes_atomic, write_json
+from agents.files import write_bytes_atomic
+from agents.harness.checkpoint import read_json, write_json
 from agents.harness.run_folder import git_state
 
 WEIGHTS_FILE = "weights.safetensors"

@@ -33,6 +33,7 @@ from typing import Optional
 import numpy as np
 import torch
 
+from agents.files import write_bytes_atomic
 from ipd_env.game import START, make_payoff_table, rewards_by_observation
 from ipd_env.memory_one import IDENTITY_SIZE
 
@@ -44,15 +45,6 @@ COPLAYER_KINDS = ("learner", "tabular", "frozen", "random")
 
 class DataSetError(ValueError):
     """A PPI data folder cannot be used as asked (different config, missing or corrupt file)."""
-
-
-def _atomic_write_bytes(path: str, data: bytes) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def _sha256(path: str) -> str:
@@ -111,7 +103,7 @@ class EpisodeStore:
 
     def _write_manifest(self) -> None:
         payload = json.dumps({"config": self.config, "files": self._files}, indent=1, sort_keys=True)
-        _atomic_write_bytes(self._manifest_path, payload.encode())
+        write_bytes_atomic(self._manifest_path, payload.encode())
 
     @staticmethod
     def _key(learner: int, phase: int) -> str:
