@@ -43,8 +43,7 @@ from typing import Callable, Optional, Union
 import torch
 
 from agents.harness.costs import COST_MODELS, TIMED_UNITS, Stopwatch, cost_key
-from agents.harness.experiments import get_experiment
-from agents.harness.runner import make_units, seed_list
+from agents.harness.runner import UnitError, make_units, seed_list
 
 
 @dataclass(frozen=True)
@@ -236,11 +235,8 @@ def make_plan(
         try:
             units_by_point[name] = make_units(experiment, algo, preset, seeds, {**(overrides or {}), **settings},
                                               conditions)
-        except (ValueError, TypeError) as error:
-            if not name:
-                raise ValueError(str(error)) from None
-            condition = _failing_condition(experiment, algo, preset, seeds, overrides, settings, conditions)
-            raise ValueError(f"grid point {name}{condition}: {error}") from None
+        except UnitError as error:
+            raise (error.at_point(name) if name else ValueError(str(error))) from None
     algorithm_name = next(iter(units_by_point[point_list[0][0]].values())).algorithm.name
     if algorithm_name not in COST_MODELS:
         raise ValueError(f"no cost model for algorithm {algorithm_name!r}; known: {', '.join(COST_MODELS)}")
@@ -288,18 +284,6 @@ def make_plan(
 
 
 # ---------------------------------------------------------------------------- the table
-def _failing_condition(experiment, algo, preset, seeds, overrides, settings, conditions) -> str:
-    """`` (condition NAME)`` for the first condition whose runs a grid point's settings cannot make, in
-    the words ``ipd-coop sweep`` itself uses; "" if none can be singled out."""
-    names = conditions or [condition.name for condition in get_experiment(experiment).conditions]
-    for condition in names:
-        try:
-            make_units(experiment, algo, preset, seeds[:1], {**(overrides or {}), **settings}, [condition])
-        except (ValueError, TypeError):
-            return f" (condition {condition})"
-    return ""
-
-
 def human_duration(seconds: float) -> str:
     """``42 s``, ``12 minutes``, ``5.2 hours``, ``4.5 days``, ``3.1 weeks``, ``7.4 months``, ``2.1 years``."""
     if seconds < 90:

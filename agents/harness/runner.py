@@ -695,6 +695,10 @@ class UnitError(ValueError):
         super().__init__(message)
         self.condition = condition
 
+    def at_point(self, point: str) -> ValueError:
+        """This error as a sweep's grid point ``point`` reports it: ``grid point NAME (condition C): ...``."""
+        return ValueError(f"grid point {point} (condition {self.condition}): {self}")
+
 
 def make_units(experiment: str, algo: str, preset: str, seeds, overrides: Optional[dict] = None,
                conditions: Optional[Sequence[str]] = None) -> dict:

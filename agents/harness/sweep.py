@@ -221,7 +221,7 @@ def plan_point(request: SweepRequest, point: SweepPoint, device: str = "cpu", re
         return plan_experiment(request.experiment, request.algo, request.preset, request.seeds, folder, device,
                                resume=resume and folder.is_dir(), overrides=request.point_overrides(point))
     except UnitError as error:
-        raise ValueError(f"grid point {point.name} (condition {error.condition}): {error}") from None
+        raise error.at_point(point.name) from None
 
 
 def _run_local(plans: Sequence[ExperimentPlan], workers: int, threads: int, progress: bool, plots: bool) -> None:
