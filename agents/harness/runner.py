@@ -102,9 +102,17 @@ class Unit:
 
     def __reduce__(self):
         # A process pool (--workers) pickles its jobs, and an Algorithm record holds lambdas that pickle
-        # cannot name; a unit is rebuilt from what made it (make_unit is a pure function of these).
-        return make_unit, (self.algorithm.name, self.experiment, self.condition.name, self.seed, self.preset,
-                           self.overrides)
+        # cannot name: the record and the condition travel by name, the config and settings as they are.
+        return _unpickled_unit, (self.algorithm.name, self.experiment, self.condition.name, self.seed, self.preset,
+                                 self.overrides, self.config, self.settings)
+
+
+def _unpickled_unit(algo: str, experiment: str, condition: str, seed: int, preset: str, overrides: dict,
+                    config, settings: RunSettings) -> Unit:
+    """The :class:`Unit` that :meth:`Unit.__reduce__` sent: its algorithm and condition looked up by name,
+    everything else as it was (nothing is made again, so a unit not made by :func:`make_unit` arrives unchanged)."""
+    return Unit(get_algorithm(algo), experiment, get_experiment(experiment).condition(condition), seed, preset,
+                overrides, config, settings)
 
 
 def make_unit(algo: str, experiment: str, condition: str, seed: int, preset: str,

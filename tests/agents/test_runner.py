@@ -155,6 +155,9 @@ def test_a_unit_survives_pickling_as_a_process_pool_sends_it(algo):
     copy = pickle.loads(pickle.dumps(unit))
     assert copy == unit and copy.algorithm is ALGORITHMS[algo]
     assert copy.config.learning_rate == 0.002 and copy.condition.name == "step2" and copy.seed == 1
+    # a unit not made by make_unit (here: its config changed afterwards) arrives as it was sent, not remade
+    changed = dataclasses.replace(unit, config=dataclasses.replace(unit.config, learning_rate=0.5))
+    assert pickle.loads(pickle.dumps(changed)).config.learning_rate == 0.5
 
 
 def test_every_registered_algorithm_is_a_record_that_makes_configs_and_trainers():
