@@ -1,4 +1,5 @@
 """Run folders: checkpoints, exact resume, and clear errors that leave written files intact."""
+import csv
 import dataclasses
 import importlib.util
 import json
@@ -172,3 +173,17 @@ def test_every_registered_algorithm_is_a_record_that_makes_configs_and_trainers(
             algorithm.make_config("test", paper_step=1, overrides={"num_rounds": 7})
         trainer = algorithm.make_trainer(config, settings, pool_mode="tabular-only", num_learners=1, seed=0)
         assert trainer.config is config and trainer.num_units >= 1 and len(trainer.players()) == 1
+
+
+def test_a_process_pool_trains_the_same_runs_as_one_process(tmp_path, one_thread):
+    """--workers 2 sends each unit to a worker process (pickled): same metrics as training inline (both on one
+    torch thread: another thread count sums in another order)."""
+    run_experiment("step2", "a2c", "test", seeds=2, out=tmp_path / "inline", progress=False)
+    run_experiment("step2", "a2c", "test", seeds=2, out=tmp_path / "pool", progress=False, workers=2,
+                   threads_per_worker=1)
+    for condition in ("step1", "step2"):
+        for seed in (0, 1):
+            rows = [[{key: value for key, value in row.items() if key != "wall_time_s"}
+                     for row in csv.DictReader(open(unit_dir(tmp_path / kind, condition, seed) / "metrics.csv"))]
+                    for kind in ("inline", "pool")]
+            assert rows[0] == rows[1] and len(rows[0]) == 3, (condition, seed)
