@@ -392,7 +392,7 @@ def model_outputs(model: A2CModel, trajectory, terminal_value: str = "zero"):
     if terminal_value != "bootstrap":
         logits, values = model(trajectory.observation_index, trajectory.actions, trajectory.rewards, identity)
         return logits, values, None
-    final_observation = first_person_outcome(trajectory.actions[-1], trajectory.coplayer_actions[-1])
+    final_observation = first_person_outcome(trajectory.actions[-1], trajectory.co_player_actions[-1])
     logits, values = model(torch.cat([trajectory.observation_index, final_observation.unsqueeze(0)]),
                            torch.cat([trajectory.actions, trajectory.actions[-1:]]),
                            torch.cat([trajectory.rewards, trajectory.rewards[-1:]]), identity)
@@ -433,7 +433,7 @@ def a2c_loss(config: A2CConfig, logits, values, last_value, trajectory, entropy_
         advantages, returns = advantages_and_returns(scaled_rewards, values, config.gamma, config.gae_lambda,
                                                      config.td_lambda, last_value)
         if config.advantage_centring:
-            advantages = centre_per_kind(advantages, trajectory.coplayer_kind == KIND_LEARNER)
+            advantages = centre_per_kind(advantages, trajectory.co_player_kind == KIND_LEARNER)
     log_probabilities = functional.log_softmax(logits, dim=-1)
     taken = log_probabilities.gather(-1, trajectory.actions.unsqueeze(-1)).squeeze(-1)
     entropy = -(log_probabilities.exp() * log_probabilities).sum(-1)

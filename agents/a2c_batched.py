@@ -337,7 +337,7 @@ class SeedBatchedA2CTrainer:
         self._member_sides = torch.stack([sides for pool in pools for sides in pool.learner_sides])  # [M, B]
         self._member_games = torch.stack([games + index * games_per_seed for index, pool in enumerate(pools)
                                           for games in pool.learner_games])  # [M, B]
-        self._coplayer_kinds = torch.stack([kinds for pool in pools for kinds in pool.coplayer_kinds])  # [M, B]
+        self._co_player_kinds = torch.stack([kinds for pool in pools for kinds in pool.co_player_kinds])  # [M, B]
 
     def _reset_seed(self, index: int, identities: torch.Tensor) -> None:
         """What ``TrainingPool.play`` does before round 0, for seed ``index``: the tabular draw (and the
@@ -362,7 +362,7 @@ class SeedBatchedA2CTrainer:
 
         Returns:
             the members' :class:`agents.pool.LearnerTrajectory` fields stacked, in the order of
-            :data:`TRAJECTORY_FIELDS`: ``[M, T, B]`` each, but ``coplayer_kind`` ``[M, B]`` and
+            :data:`TRAJECTORY_FIELDS`: ``[M, T, B]`` each, but ``co_player_kind`` ``[M, B]`` and
             ``opponent_identity`` ``[M, B, 10]``. Member ``m``'s slices equal what the seed's own
             ``TrainingPool.play`` returns for that learner.
         """
@@ -418,7 +418,7 @@ class SeedBatchedA2CTrainer:
         def seen(recorded, member_sides):  # the env's [2, T, N] -> every member's [M, T, B]
             return recorded[member_sides, :, games].transpose(1, 2).contiguous()
 
-        return (seen(all_index, sides), seen(all_actions, sides), seen(all_rewards, sides), self._coplayer_kinds,
+        return (seen(all_index, sides), seen(all_actions, sides), seen(all_rewards, sides), self._co_player_kinds,
                 identities, seen(all_actions, 1 - sides), seen(all_rewards, 1 - sides))
 
     # ------------------------------------------------------------------ update
@@ -435,7 +435,7 @@ class SeedBatchedA2CTrainer:
         """
         config = self.config
         sequences_first = LearnerTrajectory(*(
-            field.transpose(0, 1) if name not in ("coplayer_kind", "opponent_identity") else field
+            field.transpose(0, 1) if name not in ("co_player_kind", "opponent_identity") else field
             for name, field in zip(TRAJECTORY_FIELDS, trajectory_fields)))
         logits, values, last_value = model_outputs(_StackedModel(self), sequences_first, config.terminal_value)
         logits, values = logits.transpose(0, 1), values.transpose(0, 1)

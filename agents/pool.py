@@ -105,19 +105,19 @@ class LearnerTrajectory:
             at round t (START at t = 0).
         actions: ``[T, B]`` int64, own action at round t (0 = C, 1 = D).
         rewards: ``[T, B]`` float32, own reward of round t (unscaled).
-        coplayer_kind: ``[B]`` int64, :data:`KIND_LEARNER` / ``KIND_TABULAR`` / ``KIND_FROZEN``.
+        co_player_kind: ``[B]`` int64, :data:`KIND_LEARNER` / ``KIND_TABULAR`` / ``KIND_FROZEN``.
         opponent_identity: ``[B, 10]`` float32 (zeros unless the mode gives identities).
-        coplayer_actions: ``[T, B]`` int64, the co-player's action at round t.
-        coplayer_rewards: ``[T, B]`` float32, the co-player's reward at round t.
+        co_player_actions: ``[T, B]`` int64, the co-player's action at round t.
+        co_player_rewards: ``[T, B]`` float32, the co-player's reward at round t.
     """
 
     observation_index: torch.Tensor
     actions: torch.Tensor
     rewards: torch.Tensor
-    coplayer_kind: torch.Tensor
+    co_player_kind: torch.Tensor
     opponent_identity: torch.Tensor
-    coplayer_actions: torch.Tensor
-    coplayer_rewards: torch.Tensor
+    co_player_actions: torch.Tensor
+    co_player_rewards: torch.Tensor
 
 
 class TrainingPool:
@@ -216,8 +216,8 @@ class TrainingPool:
         self.num_env_games = next_game
         self.learner_games = [torch.tensor(games, device=self.device) for games in learner_games]
         self.learner_sides = [torch.tensor(sides, device=self.device) for sides in learner_sides]
-        self.coplayer_kinds = [torch.tensor(kinds, dtype=torch.int64, device=self.device) for kinds in learner_kinds]
-        self.games_by_kind = [kind_games(kinds) for kinds in self.coplayer_kinds]  # fixed layout: found once
+        self.co_player_kinds = [torch.tensor(kinds, dtype=torch.int64, device=self.device) for kinds in learner_kinds]
+        self.games_by_kind = [kind_games(kinds) for kinds in self.co_player_kinds]  # fixed layout: found once
 
     def play(self, learners: Sequence, generator: torch.Generator, frozen: Sequence = ()):
         """Play one iteration: every learner plays its ``B`` games, all at once.
@@ -264,19 +264,19 @@ class TrainingPool:
                 observation_index=seen("observation_index", sides),
                 actions=seen("actions", sides),
                 rewards=seen("rewards", sides),
-                coplayer_kind=self.coplayer_kinds[learner],
+                co_player_kind=self.co_player_kinds[learner],
                 opponent_identity=identities[learner],
-                coplayer_actions=seen("actions", 1 - sides),
-                coplayer_rewards=seen("rewards", 1 - sides),
+                co_player_actions=seen("actions", 1 - sides),
+                co_player_rewards=seen("rewards", 1 - sides),
             ))
         return trajectories, pool_metrics(trajectories, self.games_by_kind)
 
 
-def kind_games(coplayer_kind: torch.Tensor) -> dict:
-    """``{kind: game indices}`` of the kinds a learner meets (from its ``coplayer_kind`` [B]); a pool's
+def kind_games(co_player_kind: torch.Tensor) -> dict:
+    """``{kind: game indices}`` of the kinds a learner meets (from its ``co_player_kind`` [B]); a pool's
     layout is fixed, so :class:`TrainingPool` computes this once (it waits for the device)."""
-    return {kind: (coplayer_kind == kind).nonzero().flatten()
-            for kind in range(len(KIND_NAMES)) if bool((coplayer_kind == kind).any())}
+    return {kind: (co_player_kind == kind).nonzero().flatten()
+            for kind in range(len(KIND_NAMES)) if bool((co_player_kind == kind).any())}
 
 
 def pool_metrics(trajectories: Sequence[LearnerTrajectory], games_by_kind: Optional[Sequence[dict]] = None) -> dict:
@@ -284,15 +284,15 @@ def pool_metrics(trajectories: Sequence[LearnerTrajectory], games_by_kind: Optio
 
     Keys ``learner_vs_<kind>/reward`` and ``learner_vs_<kind>/cooperation`` for every kind
     present (learner, tabular, frozen); against frozen players also
-    ``learner_vs_frozen/coplayer_reward`` and ``.../coplayer_cooperation``. Means are over
+    ``learner_vs_frozen/co_player_reward`` and ``.../co_player_cooperation``. Means are over
     all rounds of all learners' games of that kind.
 
     ``games_by_kind`` (one :func:`kind_games` per trajectory, e.g. the pool's, made once) keeps
     every sum on the device until one transfer at the end, so on a GPU the metrics cost one host
-    synchronisation, not one per number; without it they are computed from ``coplayer_kind``.
+    synchronisation, not one per number; without it they are computed from ``co_player_kind``.
     """
     if games_by_kind is None:
-        games_by_kind = [kind_games(trajectory.coplayer_kind) for trajectory in trajectories]
+        games_by_kind = [kind_games(trajectory.co_player_kind) for trajectory in trajectories]
     keys, sums, counts = [], [], []
     for trajectory, games in zip(trajectories, games_by_kind):
         for kind, indices in games.items():
@@ -302,8 +302,8 @@ def pool_metrics(trajectories: Sequence[LearnerTrajectory], games_by_kind: Optio
                 "cooperation": (trajectory.actions.index_select(1, indices) == 0).float(),
             }
             if kind == KIND_FROZEN:
-                values["coplayer_reward"] = trajectory.coplayer_rewards.index_select(1, indices)
-                values["coplayer_cooperation"] = (trajectory.coplayer_actions.index_select(1, indices) == 0).float()
+                values["co_player_reward"] = trajectory.co_player_rewards.index_select(1, indices)
+                values["co_player_cooperation"] = (trajectory.co_player_actions.index_select(1, indices) == 0).float()
             for key, value in values.items():
                 keys.append(f"learner_vs_{name}/{key}")
                 sums.append(value.sum())

@@ -2,7 +2,7 @@
 
 Each learner plays, in ONE batched match (every row of the batch is its own game):
 
-* the named classics AllC, AllD, TFT, WSLS and Extort-2 (``games_per_coplayer`` games each);
+* the named classics AllC, AllD, TFT, WSLS and Extort-2 (``games_per_co_player`` games each);
 * the run's fixed **pool evaluation set**: ``pool_size`` co-players drawn once from the
   run's pool distribution with the run's seed (:func:`baselines.incontext.evaluation_set`),
   one game each. The exact evaluator gives, per co-player, always-defect's reward and the
@@ -37,14 +37,14 @@ from ipd_env.game import check_flag
 from ipd_env.player import play_match
 
 #: The memory-1 classics every evaluation plays (all in one batched match with the pool set).
-EVALUATION_COPLAYERS = ("allc", "alld", "tft", "wsls", "extort2")
+EVALUATION_CO_PLAYERS = ("allc", "alld", "tft", "wsls", "extort2")
 #: Co-players of the pool evaluation set (one game each) by default.
 DEFAULT_POOL_SIZE = 1024
 #: Games per classic co-player in the final evaluation.
-FINAL_GAMES_PER_COPLAYER = 256
+FINAL_GAMES_PER_CO_PLAYER = 256
 #: Scalars of an opponent summary that :mod:`agents.harness.summary` aggregates over seeds.
-SUMMARY_KEYS = ("reward", "cooperation", "late_reward", "late_cooperation", "coplayer_reward",
-                "coplayer_cooperation")
+SUMMARY_KEYS = ("reward", "cooperation", "late_reward", "late_cooperation", "co_player_reward",
+                "co_player_cooperation")
 #: The pool opponent's extra scalars (from :func:`baselines.incontext.gain_report`).
 POOL_KEYS = ("alld_reward", "oracle_reward", "gain_fraction", "top_decile_gain_share", "top_decile_gain_fraction",
              "oracle_top_decile_gain_share")
@@ -64,12 +64,12 @@ def summarise_pairing(actions: torch.Tensor, rewards: torch.Tensor, late_from: i
         "cooperation": float(cooperation[0].mean()),
         "late_reward": float(rewards[0, late_from:].mean()),
         "late_cooperation": float(cooperation[0, late_from:].mean()),
-        "coplayer_reward": float(rewards[1].mean()),
-        "coplayer_cooperation": float(cooperation[1].mean()),
+        "co_player_reward": float(rewards[1].mean()),
+        "co_player_cooperation": float(cooperation[1].mean()),
         "reward_per_round": [round(value, 5) for value in rewards[0].tolist()],
         "cooperation_per_round": [round(value, 5) for value in cooperation[0].tolist()],
-        "coplayer_reward_per_round": [round(value, 5) for value in rewards[1].tolist()],
-        "coplayer_cooperation_per_round": [round(value, 5) for value in cooperation[1].tolist()],
+        "co_player_reward_per_round": [round(value, 5) for value in rewards[1].tolist()],
+        "co_player_cooperation_per_round": [round(value, 5) for value in cooperation[1].tolist()],
     }
 
 
@@ -97,22 +97,22 @@ class PoolEvaluationSet:
         self.oracle = oracle_values(self.probabilities.double().numpy(), payoffs, num_rounds)
 
 
-def play_evaluation_match(learner, pool_coplayers: Optional[torch.Tensor], games_per_coplayer: int, generator,
+def play_evaluation_match(learner, pool_co_players: Optional[torch.Tensor], games_per_co_player: int, generator,
                    num_rounds: int, payoffs, device, identity: bool) -> dict:
     """One learner against every classic and the pool co-players ``[N, 5]`` in one batched match.
 
     Returns ``{name: (actions [2, T, games], rewards [2, T, games])}`` for every classic and ``"pool"``.
     """
-    blocks = [torch.as_tensor(named_probabilities(name, payoffs), dtype=torch.float32).expand(games_per_coplayer, -1)
-              for name in EVALUATION_COPLAYERS]
-    names = list(EVALUATION_COPLAYERS)
-    if pool_coplayers is not None:
-        blocks.append(pool_coplayers)
+    blocks = [torch.as_tensor(named_probabilities(name, payoffs), dtype=torch.float32).expand(games_per_co_player, -1)
+              for name in EVALUATION_CO_PLAYERS]
+    names = list(EVALUATION_CO_PLAYERS)
+    if pool_co_players is not None:
+        blocks.append(pool_co_players)
         names.append("pool")
     probabilities = torch.cat(blocks)
-    coplayer = MemoryOnePlayer(probabilities, name="evaluation co-players")
+    co_player = MemoryOnePlayer(probabilities, name="evaluation co-players")
     player_identity = opponent_log_policy(probabilities).to(device) if identity else None
-    result = play_match(learner, coplayer, probabilities.shape[0], generator, num_rounds, payoffs, device,
+    result = play_match(learner, co_player, probabilities.shape[0], generator, num_rounds, payoffs, device,
                         player_identity=player_identity)
     slices, start = {}, 0
     for name, block in zip(names, blocks):
@@ -123,10 +123,10 @@ def play_evaluation_match(learner, pool_coplayers: Optional[torch.Tensor], games
 
 
 def summarise_pool(actions, rewards, late_from: int, pool_set: PoolEvaluationSet) -> dict:
-    per_coplayer_reward = rewards[0].float().mean(dim=0).double().cpu().numpy()  # [size], one game each
-    report = gain_report(per_coplayer_reward, pool_set.oracle)
+    per_co_player_reward = rewards[0].float().mean(dim=0).double().cpu().numpy()  # [size], one game each
+    report = gain_report(per_co_player_reward, pool_set.oracle)
     return {**summarise_pairing(actions, rewards, late_from),
-            **{key: float(report[key]) for key in POOL_KEYS}, "num_coplayers": pool_set.size}
+            **{key: float(report[key]) for key in POOL_KEYS}, "num_co_players": pool_set.size}
 
 
 def evaluate_players(
@@ -134,7 +134,7 @@ def evaluate_players(
     frozen: Sequence = (),
     uses_opponent_identity: bool = False,
     seed: int = 0,
-    num_games: int = FINAL_GAMES_PER_COPLAYER,
+    num_games: int = FINAL_GAMES_PER_CO_PLAYER,
     num_rounds: int = 100,
     payoffs="paper",
     device="cpu",
@@ -158,10 +158,10 @@ def evaluate_players(
     Returns:
         ``{"learners": [{"opponents": {name: summary}}], "late_from_round", "num_games", "pool"}``
         where each summary has ``reward``, ``cooperation``, ``late_reward``,
-        ``late_cooperation``, the co-player's ``coplayer_reward`` / ``coplayer_cooperation``
+        ``late_cooperation``, the co-player's ``co_player_reward`` / ``co_player_cooperation``
         and the ``*_per_round`` curves; the ``"pool"`` summary adds ``alld_reward``,
         ``oracle_reward``, ``gain_fraction``, ``top_decile_gain_share``,
-        ``top_decile_gain_fraction`` and ``num_coplayers``.
+        ``top_decile_gain_fraction`` and ``num_co_players``.
     """
     device = torch.device(device)
     generator = torch.Generator(device=device)
@@ -175,14 +175,14 @@ def evaluate_players(
         for index, learner in enumerate(learners):
             matches = play_evaluation_match(learner, None if pool_set is None else pool_set.probabilities, num_games,
                                      generator, num_rounds, payoffs, device, identity)
-            opponents = {name: summarise_pairing(*matches[name], late_from) for name in EVALUATION_COPLAYERS}
+            opponents = {name: summarise_pairing(*matches[name], late_from) for name in EVALUATION_CO_PLAYERS}
             if pool_set is not None:
                 opponents["pool"] = summarise_pool(*matches["pool"], late_from, pool_set)
             if len(learners) > 1:
                 other = learners[(index + 1) % len(learners)]
                 zeros = torch.zeros(num_games, IDENTITY_SIZE, device=device) if identity else None
                 result = play_match(learner, other, num_games, generator, num_rounds, payoffs, device,
-                                    player_identity=zeros, coplayer_identity=zeros)
+                                    player_identity=zeros, co_player_identity=zeros)
                 opponents["learner"] = summarise_pairing(result["actions"], result["rewards"], late_from)
             for frozen_index, player in enumerate(frozen):
                 name = "frozen" if len(frozen) == 1 else f"frozen_{frozen_index}"

@@ -29,8 +29,8 @@ over always-defect that it wins, 0 for always-defect, 1 for the oracle.
 Example::
 
     >>> from baselines.incontext import evaluation_set, oracle_values, gain_report
-    >>> coplayers = evaluation_set("uniform", size=1024, seed=0)   # [1024, 5] float32
-    >>> oracle = oracle_values(coplayers)                          # exact, 100 rounds
+    >>> co_players = evaluation_set("uniform", size=1024, seed=0)   # [1024, 5] float32
+    >>> oracle = oracle_values(co_players)                          # exact, 100 rounds
     >>> gain_report(oracle["alld_reward"], oracle)["gain_fraction"]
     0.0
 """
@@ -221,13 +221,13 @@ def reciprocity(probabilities) -> np.ndarray:
     return (policy[:, 1] - policy[:, 2]) + (policy[:, 3] - policy[:, 4])
 
 
-def _reply_rewards(coplayers: np.ndarray, payoffs: PayoffSpec, num_rounds: int) -> np.ndarray:
+def _reply_rewards(co_players: np.ndarray, payoffs: PayoffSpec, num_rounds: int) -> np.ndarray:
     """``[32, N]``: per-round reward of each deterministic memory-1 reply against each co-player."""
     replies = deterministic_policies()
-    rewards = np.empty((len(replies), coplayers.shape[0]))
+    rewards = np.empty((len(replies), co_players.shape[0]))
     # Chunks of co-players keep the 32 x chunk batch of 4 x 4 matrices to ~10 MB each.
-    for start in range(0, coplayers.shape[0], _CHUNK):
-        chunk = coplayers[start:start + _CHUNK]
+    for start in range(0, co_players.shape[0], _CHUNK):
+        chunk = co_players[start:start + _CHUNK]
         values = finite_horizon_values(
             np.repeat(replies, len(chunk), axis=0), np.tile(chunk, (len(replies), 1)), num_rounds, payoffs
         )
@@ -245,14 +245,14 @@ def dynamic_programming_rewards(probabilities, payoffs: PayoffSpec = "paper", nu
     outcome ``s`` (seen from its side); the value is ``V_1(start) / T``.
     """
     num_rounds = check_num_rounds(num_rounds)
-    coplayers = np.atleast_2d(as_policy(probabilities, payoffs))
+    co_players = np.atleast_2d(as_policy(probabilities, payoffs))
     own_reward = make_payoff_table(payoffs)[:, :, 0]  # [own action, other's action]
     # The co-player cooperates with q[1 + swap(s)] after joint outcome s = (own, other)
     # in player_0's frame (it sees CD and DC swapped), and with q[0] in round 1.
-    after_outcome = coplayers[:, [1, 3, 2, 4]]  # [N, 4], outcomes CC, CD, DC, DD
-    future = np.zeros((coplayers.shape[0], 4))  # V_{t+1} per outcome
+    after_outcome = co_players[:, [1, 3, 2, 4]]  # [N, 4], outcomes CC, CD, DC, DD
+    future = np.zeros((co_players.shape[0], 4))  # V_{t+1} per outcome
     for round_index in range(num_rounds, 0, -1):
-        cooperate = coplayers[:, [0]] if round_index == 1 else after_outcome  # [N, 1] or [N, 4]
+        cooperate = co_players[:, [0]] if round_index == 1 else after_outcome  # [N, 1] or [N, 4]
         action_values = []
         for action in (0, 1):
             # Outcome index 2 * own + other; value of playing `action` now, optimally after.
@@ -286,21 +286,21 @@ def oracle_values(probabilities, payoffs: PayoffSpec = "paper", num_rounds: int 
         * ``reciprocity`` ``[N]``: ``(p_CC - p_CD) + (p_DC - p_DD)``.
     """
     num_rounds = check_num_rounds(num_rounds)
-    coplayers = np.atleast_2d(as_policy(probabilities, payoffs))
-    return _oracle(coplayers, _reply_rewards(coplayers, payoffs, num_rounds), payoffs, num_rounds)
+    co_players = np.atleast_2d(as_policy(probabilities, payoffs))
+    return _oracle(co_players, _reply_rewards(co_players, payoffs, num_rounds), payoffs, num_rounds)
 
 
-def _oracle(coplayers: np.ndarray, rewards: np.ndarray, payoffs: PayoffSpec, num_rounds: int) -> dict:
+def _oracle(co_players: np.ndarray, rewards: np.ndarray, payoffs: PayoffSpec, num_rounds: int) -> dict:
     """:func:`oracle_values` from the ``[32, N]`` rewards of the deterministic replies."""
     best = rewards.max(axis=0)
     choice = np.argmax(rewards >= best - _TIE_TOLERANCE, axis=0)  # first reply within the tolerance
-    columns = np.arange(coplayers.shape[0])
+    columns = np.arange(co_players.shape[0])
     return {
         "alld_reward": rewards[0].copy(),
         "oracle_reward": rewards[choice, columns],
         "oracle_policy": deterministic_policies()[choice],
-        "dp_reward": dynamic_programming_rewards(coplayers, payoffs, num_rounds),
-        "reciprocity": reciprocity(coplayers),
+        "dp_reward": dynamic_programming_rewards(co_players, payoffs, num_rounds),
+        "reciprocity": reciprocity(co_players),
     }
 
 
@@ -342,7 +342,7 @@ def gain_report(rewards, oracle: dict) -> dict:
           share and it is 0.0;
         * ``oracle_top_decile_gain_share``: the same for the oracle (where the prize sits);
         * ``top_decile_gain_fraction``: ``gain_fraction`` on that decile alone;
-        * ``num_coplayers``: ``N``.
+        * ``num_co_players``: ``N``.
 
     Raises:
         ValueError: ``rewards`` is not ``[N]`` for the ``N`` co-players of ``oracle``, or
@@ -370,7 +370,7 @@ def gain_report(rewards, oracle: dict) -> dict:
         "top_decile_gain_fraction": _fraction(
             float(rewards[top].mean() - alld[top].mean()), float(best[top].mean() - alld[top].mean())
         ),
-        "num_coplayers": int(rewards.shape[0]),
+        "num_co_players": int(rewards.shape[0]),
     }
 
 
@@ -418,14 +418,14 @@ def pool_stats(
     """
     distribution = parse_pool(pool, payoffs)
     num_rounds = check_num_rounds(num_rounds)
-    coplayers = as_policy(evaluation_set(distribution, size, seed, payoffs))
-    reply_rewards = _reply_rewards(coplayers, payoffs, num_rounds)  # [32, size]
-    oracle = _oracle(coplayers, reply_rewards, payoffs, num_rounds)
+    co_players = as_policy(evaluation_set(distribution, size, seed, payoffs))
+    reply_rewards = _reply_rewards(co_players, payoffs, num_rounds)  # [32, size]
+    oracle = _oracle(co_players, reply_rewards, payoffs, num_rounds)
     gain = oracle["oracle_reward"] - oracle["alld_reward"]
     mean_reply_rewards = reply_rewards.mean(axis=1)  # [32]
     best_fixed = int(np.argmax(mean_reply_rewards >= mean_reply_rewards.max() - _TIE_TOLERANCE))
     reference = {
-        name: float(finite_horizon_values(name, coplayers, num_rounds, payoffs).rewards[0].mean())
+        name: float(finite_horizon_values(name, co_players, num_rounds, payoffs).rewards[0].mean())
         for name in REFERENCE_PLAYERS
     }
     report = gain_report(oracle["alld_reward"], oracle)

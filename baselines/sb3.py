@@ -339,18 +339,18 @@ def train_recurrent_ppo(total_timesteps: int, co_player="pool", seed: int = 0, n
 
 
 def evaluation_table(evaluation: dict, learner: int = 0) -> list[dict]:
-    """``[{opponent, reward, cooperation, coplayer_reward}]`` rows of one learner's evaluation."""
+    """``[{opponent, reward, cooperation, co_player_reward}]`` rows of one learner's evaluation."""
     rows = []
     for name, summary in evaluation["learners"][learner]["opponents"].items():
         rows.append({"opponent": name, "reward": summary["reward"], "cooperation": summary["cooperation"],
-                     "coplayer_reward": summary["coplayer_reward"]})
+                     "co_player_reward": summary["co_player_reward"]})
     return rows
 
 
 def format_evaluation_table(rows: list[dict]) -> str:
     """:func:`evaluation_table` rows as a Markdown table (what the SB3 examples print)."""
     lines = ["| co-player | reward / round | cooperation | co-player reward |", "|---|---|---|---|"]
-    lines += [f"| {row['opponent']} | {row['reward']:.3f} | {row['cooperation']:.3f} | {row['coplayer_reward']:.3f} |"
+    lines += [f"| {row['opponent']} | {row['reward']:.3f} | {row['cooperation']:.3f} | {row['co_player_reward']:.3f} |"
               for row in rows]
     return "\n".join(lines)
 

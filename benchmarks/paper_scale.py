@@ -200,7 +200,7 @@ def main(argv=None) -> dict:
                  "planner decisions per seed | hours per seed |", "|---|---|---|---|---|---|---|"]
         for name, unit in units.items():
             counts = run_counts(unit, keyed)
-            decisions = counts["agent_steps"] + counts["coplayer_decisions"]
+            decisions = counts["agent_steps"] + counts["co_player_decisions"]
             per_seed[("ppi", name)] = counts["training_tokens"] / tokens_per_second + decisions / decisions_per_second
             results["ppi"][name] = dict(counts, seconds_per_seed=per_seed[("ppi", name)])
             lines.append(f"| {name} | {counts['num_units']} | {unit.config.episodes_per_phase:,} | "

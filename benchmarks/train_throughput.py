@@ -156,7 +156,7 @@ def in_training_evaluation_cost(num_blocks: int, device: str, preset: str = "cpu
     trainer = A2CTrainer(config, settings, pool_mode=condition.pool_mode, num_learners=condition.num_learners, seed=0,
                          device=device)
     evaluator = InTrainingEvaluator(condition, 0, settings.num_rounds, settings.payoffs, pool=settings.pool,
-                                    pool_size=settings.eval_pool_size, games_per_coplayer=settings.eval_games,
+                                    pool_size=settings.eval_pool_size, games_per_co_player=settings.eval_games,
                                     device=device)
     eval_every = settings.evaluation_every(config.num_iterations)
 

@@ -198,19 +198,19 @@ def play(seats: Sequence[Seat], env, validate: bool = False) -> dict:
 
 def play_match(
     player,
-    coplayer,
+    co_player,
     num_games: int,
     generator: Optional[torch.Generator],
     num_rounds: int = 100,
     payoffs="paper",
     device="cpu",
     player_identity: Optional[torch.Tensor] = None,
-    coplayer_identity: Optional[torch.Tensor] = None,
+    co_player_identity: Optional[torch.Tensor] = None,
 ):
-    """Play ``num_games`` episodes of ``player`` (as player_0) against ``coplayer``, one generator for both.
+    """Play ``num_games`` episodes of ``player`` (as player_0) against ``co_player``, one generator for both.
 
     Both players are reset with ``generator`` (so one seed fixes the match) and the
-    players are trusted (no action checks). ``player_identity`` / ``coplayer_identity``
+    players are trusted (no action checks). ``player_identity`` / ``co_player_identity``
     (``[num_games, 5]``), when given, are passed to that player's ``reset`` as
     ``opponent_identity``.
 
@@ -222,8 +222,8 @@ def play_match(
 
     env = IPDVectorEnv(num_games, payoffs=payoffs, num_rounds=num_rounds, device=device, validate_actions=False)
     reset_player(player, num_games, generator, player_identity)
-    reset_player(coplayer, num_games, generator, coplayer_identity)
-    return play((Seat(player, 0), Seat(coplayer, 1)), env)
+    reset_player(co_player, num_games, generator, co_player_identity)
+    return play((Seat(player, 0), Seat(co_player, 1)), env)
 
 
 def play_episodes(

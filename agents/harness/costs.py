@@ -38,8 +38,8 @@ import torch
 from agents.algorithm import TrainedRun
 from agents.harness.checkpoint import save_checkpoint, write_json
 from agents.harness.evaluation import (
-    EVALUATION_COPLAYERS,
-    FINAL_GAMES_PER_COPLAYER,
+    EVALUATION_CO_PLAYERS,
+    FINAL_GAMES_PER_CO_PLAYER,
     InTrainingEvaluator,
     PoolEvaluationSet,
     evaluate_learners,
@@ -83,7 +83,7 @@ def evaluation_games(num_learners: int, pool_size: int, games: int, num_frozen: 
     evaluation (:func:`agents.harness.evaluation.evaluate_learners`) has every learner play the
     whole set, ``games`` against each classic, the next learner and each frozen player.
     """
-    classics = len(EVALUATION_COPLAYERS)
+    classics = len(EVALUATION_CO_PLAYERS)
     if final:
         pairs = num_learners if num_learners > 1 else 0
         return num_learners * (pool_size + classics * games) + 2 * games * (pairs + num_learners * num_frozen)
@@ -110,7 +110,7 @@ def run_counts(unit: Unit, units: dict) -> dict:
     Returns:
         ``num_units`` (A2C iterations, PPI phases); ``agent_steps``, the trained learners'
         decisions (``num_units x episodes per learner x rounds x learners``);
-        ``coplayer_decisions``, those of frozen co-players (Step 2's Fixed-ICL, a model too);
+        ``co_player_decisions``, those of frozen co-players (Step 2's Fixed-ICL, a model too);
         ``training_tokens``, PPI's model-fit (episode, round) pairs (``learners x epochs x rounds
         x`` the data set's size summed over phases; 0 for A2C); ``fitted_episodes``, that sum
         per learner and epoch; ``initial_episodes``, PPI's D_0 per learner.
@@ -121,7 +121,7 @@ def run_counts(unit: Unit, units: dict) -> dict:
     frozen_games = split_games(condition.pool_mode, condition.num_learners, games,
                                num_frozen=1 if condition.frozen_from else 0).get("frozen", 0)
     counts = {"num_units": num_units, "agent_steps": num_units * games * rounds * condition.num_learners,
-              "coplayer_decisions": num_units * frozen_games * rounds * condition.num_learners,
+              "co_player_decisions": num_units * frozen_games * rounds * condition.num_learners,
               "training_tokens": 0, "fitted_episodes": 0, "initial_episodes": 0}
     if unit.algorithm.name == "ppi":
         initial = _ppi_initial_episodes(unit, units)
@@ -221,7 +221,7 @@ def _time_evaluation(unit: Unit, trainer, watch: Stopwatch, max_games: Optional[
 
     def build(pool_size: int, games: int):
         return InTrainingEvaluator(condition, unit.seed, config.num_rounds, config.payoffs, pool=config.pool,
-                                   pool_size=pool_size, games_per_coplayer=games, device=device)
+                                   pool_size=pool_size, games_per_co_player=games, device=device)
 
     build(config.eval_pool_size, config.eval_games)  # the first call pays one-off imports
     evaluator, setup = watch.seconds(lambda: build(config.eval_pool_size, config.eval_games))
@@ -233,10 +233,10 @@ def _time_evaluation(unit: Unit, trainer, watch: Stopwatch, max_games: Optional[
         record, seconds = watch.seconds(lambda: timed_evaluator(players, 1))
         timings.append((evaluation_games(num_learners, pool_size, games), seconds))
     seconds = extrapolate(timings[0], timings[-1], full)
-    final_full = evaluation_games(num_learners, config.eval_pool_size, FINAL_GAMES_PER_COPLAYER, len(frozen), True)
+    final_full = evaluation_games(num_learners, config.eval_pool_size, FINAL_GAMES_PER_CO_PLAYER, len(frozen), True)
     timings = []
     for cap in _caps(final_full, max_games):
-        pool_size, games, _ = _scaled_sizes(final_full, config.eval_pool_size, FINAL_GAMES_PER_COPLAYER, cap, 1)
+        pool_size, games, _ = _scaled_sizes(final_full, config.eval_pool_size, FINAL_GAMES_PER_CO_PLAYER, cap, 1)
         pool_set = PoolEvaluationSet(config.pool, pool_size, unit.seed, config.payoffs, config.num_rounds)
         timings.append((evaluation_games(num_learners, pool_size, games, len(frozen), True), watch.seconds(
             lambda: evaluate_learners(players, frozen, condition, seed=unit.seed, num_games=games,

@@ -24,8 +24,8 @@ import torch
 from agents.pool import IDENTITY_MODES
 from baselines.evaluation import (  # noqa: F401  (re-exported: the runner, summary and tests read them here)
     DEFAULT_POOL_SIZE,
-    EVALUATION_COPLAYERS,
-    FINAL_GAMES_PER_COPLAYER,
+    EVALUATION_CO_PLAYERS,
+    FINAL_GAMES_PER_CO_PLAYER,
     POOL_KEYS,
     SUMMARY_KEYS,
     PoolEvaluationSet,
@@ -40,7 +40,7 @@ from ipd_env.game import first_person_outcome
 from ipd_env.player import play_episodes, play_match
 
 #: Games per classic co-player during training.
-IN_TRAINING_GAMES_PER_COPLAYER = 32
+IN_TRAINING_GAMES_PER_CO_PLAYER = 32
 #: In-training evaluation files of a run folder: the scalars (one row per evaluation, keyed by
 #: ``units_done``, the number of training units done, 1-based as in plots and TensorBoard) and
 #: the per-round cooperation against TFT of every evaluation (the heatmap's data).
@@ -51,11 +51,11 @@ IN_TRAINING_KEYS = ("late_reward", "late_cooperation")
 IN_TRAINING_POOL_KEYS = ("reward", "cooperation", "alld_reward", "oracle_reward", "gain_fraction")
 #: Classics whose per-round cooperation every in-training evaluation records (``<name>_cooperation_per_round``):
 #: TFT (does the learner answer reciprocity?), AllD (does it probe a defector, and stop?) and AllC.
-PER_ROUND_COPLAYERS = ("tft", "alld", "allc")
+PER_ROUND_CO_PLAYERS = ("tft", "alld", "allc")
 
 
 def evaluate_learners(learners: Sequence, frozen: Sequence, condition, seed: int = 0,
-                      num_games: int = FINAL_GAMES_PER_COPLAYER, **options) -> dict:
+                      num_games: int = FINAL_GAMES_PER_CO_PLAYER, **options) -> dict:
     """The final evaluation of a run (``eval.json``): :func:`baselines.evaluation.evaluate_players`.
 
     ``condition`` (the run's :class:`agents.harness.experiments.Condition`) decides ``uses_opponent_identity``
@@ -66,7 +66,7 @@ def evaluate_learners(learners: Sequence, frozen: Sequence, condition, seed: int
                             **options)
 
 
-def evaluate_against(player, coplayers: dict, num_games: int, num_rounds: int, payoffs, seed: int, device) -> dict:
+def evaluate_against(player, co_players: dict, num_games: int, num_rounds: int, payoffs, seed: int, device) -> dict:
     """``player`` against each co-player, ``num_games`` games each (``ipd-coop evaluate``).
 
     Returns ``{name: summary}``, each :func:`baselines.evaluation.summarise_pairing`'s:
@@ -75,8 +75,8 @@ def evaluate_against(player, coplayers: dict, num_games: int, num_rounds: int, p
     """
     late_from = late_from_round(num_rounds)
     results = {}
-    for index, (name, coplayer) in enumerate(coplayers.items()):
-        played = play_episodes((player, coplayer), num_games, payoffs=payoffs, num_rounds=num_rounds,
+    for index, (name, co_player) in enumerate(co_players.items()):
+        played = play_episodes((player, co_player), num_games, payoffs=payoffs, num_rounds=num_rounds,
                                device=device, seed=seed + 2 * index)
         results[name] = summarise_pairing(played["actions"], played["rewards"], late_from)
     return results
@@ -95,18 +95,18 @@ class InTrainingEvaluator:
         seed: the run's seed.
         num_rounds, payoffs: the run's game.
         pool, pool_size: the pool evaluation set (as in the final evaluation).
-        games_per_coplayer: games against each classic and against the other learner.
+        games_per_co_player: games against each classic and against the other learner.
         device: where the games are played.
     """
 
     def __init__(self, condition, seed: int, num_rounds: int = 100, payoffs="paper", pool: str = "uniform",
-                 pool_size: int = DEFAULT_POOL_SIZE, games_per_coplayer: int = IN_TRAINING_GAMES_PER_COPLAYER,
+                 pool_size: int = DEFAULT_POOL_SIZE, games_per_co_player: int = IN_TRAINING_GAMES_PER_CO_PLAYER,
                  device="cpu", pool_set: Optional[PoolEvaluationSet] = None):
         self.condition = condition
         self.seed = int(seed)
         self.num_rounds = num_rounds
         self.payoffs = payoffs
-        self.games_per_coplayer = games_per_coplayer
+        self.games_per_co_player = games_per_co_player
         self.device = torch.device(device)
         self.identity = condition.pool_mode in IDENTITY_MODES
         self.pool_set = pool_set if pool_set is not None else PoolEvaluationSet(pool, pool_size, seed, payoffs,
@@ -127,7 +127,7 @@ class InTrainingEvaluator:
             cooperation against every classic and the other learner (means over the
             learners), and the pool set's ``reward``, ``alld_reward``, ``oracle_reward`` and
             ``gain_fraction`` and the learners' ``cooperation`` against it; the per-round
-            cooperation against TFT, AllD and AllC (:data:`PER_ROUND_COPLAYERS`) is the mean
+            cooperation against TFT, AllD and AllC (:data:`PER_ROUND_CO_PLAYERS`) is the mean
             over learners and games.
 
         The learners share the pool set: learner ``i`` of ``L`` plays co-players ``i, i + L,
@@ -138,19 +138,19 @@ class InTrainingEvaluator:
         """
         generator = self.generator(units_done)
         late_from = late_from_round(self.num_rounds)
-        games = self.games_per_coplayer
+        games = self.games_per_co_player
         per_learner: list = [{} for _ in learners]
-        per_round: dict = {name: [] for name in PER_ROUND_COPLAYERS}
+        per_round: dict = {name: [] for name in PER_ROUND_CO_PLAYERS}
         policy_per_round: dict = {}
         size = self.pool_set.size
-        per_coplayer_reward = torch.empty(size, dtype=torch.float64)
-        per_coplayer_cooperation = torch.empty(size, dtype=torch.float64)
+        per_co_player_reward = torch.empty(size, dtype=torch.float64)
+        per_co_player_cooperation = torch.empty(size, dtype=torch.float64)
         with torch.no_grad():
             for index, (learner, values) in enumerate(zip(learners, per_learner)):
                 rows = torch.arange(index, size, len(learners))
                 matches = play_evaluation_match(learner, self.pool_set.probabilities[rows], games, generator,
                                          self.num_rounds, self.payoffs, self.device, self.identity)
-                for name in EVALUATION_COPLAYERS:
+                for name in EVALUATION_CO_PLAYERS:
                     summary = summarise_pairing(*matches[name], late_from)
                     values.update({f"eval/{name}/{key}": summary[key] for key in IN_TRAINING_KEYS})
                     if name in per_round:
@@ -161,8 +161,8 @@ class InTrainingEvaluator:
                         if name in per_round:
                             policy_per_round.setdefault(name, []).append(probabilities.mean(dim=1).cpu().numpy())
                 pool_actions, pool_rewards = matches["pool"]
-                per_coplayer_reward[rows] = pool_rewards[0].double().mean(dim=0).cpu()
-                per_coplayer_cooperation[rows] = (pool_actions[0] == 0).double().mean(dim=0).cpu()
+                per_co_player_reward[rows] = pool_rewards[0].double().mean(dim=0).cpu()
+                per_co_player_cooperation[rows] = (pool_actions[0] == 0).double().mean(dim=0).cpu()
                 probabilities = self._policy_cooperation(learner, pool_actions, pool_rewards)
                 if probabilities is not None:
                     values["eval/pool/policy_cooperation"] = float(probabilities.mean())
@@ -175,7 +175,7 @@ class InTrainingEvaluator:
             scores: list = [[] for _ in learners]
             for first, second in pairs:
                 result = play_match(learners[first], learners[second], games, generator, self.num_rounds,
-                                    self.payoffs, self.device, player_identity=zeros, coplayer_identity=zeros)
+                                    self.payoffs, self.device, player_identity=zeros, co_player_identity=zeros)
                 scores[first].append(summarise_pairing(result["actions"], result["rewards"], late_from))
                 scores[second].append(
                     summarise_pairing(result["actions"].flip(0), result["rewards"].flip(0), late_from))
@@ -183,8 +183,8 @@ class InTrainingEvaluator:
                 for key in IN_TRAINING_KEYS if summaries else ():
                     values[f"eval/learner/{key}"] = float(np.mean([summary[key] for summary in summaries]))
         metrics = {key: float(np.mean([values[key] for values in per_learner])) for key in per_learner[0]}
-        report = gain_report(per_coplayer_reward.numpy(), self.pool_set.oracle)
-        report["cooperation"] = float(per_coplayer_cooperation.mean())
+        report = gain_report(per_co_player_reward.numpy(), self.pool_set.oracle)
+        report["cooperation"] = float(per_co_player_cooperation.mean())
         metrics.update({f"eval/pool/{key}": float(report[key]) for key in IN_TRAINING_POOL_KEYS})
         record = {"units_done": int(units_done), "metrics": metrics}
         for name, curves in per_round.items():

@@ -19,7 +19,7 @@ Names are ours: ``algo`` ``a2c`` / ``ppi``; ``experiment`` and ``condition`` as 
 :mod:`agents.harness.experiments` (``fig1``: ``mixed``, ``opponent-id``, ``no-tabular``;
 ``step1``..``step3``); ``pairing`` ``learner`` / ``tabular`` / ``frozen`` as in our
 ``learner_vs_<pairing>/<quantity>`` metrics; ``quantity`` ``reward`` / ``cooperation``
-(the learner's) or ``coplayer_reward`` / ``coplayer_cooperation``.
+(the learner's) or ``co_player_reward`` / ``co_player_cooperation``.
 """
 from __future__ import annotations
 
@@ -34,10 +34,10 @@ from agents.harness.paper_reference_data import EPISODE, TRAINING
 ALGORITHMS = ("a2c", "ppi")
 PAIRINGS = ("learner", "tabular", "frozen")
 OPPONENTS = ("tft", "alld", "allc", "pool", "learner", "frozen")
-QUANTITIES = ("reward", "cooperation", "coplayer_reward", "coplayer_cooperation")
+QUANTITIES = ("reward", "cooperation", "co_player_reward", "co_player_cooperation")
 #: What a quantity can be: reward per round lies in [S, T] = [-1, 2] for the paper's payoffs.
-QUANTITY_RANGE = {"reward": (-1.0, 2.0), "coplayer_reward": (-1.0, 2.0),
-                  "cooperation": (0.0, 1.0), "coplayer_cooperation": (0.0, 1.0)}
+QUANTITY_RANGE = {"reward": (-1.0, 2.0), "co_player_reward": (-1.0, 2.0),
+                  "cooperation": (0.0, 1.0), "co_player_cooperation": (0.0, 1.0)}
 #: How long the paper trained each condition, and the unit of its x axis (SPEC 6b).
 PAPER_LENGTHS = {
     "a2c": {"mixed": (200_000, "iteration"), "opponent-id": (200_000, "iteration"),

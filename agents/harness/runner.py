@@ -56,7 +56,7 @@ from agents.harness.checkpoint import (
 from agents.harness.evaluation import (
     EVAL_CURVES_FILE,
     EVAL_METRICS_FILE,
-    PER_ROUND_COPLAYERS,
+    PER_ROUND_CO_PLAYERS,
     InTrainingEvaluator,
     evaluate_learners,
     mean_over_learners,
@@ -356,7 +356,7 @@ class UnitFolder:
         settings = unit.settings  # evaluate in the run's own game (rounds, payoffs) and pool
         self.evaluator = InTrainingEvaluator(unit.condition, unit.seed, settings.num_rounds, settings.payoffs,
                                              pool=settings.pool, pool_size=settings.eval_pool_size,
-                                             games_per_coplayer=settings.eval_games, device=self.device)
+                                             games_per_co_player=settings.eval_games, device=self.device)
         self.eval_log = MetricsLog(directory / EVAL_METRICS_FILE)
         if state is not None:
             _note_repair(directory / EVAL_METRICS_FILE, [_eval_row(record) for record in self.eval_history])
@@ -565,7 +565,7 @@ def _eval_curves(eval_history: list, trainer, evaluator) -> dict:
     AllD and AllC were recorded have them only from the first evaluation that recorded them)."""
     curves = {"unit_name": trainer.unit_name, "num_units": trainer.num_units,
               "units_done": [record["units_done"] for record in eval_history]}
-    for name in PER_ROUND_COPLAYERS:
+    for name in PER_ROUND_CO_PLAYERS:
         key = f"{name}_cooperation_per_round"
         if name == "tft" or any(key in record for record in eval_history):
             curves[key] = [record[key] for record in eval_history if key in record]

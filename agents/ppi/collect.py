@@ -1,7 +1,7 @@
 """Where PPI's episodes come from: the pretraining set D_0 and the pool's trajectories.
 
 Both produce the compact per-episode arrays of :mod:`agents.ppi.dataset`
-(``outcomes`` ``[E, T]`` in 1..4, ``coplayer_kind`` ``[E]``, ``identity`` ``[E, 10]``).
+(``outcomes`` ``[E, T]`` in 1..4, ``co_player_kind`` ``[E]``, ``identity`` ``[E, 10]``).
 
 Pretraining (SPEC section 4 and the "no mixed pool" ablation of section 3):
 
@@ -26,7 +26,7 @@ from ipd_env.player import Seat, play
 from ipd_env.vector import IPDVectorEnv
 
 PRETRAINING_KINDS = ("tabular", "random")
-#: ``coplayer_kind`` of random-sequence pretraining episodes (after the pool's 0..2).
+#: ``co_player_kind`` of random-sequence pretraining episodes (after the pool's 0..2).
 KIND_RANDOM = 3
 
 
@@ -62,7 +62,7 @@ def pretraining_episodes(
             game other than the paper's with ``parse_pool("zoo", payoffs)``).
 
     Returns:
-        ``outcomes`` ``[E, T]`` int64, ``coplayer_kind`` ``[E]`` int64, ``identity`` ``[E, 10]`` float32.
+        ``outcomes`` ``[E, T]`` int64, ``co_player_kind`` ``[E]`` int64, ``identity`` ``[E, 10]`` float32.
     """
     if kind not in PRETRAINING_KINDS:
         raise ValueError(f"pretraining kind must be one of {PRETRAINING_KINDS}, got {kind!r}")
@@ -91,16 +91,16 @@ def pretraining_episodes(
     outcomes = torch.stack([first_person_outcome(own, other), first_person_outcome(other, own)])
     return {
         "outcomes": outcomes.transpose(1, 2).reshape(num_episodes, num_rounds),
-        "coplayer_kind": torch.full((num_episodes,), KIND_TABULAR if kind == "tabular" else KIND_RANDOM),
+        "co_player_kind": torch.full((num_episodes,), KIND_TABULAR if kind == "tabular" else KIND_RANDOM),
         "identity": identity,
     }
 
 
 def trajectory_episodes(trajectory: LearnerTrajectory) -> dict[str, torch.Tensor]:
     """One learner's games from the pool as data-set arrays (its own first-person view)."""
-    outcomes = first_person_outcome(trajectory.actions, trajectory.coplayer_actions)  # [T, B]
+    outcomes = first_person_outcome(trajectory.actions, trajectory.co_player_actions)  # [T, B]
     return {
         "outcomes": outcomes.t().cpu(),
-        "coplayer_kind": trajectory.coplayer_kind.cpu(),
+        "co_player_kind": trajectory.co_player_kind.cpu(),
         "identity": trajectory.opponent_identity.float().cpu(),
     }

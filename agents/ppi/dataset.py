@@ -7,7 +7,7 @@ plus every phase's collection). Each learner's episodes are kept as compact arra
   (``1 + 2 * own + other``; ``ipd_env.game``). Everything the model needs follows from it:
   the observations seen are ``START, outcomes[:, :-1]``, the own actions are
   ``(outcomes - 1) // 2`` and the rewards are the payoff table looked up at the outcome;
-* ``coplayer_kind``: ``[E]`` uint8 (see :data:`COPLAYER_KINDS`);
+* ``co_player_kind``: ``[E]`` uint8 (see :data:`CO_PLAYER_KINDS`);
 * ``identity``: ``[E, 10]`` float32, the opponent-ID vector (only where the condition uses it).
 
 Layout of a data folder::
@@ -38,9 +38,9 @@ from ipd_env.game import START, make_payoff_table, rewards_by_observation
 from ipd_env.memory_one import IDENTITY_SIZE
 
 MANIFEST = "manifest.json"
-#: Name of each ``coplayer_kind`` code, indexed by the code: agents.pool.KIND_LEARNER/TABULAR/FROZEN = 0/1/2,
+#: Name of each ``co_player_kind`` code, indexed by the code: agents.pool.KIND_LEARNER/TABULAR/FROZEN = 0/1/2,
 #: collect.KIND_RANDOM = 3.
-COPLAYER_KINDS = ("learner", "tabular", "frozen", "random")
+CO_PLAYER_KINDS = ("learner", "tabular", "frozen", "random")
 
 
 class DataSetError(ValueError):
@@ -120,7 +120,7 @@ class EpisodeStore:
         if outcomes.ndim != 2 or outcomes.size and (outcomes.min() < 1 or outcomes.max() > 4):
             raise ValueError(f"outcomes must be [E, T] with values 1..4, got shape {outcomes.shape}")
         arrays["outcomes"] = outcomes.astype(np.uint8)
-        arrays["coplayer_kind"] = arrays["coplayer_kind"].astype(np.uint8)
+        arrays["co_player_kind"] = arrays["co_player_kind"].astype(np.uint8)
         if "identity" in arrays:
             arrays["identity"] = arrays["identity"].astype(np.float32)
         key = self._key(learner, phase)
@@ -161,8 +161,8 @@ class EpisodeStore:
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
             raise DataSetError(f"PPI phase file {path} cannot be read as plain arrays ({error}); nothing was "
                                f"deleted: restore the file or start a new --out folder") from None
-        if "outcomes" not in arrays or "coplayer_kind" not in arrays:
-            raise DataSetError(f"PPI phase file {path} lacks the arrays outcomes and coplayer_kind; "
+        if "outcomes" not in arrays or "co_player_kind" not in arrays:
+            raise DataSetError(f"PPI phase file {path} lacks the arrays outcomes and co_player_kind; "
                                f"found {sorted(arrays)}")
         if arrays["outcomes"].shape != (entry["episodes"], entry["rounds"]):
             raise DataSetError(f"PPI phase file {path} holds outcomes {arrays['outcomes'].shape}, manifest says "

@@ -147,7 +147,7 @@ def test_steps_2_and_3_take_each_seeds_own_earlier_run():
              for seed in seeds]
     batched2, singles2, metrics2, single_metrics2 = train_both(step2_config, "vs-frozen", 2, seeds, 3,
                                                                per_seed={"frozen_from": step1})
-    assert "learner_vs_frozen/coplayer_reward" in metrics2[0][0]
+    assert "learner_vs_frozen/co_player_reward" in metrics2[0][0]
     assert max_difference(metrics2, single_metrics2) == 0.0
     step2 = [TrainedRun(config=step2_config[0], settings=step2_config[1], pool_mode="vs-frozen", num_learners=2,
                         state=batched2.state_dict(index), source=f"seed {seed}") for index, seed in enumerate(seeds)]

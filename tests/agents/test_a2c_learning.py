@@ -22,8 +22,8 @@ def train_against(name, iterations, seed=0, **overrides):
     return trainer, metrics
 
 
-def late_cooperation(player, coplayer_name, num_rounds=20, seed=0):
-    result = play_match(player, make_player(coplayer_name), 256, torch.Generator().manual_seed(seed), num_rounds)
+def late_cooperation(player, co_player_name, num_rounds=20, seed=0):
+    result = play_match(player, make_player(co_player_name), 256, torch.Generator().manual_seed(seed), num_rounds)
     return float((result["actions"][0, num_rounds // 2:] == 0).float().mean())
 
 
@@ -46,12 +46,12 @@ def test_step1_style_agent_adapts_within_the_episode():
     """
     games = 128
     pool_rows = torch.tensor(np.stack([named_probabilities("alld"), named_probabilities("tft")]), dtype=torch.float32)
-    coplayers = MemoryOnePlayer(pool_rows.repeat(games // 2, 1), name="alld-or-tft")
+    co_players = MemoryOnePlayer(pool_rows.repeat(games // 2, 1), name="alld-or-tft")
     config, settings = ALGORITHM.make_run("test", VS_FIXED.paper_step, {**SMALL, "num_iterations": 60,
                                                                 "games_per_learner": games, "learning_rate": 1e-2,
                                                                 "reward_scale": 0.5})
     trainer = A2CTrainer(config, settings, pool_mode=VS_FIXED.pool_mode, num_learners=VS_FIXED.num_learners, seed=0,
-                         frozen_players=[coplayers])
+                         frozen_players=[co_players])
     for unit in range(trainer.num_units):
         trainer.train_unit(unit)
     player = trainer.players()[0]

@@ -211,10 +211,10 @@ def test_non_finite_weights_in_a_finished_run_are_refused_before_playing(tmp_pat
 
 def test_an_object_array_in_a_ppi_phase_file_names_the_file(tmp_path):
     store = EpisodeStore(str(tmp_path), {"seed": 0})
-    store.save_phase(0, 0, {"outcomes": np.ones((2, 3), np.uint8), "coplayer_kind": np.zeros(2, np.uint8)})
+    store.save_phase(0, 0, {"outcomes": np.ones((2, 3), np.uint8), "co_player_kind": np.zeros(2, np.uint8)})
     path = tmp_path / "learner_0" / "phase_000.npz"
     np.savez(path.with_suffix(""), outcomes=np.array([{"code": "x"}, None], dtype=object),
-             coplayer_kind=np.zeros(2, np.uint8))
+             co_player_kind=np.zeros(2, np.uint8))
     # A crafted manifest that vouches for the crafted file: the hash check passes, the loader must still refuse.
     manifest_path = tmp_path / "manifest.json"
     manifest = json.loads(manifest_path.read_text())

@@ -13,8 +13,8 @@ import torch
 from agents import a2c
 from agents.harness.checkpoint import read_metrics
 from agents.harness.evaluation import (
-    EVALUATION_COPLAYERS,
-    FINAL_GAMES_PER_COPLAYER,
+    EVALUATION_CO_PLAYERS,
+    FINAL_GAMES_PER_CO_PLAYER,
     InTrainingEvaluator,
     PoolEvaluationSet,
     evaluate_learners,
@@ -93,17 +93,17 @@ def test_bad_eval_every_is_refused(value):
         a2c.ALGORITHM.make_run("test", MIXED.paper_step, {"eval_every": value})
 
 
-def test_in_training_metrics_name_every_coplayer_and_the_pool():
+def test_in_training_metrics_name_every_co_player_and_the_pool():
     config, settings = a2c.ALGORITHM.make_run("test", MIXED.paper_step, {})
     trainer = a2c.A2CTrainer(config, settings, pool_mode=MIXED.pool_mode, num_learners=MIXED.num_learners, seed=0)
-    evaluator = InTrainingEvaluator(MIXED, seed=0, num_rounds=10, pool_size=64, games_per_coplayer=8)
+    evaluator = InTrainingEvaluator(MIXED, seed=0, num_rounds=10, pool_size=64, games_per_co_player=8)
     record = evaluator(trainer.players(), units_done=3)
-    expected = {f"eval/{name}/{key}" for name in (*EVALUATION_COPLAYERS, "learner")
+    expected = {f"eval/{name}/{key}" for name in (*EVALUATION_CO_PLAYERS, "learner")
                 for key in ("late_reward", "late_cooperation")}
     expected |= {f"eval/pool/{key}" for key in ("reward", "cooperation", "alld_reward", "oracle_reward",
                                                  "gain_fraction")}
     # A2C learners also give their exact p(cooperate) along the games played.
-    expected |= {f"eval/{name}/policy_cooperation" for name in (*EVALUATION_COPLAYERS, "pool")}
+    expected |= {f"eval/{name}/policy_cooperation" for name in (*EVALUATION_CO_PLAYERS, "pool")}
     assert set(record["metrics"]) == expected
     assert record["units_done"] == 3
     for name in ("tft", "alld", "allc"):  # the within-episode probes of the paper's Fig. 4B
@@ -115,13 +115,13 @@ def test_in_training_metrics_name_every_coplayer_and_the_pool():
     single = a2c.A2CTrainer(*a2c.ALGORITHM.make_run("test", STEP1.paper_step), pool_mode=STEP1.pool_mode,
                             num_learners=STEP1.num_learners, seed=0)
     assert not any(key.startswith("eval/learner/") for key in
-                   InTrainingEvaluator(STEP1, 0, 10, pool_size=8, games_per_coplayer=4)(single.players(), 1)["metrics"])
+                   InTrainingEvaluator(STEP1, 0, 10, pool_size=8, games_per_co_player=4)(single.players(), 1)["metrics"])
 
 
 def test_pool_gain_is_0_for_always_defect_and_1_for_the_oracle_reply():
     """On the deterministic "pure" pool every game is deterministic, so the gain is exact."""
     pool_set = PoolEvaluationSet("pure", size=256, seed=0, num_rounds=100)
-    classic_rows = len(EVALUATION_COPLAYERS) * 4
+    classic_rows = len(EVALUATION_CO_PLAYERS) * 4
 
     def learner_with_pool_rows(pool_rows):
         rows = torch.cat([torch.zeros(classic_rows, 5), torch.as_tensor(pool_rows, dtype=torch.float32)])
@@ -133,7 +133,7 @@ def test_pool_gain_is_0_for_always_defect_and_1_for_the_oracle_reply():
     for learner in (always_defect, oracle):
         evaluation = evaluate_learners([learner], [], STEP1, num_games=4, pool_set=pool_set)
         pool = evaluation["learners"][0]["opponents"]["pool"]
-        assert pool["num_coplayers"] == 256
+        assert pool["num_co_players"] == 256
         gains.append(pool["gain_fraction"])
     assert gains[0] == pytest.approx(0.0, abs=1e-5)
     assert gains[1] == pytest.approx(1.0, abs=1e-5)
@@ -146,10 +146,10 @@ def test_pool_opponent_in_eval_json_and_summary(tmp_path):
     evaluation = json.loads((unit_dir(tmp_path, "step1", 0) / "eval.json").read_text())
     pool = evaluation["learners"][0]["opponents"]["pool"]
     assert evaluation["pool"] == {"spec": "uniform", "size": 32, "seed": 0}
-    assert pool["num_coplayers"] == 32 and len(pool["cooperation_per_round"]) == 10
-    assert evaluation["num_games"] == FINAL_GAMES_PER_COPLAYER
+    assert pool["num_co_players"] == 32 and len(pool["cooperation_per_round"]) == 10
+    assert evaluation["num_games"] == FINAL_GAMES_PER_CO_PLAYER
     aggregated = summary["conditions"]["step1"]["evaluation"]
-    assert set(aggregated) == {*EVALUATION_COPLAYERS, "pool"}
+    assert set(aggregated) == {*EVALUATION_CO_PLAYERS, "pool"}
     gain = aggregated["pool"]["gain_fraction"]
     assert len(gain["values"]) == 2 and gain["mean"] == pytest.approx(np.mean(gain["values"]))
     assert "gain_fraction" not in aggregated["tft"]
@@ -192,7 +192,7 @@ def test_tensorboard_steps_count_units_from_1_and_hold_the_hyperparameters(tmp_p
 def test_a2c_learners_report_their_exact_cooperation_probability():
     config, settings = a2c.ALGORITHM.make_run("test", STEP1.paper_step)
     trainer = a2c.A2CTrainer(config, settings, pool_mode=STEP1.pool_mode, num_learners=STEP1.num_learners, seed=0)
-    record = InTrainingEvaluator(STEP1, seed=0, num_rounds=10, pool_size=16, games_per_coplayer=8)(
+    record = InTrainingEvaluator(STEP1, seed=0, num_rounds=10, pool_size=16, games_per_co_player=8)(
         trainer.players(), units_done=1)
     curve = record["alld_policy_cooperation_per_round"]
     assert len(curve) == 10 and all(0.0 < value < 1.0 for value in curve)  # probabilities, not 0/1 draws

@@ -11,26 +11,26 @@ from ipd_env.player import play_match
 REPEATS = 32  # episodes per co-player: the mean reward of 8,192 games has a standard error ~0.002
 
 
-def played_rewards(reply_rows: torch.Tensor, coplayers: torch.Tensor, seed: int = 0) -> np.ndarray:
-    """``[N]`` mean per-round reward of ``reply_rows[i]`` against ``coplayers[i]`` over REPEATS episodes."""
-    count = coplayers.shape[0]
+def played_rewards(reply_rows: torch.Tensor, co_players: torch.Tensor, seed: int = 0) -> np.ndarray:
+    """``[N]`` mean per-round reward of ``reply_rows[i]`` against ``co_players[i]`` over REPEATS episodes."""
+    count = co_players.shape[0]
     player = MemoryOnePlayer(reply_rows.repeat(REPEATS, 1), name="reply")
-    coplayer = MemoryOnePlayer(coplayers.repeat(REPEATS, 1), name="pool")
-    result = play_match(player, coplayer, count * REPEATS, torch.Generator().manual_seed(seed))
+    co_player = MemoryOnePlayer(co_players.repeat(REPEATS, 1), name="pool")
+    result = play_match(player, co_player, count * REPEATS, torch.Generator().manual_seed(seed))
     per_game = result["rewards"][0].double().mean(dim=0)  # [REPEATS * N]
     return per_game.reshape(REPEATS, count).mean(dim=0).numpy()
 
 
 @pytest.mark.parametrize("pool", ["uniform", "sharpened:3"])
-def test_a_player_playing_each_coplayers_oracle_reply_in_the_env_earns_gain_fraction_one(pool):
-    coplayers = evaluation_set(pool, size=256, seed=0)
-    oracle = oracle_values(coplayers)
+def test_a_player_playing_each_co_players_oracle_reply_in_the_env_earns_gain_fraction_one(pool):
+    co_players = evaluation_set(pool, size=256, seed=0)
+    oracle = oracle_values(co_players)
     replies = torch.as_tensor(oracle["oracle_policy"], dtype=torch.float32)
-    report = gain_report(played_rewards(replies, coplayers), oracle)
+    report = gain_report(played_rewards(replies, co_players), oracle)
     # The prize is ~0.05 (uniform) or ~0.2 (sharpened) per round; sampling error in the
     # gain fraction is ~0.03 and ~0.01: 0.15 is about five standard errors.
     assert report["gain_fraction"] == pytest.approx(1.0, abs=0.15)
-    always_defect = gain_report(played_rewards(torch.zeros_like(coplayers), coplayers, seed=1), oracle)
+    always_defect = gain_report(played_rewards(torch.zeros_like(co_players), co_players, seed=1), oracle)
     assert always_defect["gain_fraction"] == pytest.approx(0.0, abs=0.15)
 
 
@@ -46,7 +46,7 @@ class IdentityRecorder(MemoryOnePlayer):
         self.identities = opponent_identity
 
 
-def test_training_pool_draws_its_tabular_coplayers_from_the_pool_distribution():
+def test_training_pool_draws_its_tabular_co_players_from_the_pool_distribution():
     from agents.pool import KIND_TABULAR, TrainingPool
 
     pool = TrainingPool("opponent-id", 2, 16, num_rounds=5, pool="pure")
@@ -56,7 +56,7 @@ def test_training_pool_draws_its_tabular_coplayers_from_the_pool_distribution():
     assert set(drawn.unique().tolist()) == {0.0, 1.0}
     assert pool.tabular.name == "memory-1 pool pure"
     for learner, trajectory in enumerate(trajectories):
-        tabular = trajectory.coplayer_kind == KIND_TABULAR
+        tabular = trajectory.co_player_kind == KIND_TABULAR
         # The identity vector follows the drawn co-player: log 1 = 0, log(1e-6) = -13.8.
         expected = opponent_log_policy(drawn[learner * 8:(learner + 1) * 8])
         assert torch.equal(trajectory.opponent_identity[tabular], expected)
@@ -66,7 +66,7 @@ def test_training_pool_draws_its_tabular_coplayers_from_the_pool_distribution():
         observation = torch.zeros(8, dtype=torch.int64)  # START
         for round_index in range(5):
             expected_cooperation = rows.gather(1, observation[:, None]).squeeze(1)
-            assert torch.equal((trajectory.coplayer_actions[round_index, tabular] == 0).float(), expected_cooperation)
+            assert torch.equal((trajectory.co_player_actions[round_index, tabular] == 0).float(), expected_cooperation)
             observation = torch.where(expected_cooperation == 1, 1, 3)  # CC or DC
 
 

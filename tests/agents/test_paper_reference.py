@@ -73,7 +73,7 @@ def test_spec_6b_readings():
     assert paper_value_at("a2c", "step1", "step1", "tabular", "reward", 50000).value == pytest.approx(1.03)
     # A2C Step 2 (Fig. 4C): extorter 1.32, Fixed-ICL -0.05 at the end.
     assert paper_value_at("a2c", "step2", "step2", "frozen", "reward", 100000).value == pytest.approx(1.32)
-    assert paper_value_at("a2c", "step2", "step2", "frozen", "coplayer_reward", 100000).value == pytest.approx(-0.05)
+    assert paper_value_at("a2c", "step2", "step2", "frozen", "co_player_reward", 100000).value == pytest.approx(-0.05)
     # A2C Fig. 1B: ~0.95 cooperation between the learners from 100k.
     assert paper_value_at("a2c", "fig1", "mixed", "learner", "cooperation", 150000).value == pytest.approx(0.96)
     # PPI Step 3 (Fig. 2E): 0.13-0.14 -> ~0.9 by phase 8.
@@ -118,7 +118,7 @@ def test_lengths_and_progress_on_the_papers_axis():
 
 def test_our_metric_names_map_onto_the_papers_curves():
     assert metric_pairing("learner_vs_tabular/cooperation") == ("tabular", "cooperation")
-    assert metric_pairing("learner_vs_frozen/coplayer_reward") == ("frozen", "coplayer_reward")
+    assert metric_pairing("learner_vs_frozen/co_player_reward") == ("frozen", "co_player_reward")
     assert metric_pairing("eval/pool/reward") == ("tabular", "reward")
     assert metric_pairing("eval/tft/late_cooperation") is None and metric_pairing("loss/policy") is None
     assert paper_metric_curve("a2c", "step1", "step1", "eval/pool/cooperation").source == "Fig. 4A"

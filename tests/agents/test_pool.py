@@ -15,25 +15,25 @@ def test_mixed_pool_gives_each_learner_half_learner_half_tabular_games():
     trajectories, metrics = pool.play([make_player("alld"), make_player("allc")], generator())
     first, second = trajectories
     assert first.observation_index.shape == (5, 8)
-    assert (first.coplayer_kind == KIND_LEARNER).sum() == 4 and (first.coplayer_kind == KIND_TABULAR).sum() == 4
+    assert (first.co_player_kind == KIND_LEARNER).sum() == 4 and (first.co_player_kind == KIND_TABULAR).sum() == 4
     # AllD (learner 0) meets AllC (learner 1) in the shared games: 2 vs -1 every round.
-    shared = first.coplayer_kind == KIND_LEARNER
+    shared = first.co_player_kind == KIND_LEARNER
     assert torch.all(first.rewards[:, shared] == 2.0) and torch.all(second.rewards[:, shared] == -1.0)
-    assert torch.all(first.coplayer_actions[:, shared] == 0) and torch.all(second.coplayer_actions[:, shared] == 1)
+    assert torch.all(first.co_player_actions[:, shared] == 0) and torch.all(second.co_player_actions[:, shared] == 1)
     assert metrics["learner_vs_learner/cooperation"] == pytest.approx(0.5)  # AllD never, AllC always
     assert metrics["learner_vs_learner/reward"] == pytest.approx(0.5)  # (2 + -1) / 2
     assert first.observation_index[0].eq(0).all()  # START before round 1
     assert first.observation_index[1, shared].eq(3).all()  # DC: I defected, they cooperated
 
 
-def test_vs_frozen_rewards_and_coplayer_metrics():
+def test_vs_frozen_rewards_and_co_player_metrics():
     pool = TrainingPool("vs-frozen", num_learners=1, games_per_learner=6, num_frozen=1, num_rounds=4)
     trajectories, metrics = pool.play([make_player("tft")], generator(), frozen=[make_player("alld")])
     # TFT vs AllD: (C, D) then (D, D) forever: rewards -1, 0, 0, 0.
     assert trajectories[0].rewards[:, 0].tolist() == [-1.0, 0.0, 0.0, 0.0]
     assert metrics["learner_vs_frozen/reward"] == pytest.approx(-0.25)
-    assert metrics["learner_vs_frozen/coplayer_reward"] == pytest.approx(0.5)
-    assert metrics["learner_vs_frozen/coplayer_cooperation"] == 0.0
+    assert metrics["learner_vs_frozen/co_player_reward"] == pytest.approx(0.5)
+    assert metrics["learner_vs_frozen/co_player_cooperation"] == 0.0
 
 
 def test_same_generator_seed_gives_same_games():

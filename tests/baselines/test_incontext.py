@@ -203,13 +203,13 @@ def test_dynamic_programme_against_suspicious_tft_over_two_rounds_by_hand():
 
 
 def test_dynamic_programme_is_never_below_the_best_of_32_replies():
-    coplayers = evaluation_set("uniform", size=512, seed=3)
+    co_players = evaluation_set("uniform", size=512, seed=3)
     for num_rounds in (1, 5, 100):
-        oracle = oracle_values(coplayers, num_rounds=num_rounds)
+        oracle = oracle_values(co_players, num_rounds=num_rounds)
         assert (oracle["dp_reward"] >= oracle["oracle_reward"] - 1e-12).all()
         assert (oracle["oracle_reward"] >= oracle["alld_reward"]).all()
     # One round: nothing to infer, defecting is dominant and all three agree.
-    one_round = oracle_values(coplayers, num_rounds=1)
+    one_round = oracle_values(co_players, num_rounds=1)
     np.testing.assert_allclose(one_round["dp_reward"], one_round["alld_reward"], atol=1e-12)
 
 
@@ -243,20 +243,20 @@ def test_gain_fraction_is_exactly_zero_for_always_defect_and_one_for_the_oracle(
     assert best["gain_fraction"] == 1.0
     assert best["top_decile_gain_fraction"] == 1.0
     assert best["top_decile_gain_share"] == best["oracle_top_decile_gain_share"]
-    assert best["num_coplayers"] == 1024
+    assert best["num_co_players"] == 1024
     assert best["reward"] == best["oracle_reward"] == pytest.approx(oracle["oracle_reward"].mean())
 
 
-def test_gain_fraction_of_each_coplayers_oracle_reply_computed_exactly_is_one():
-    coplayers = evaluation_set("sharpened:3", size=256, seed=0)
-    oracle = oracle_values(coplayers)
+def test_gain_fraction_of_each_co_players_oracle_reply_computed_exactly_is_one():
+    co_players = evaluation_set("sharpened:3", size=256, seed=0)
+    oracle = oracle_values(co_players)
     from baselines.analytic import finite_horizon_values
 
-    replies = finite_horizon_values(oracle["oracle_policy"], coplayers).rewards[0]
+    replies = finite_horizon_values(oracle["oracle_policy"], co_players).rewards[0]
     assert gain_report(replies, oracle)["gain_fraction"] == pytest.approx(1.0, abs=1e-12)
 
 
-def test_gain_report_by_hand_on_four_coplayers():
+def test_gain_report_by_hand_on_four_co_players():
     # Co-players TFT, AllD, AllC, Random: only TFT offers a prize (0.98 = 1.0 - 0.02) and
     # it is the top decile (ceil(4 / 10) = 1 co-player, the most reciprocal).
     oracle = oracle_values(np.array([TFT, ALLD, ALLC, RANDOM], dtype=float))

@@ -26,14 +26,14 @@ class Recorder:
 
 
 def test_players_receive_integer_observation_indices():
-    player, coplayer = Recorder(0), Recorder(1)
-    play_episodes((player, coplayer), num_games=3, num_rounds=4, seed=0)
+    player, co_player = Recorder(0), Recorder(1)
+    play_episodes((player, co_player), num_games=3, num_rounds=4, seed=0)
     observation, reward = player.seen[0]
     assert observation.dtype == torch.int64 and observation.shape == (3,)
     assert observation.tolist() == [START] * 3 and reward.tolist() == [0.0] * 3
     # After C vs D: I see CD (2) and the sucker's payoff; the co-player sees DC (3).
     assert player.seen[1][0].tolist() == [2] * 3 and player.seen[1][1].tolist() == [-1.0] * 3
-    assert coplayer.seen[1][0].tolist() == [3] * 3 and coplayer.seen[1][1].tolist() == [2.0] * 3
+    assert co_player.seen[1][0].tolist() == [3] * 3 and co_player.seen[1][1].tolist() == [2.0] * 3
 
 
 def test_play_records_what_each_side_saw_before_acting():

@@ -45,7 +45,7 @@ from agents.harness.cli.arguments import (
     split_names,
     torch_device,
 )
-from agents.harness.cli.evaluate import DEFAULT_COPLAYERS, command_evaluate, trained_payoffs_note
+from agents.harness.cli.evaluate import DEFAULT_CO_PLAYERS, command_evaluate, trained_payoffs_note
 from agents.harness.cli.plan import command_plan
 from agents.harness.cli.play import command_play
 from agents.harness.cli.pool_stats import command_pool_stats
@@ -55,7 +55,7 @@ from agents.harness.cli.tournament import command_tournament, tournament_player
 from baselines.optional import MissingExtraError
 
 __all__ = [
-    "BROKEN_PIPE", "COMMANDS", "DEFAULT_COPLAYERS", "DEVICE_TYPES", "INTERRUPTED", "MAX_RANDOMSTATE_SEED",
+    "BROKEN_PIPE", "COMMANDS", "DEFAULT_CO_PLAYERS", "DEVICE_TYPES", "INTERRUPTED", "MAX_RANDOMSTATE_SEED",
     "CommandParser", "build_parser", "check_output", "command_evaluate", "command_play", "command_plan",
     "command_pool_stats", "command_reproduce", "command_sweep", "command_tournament", "main", "non_negative_float",
     "one_line", "parse_overrides", "positive_int", "seed_int", "split_names", "torch_device", "tournament_player",

@@ -7,7 +7,7 @@ from typing import Optional
 
 from agents.harness.cli.arguments import PLAYER_HELP, check_output, positive_int, seed_int, split_names, torch_device
 
-DEFAULT_COPLAYERS = "allc,alld,tft,wsls"
+DEFAULT_CO_PLAYERS = "allc,alld,tft,wsls"
 
 
 def add_parser(commands) -> None:
@@ -15,8 +15,8 @@ def add_parser(commands) -> None:
                                    description="Play a player against each co-player in the batched env and "
                                                "report per-round reward and cooperation.")
     evaluate.add_argument("player", help=PLAYER_HELP)
-    evaluate.add_argument("--against", default=DEFAULT_COPLAYERS,
-                          help=f"comma-separated co-players, same forms as PLAYER (default {DEFAULT_COPLAYERS})")
+    evaluate.add_argument("--against", default=DEFAULT_CO_PLAYERS,
+                          help=f"comma-separated co-players, same forms as PLAYER (default {DEFAULT_CO_PLAYERS})")
     evaluate.add_argument("--games", type=positive_int, default=256, help="games per co-player (default 256)")
     evaluate.add_argument("--rounds", type=positive_int, default=100, help="rounds per game (default 100)")
     evaluate.add_argument("--payoffs", default="paper", help="payoff preset: paper, axelrod, lola (default paper)")
@@ -65,18 +65,18 @@ def command_evaluate(args) -> int:
         check_output(args.plot, "--plot", folder=False)
     specs = split_specs(",".join(split_names(args.against, "--against")))
     name, player = resolve_player(args.player, args.payoffs, args.device, args.rounds)
-    coplayers = dict(resolve_player(spec, args.payoffs, args.device, args.rounds) for spec in specs)
+    co_players = dict(resolve_player(spec, args.payoffs, args.device, args.rounds) for spec in specs)
     notes = [note for note in (trained_payoffs_note(spec, args.payoffs) for spec in [args.player, *specs]) if note]
-    results = evaluate_against(player, coplayers, args.games, args.rounds, args.payoffs, args.seed, args.device)
+    results = evaluate_against(player, co_players, args.games, args.rounds, args.payoffs, args.seed, args.device)
     print(f"{name}: {args.games} games of {args.rounds} rounds per co-player "
           f"(payoffs {args.payoffs}, seed {args.seed})")
     for note in notes:
         print(note)
     print("| co-player | reward / round | cooperation | co-player reward | co-player cooperation |")
     print("|---|---|---|---|---|")
-    for coplayer, values in results.items():
-        print(f"| {coplayer} | {values['reward']:.3f} | {values['cooperation']:.3f} | "
-              f"{values['coplayer_reward']:.3f} | {values['coplayer_cooperation']:.3f} |")
+    for co_player, values in results.items():
+        print(f"| {co_player} | {values['reward']:.3f} | {values['cooperation']:.3f} | "
+              f"{values['co_player_reward']:.3f} | {values['co_player_cooperation']:.3f} |")
     if args.json:
         Path(args.json).write_text(json.dumps({"player": name, "results": results}, indent=1))
         print(f"per-round curves: {args.json}")

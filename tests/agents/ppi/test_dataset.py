@@ -13,7 +13,7 @@ CONFIG = {"condition": "mixed", "seed": 0, "episodes_per_phase": 4}
 
 def _episodes(rows):
     outcomes = np.array(rows, dtype=np.int64)
-    return {"outcomes": outcomes, "coplayer_kind": np.zeros(len(rows)), "identity": np.zeros((len(rows), 10))}
+    return {"outcomes": outcomes, "co_player_kind": np.zeros(len(rows)), "identity": np.zeros((len(rows), 10))}
 
 
 def test_round_trip_and_concatenation(tmp_path):
@@ -48,7 +48,7 @@ def test_pretraining_data_is_seeded_and_well_formed():
     own1, other1 = (first["outcomes"][3:] - 1) // 2, (first["outcomes"][3:] - 1) % 2
     assert torch.equal(own0, other1) and torch.equal(other0, own1)
     random = pretraining_episodes(2000, "random", 10, torch.Generator().manual_seed(0))
-    assert (random["coplayer_kind"] == KIND_RANDOM).all()
+    assert (random["co_player_kind"] == KIND_RANDOM).all()
     cooperation = ((random["outcomes"] - 1) // 2 == 0).float().mean()
     assert abs(float(cooperation) - 0.5) < 0.02  # coin flips
     with pytest.raises(ValueError, match="even integer"):

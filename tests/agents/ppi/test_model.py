@@ -23,7 +23,7 @@ def test_loss_falls_well_below_a_uniform_predictor(trained_model, tabular_data):
     assert parts["loss/reward"] < 0.05
 
 
-def test_predicts_the_tabular_coplayers_next_move_better_than_chance(trained_model, tabular_data):
+def test_predicts_the_tabular_co_players_next_move_better_than_chance(trained_model, tabular_data):
     model, _ = trained_model
     _, held_out = tabular_data
     batch = EpisodeBatcher(held_out).batch(torch.arange(len(held_out["outcomes"])))

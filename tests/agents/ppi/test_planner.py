@@ -13,8 +13,8 @@ def test_q_prefers_defection_against_allc(trained_model):
     model, _ = trained_model
     # Feed 30 rounds against AllC through the player, then read Q at round 30.
     player = PlanningPlayer(model, PlannerConfig(beta=1.0, num_rollouts=8, horizon=15), num_rounds=100)
-    coplayer = make_player("allc")
-    play_match(player, coplayer, 64, torch.Generator().manual_seed(0), num_rounds=30)
+    co_player = make_player("allc")
+    play_match(player, co_player, 64, torch.Generator().manual_seed(0), num_rounds=30)
     q = player.last_q  # [64, 2] at round 29
     assert q.shape == (64, 2)
     # Against a co-player that always cooperates, defecting earns 2 instead of 1 each round.

@@ -13,10 +13,10 @@ LATE = slice(75, 100)  # the last quarter of the episode, as in the evaluation
 CPU_PLANNER = PlannerConfig(beta=1.0, num_rollouts=4, horizon=10)
 
 
-def _late(model, coplayer, config=CPU_PLANNER, num_games=64):
+def _late(model, co_player, config=CPU_PLANNER, num_games=64):
     """Late-episode (cooperation rate, per-round reward) of pi against a zoo member."""
     player = PlanningPlayer(model, config, num_rounds=100)
-    result = play_episodes((player, make_player(coplayer)), num_games, num_rounds=100, seed=11)
+    result = play_episodes((player, make_player(co_player)), num_games, num_rounds=100, seed=11)
     cooperation = (result["actions"][0, LATE] == 0).float().mean().item()
     reward = result["rewards"][0, LATE].mean().item()
     return cooperation, reward
