@@ -29,8 +29,8 @@ over always-defect that it wins, 0 for always-defect, 1 for the oracle.
 Example::
 
     >>> from baselines.incontext import evaluation_set, oracle_values, gain_report
-    >>> co_players = evaluation_set("uniform", size=1024, seed=0)   # [1024, 5] float32
-    >>> oracle = oracle_values(co_players)                          # exact, 100 rounds
+    >>> co_players = evaluation_set("uniform", size=1024, seed=0)  # [1024, 5] float32
+    >>> oracle = oracle_values(co_players)                         # exact, 100 rounds
     >>> gain_report(oracle["alld_reward"], oracle)["gain_fraction"]
     0.0
 """

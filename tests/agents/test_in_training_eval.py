@@ -114,8 +114,8 @@ def test_in_training_metrics_name_every_co_player_and_the_pool():
     assert record == evaluator(trainer.players(), units_done=3)  # seeded from (seed, units_done)
     single = a2c.A2CTrainer(*a2c.ALGORITHM.make_run("test", STEP1.paper_step), pool_mode=STEP1.pool_mode,
                             num_learners=STEP1.num_learners, seed=0)
-    assert not any(key.startswith("eval/learner/") for key in
-                   InTrainingEvaluator(STEP1, 0, 10, pool_size=8, games_per_co_player=4)(single.players(), 1)["metrics"])
+    evaluator = InTrainingEvaluator(STEP1, 0, 10, pool_size=8, games_per_co_player=4)
+    assert not any(key.startswith("eval/learner/") for key in evaluator(single.players(), 1)["metrics"])
 
 
 def test_pool_gain_is_0_for_always_defect_and_1_for_the_oracle_reply():
