@@ -53,6 +53,7 @@ from typing import Optional
 import torch
 
 from agents.files import write_atomic, write_bytes_atomic
+from agents.legacy_names import current_name, with_current_names
 
 #: Sub-folder of a unit folder that holds the algorithm's data set, if it keeps one.
 DATA_FOLDER = "data"
@@ -84,10 +85,12 @@ def write_json(path: Path, data) -> None:
 
 
 def read_json(path: Path):
-    """The JSON content of ``path``; ``ValueError`` naming the file if it is truncated or not JSON."""
+    """The JSON content of ``path``, its keys in today's names (:mod:`agents.legacy_names`: a file
+    written before the co_player rename spells it the old way); ``ValueError`` naming the file if it
+    is truncated or not JSON."""
     try:
         with open(path) as handle:
-            return json.load(handle)
+            return with_current_names(json.load(handle))
     except json.JSONDecodeError as error:
         raise ValueError(f"{path} is not valid JSON (truncated or edited?): {error.msg} (line {error.lineno}, "
                          f"column {error.colno})") from None
@@ -273,7 +276,9 @@ class MetricsLog:
 
 
 def read_metrics(path: Path) -> list:
-    """Rows of a ``metrics.csv`` (or ``eval_metrics.csv``) as dicts of floats (empty cells dropped).
+    """Rows of a ``metrics.csv`` (or ``eval_metrics.csv``) as dicts of floats (empty cells dropped), keyed
+    by today's column names (:func:`agents.legacy_names.current_name`: the header of a folder written
+    before the co_player rename spells it the old way).
 
     Raises:
         ValueError: one line naming the file and the line: a cell that is not a number (a
@@ -294,7 +299,7 @@ def read_metrics(path: Path) -> list:
                     if value in ("", None):
                         continue
                     try:
-                        values[key] = float(value)
+                        values[current_name(key)] = float(value)
                     except ValueError:
                         what = "a header line in the middle" if value == key else "an edit or a second writer"
                         raise ValueError(f"{path} is damaged: line {reader.line_num}, column {key!r} holds "
@@ -324,6 +329,6 @@ def repair_note(path: Path, rows: list) -> Optional[str]:
     if len(written) < len(rows):
         return f"{path} held {len(written)} rows where the checkpoint has {len(rows)} (truncated)"
     for number, (found, expected) in enumerate(zip(written, rows), start=1):
-        if found != {key: float(value) for key, value in expected.items()}:
+        if found != {current_name(key): float(value) for key, value in expected.items()}:
             return f"{path} row {number} differs from the checkpoint's (edited)"
     return None

@@ -19,7 +19,8 @@ Names are ours: ``algo`` ``a2c`` / ``ppi``; ``experiment`` and ``condition`` as 
 :mod:`agents.harness.experiments` (``fig1``: ``mixed``, ``opponent-id``, ``no-tabular``;
 ``step1``..``step3``); ``pairing`` ``learner`` / ``tabular`` / ``frozen`` as in our
 ``learner_vs_<pairing>/<quantity>`` metrics; ``quantity`` ``reward`` / ``cooperation``
-(the learner's) or ``co_player_reward`` / ``co_player_cooperation``.
+(the learner's) or ``co_player_reward`` / ``co_player_cooperation`` (a metric or quantity name
+of a file written before the co_player rename is read as today's: :mod:`agents.legacy_names`).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ import numpy as np
 
 from agents.harness.experiments import get_experiment
 from agents.harness.paper_reference_data import EPISODE, TRAINING
+from agents.legacy_names import current_name
 
 ALGORITHMS = ("a2c", "ppi")
 PAIRINGS = ("learner", "tabular", "frozen")
@@ -122,6 +124,7 @@ def paper_curve(algo: str, experiment: str, condition: str, pairing: str, quanti
     _check(algo, experiment, condition)
     if pairing not in PAIRINGS:
         raise ValueError(f"unknown pairing {pairing!r}; pairings: {', '.join(PAIRINGS)}")
+    quantity = current_name(quantity)
     if quantity not in QUANTITIES:
         raise ValueError(f"unknown quantity {quantity!r}; quantities: {', '.join(QUANTITIES)}")
     key = (algo, condition, pairing, quantity)
@@ -146,6 +149,7 @@ def paper_episode_curve(algo: str, experiment: str, condition: str, opponent: st
     if opponent not in OPPONENTS:
         raise ValueError(f"unknown opponent {opponent!r}; the paper's episode curves are against "
                          f"{', '.join(OPPONENTS)}")
+    quantity = current_name(quantity)
     if quantity not in QUANTITIES:
         raise ValueError(f"unknown quantity {quantity!r}; quantities: {', '.join(QUANTITIES)}")
     key = (algo, condition, opponent, quantity)
@@ -167,6 +171,7 @@ def metric_pairing(metric: str) -> Optional[tuple[str, str]]:
     uniform pool set) map to the paper's ``tabular`` pairing. Late-episode means
     (``eval/<opponent>/late_*``) have no counterpart: the paper plots whole episodes.
     """
+    metric = current_name(metric)
     if metric.startswith("learner_vs_"):
         pairing, _, quantity = metric[len("learner_vs_"):].partition("/")
         return (pairing, quantity) if pairing in PAIRINGS and quantity in QUANTITIES else None

@@ -64,6 +64,7 @@ from agents.harness.evaluation import (
 from agents.harness.experiments import EXPERIMENTS, Condition, get_experiment, select_conditions
 from agents.harness.run_folder import attach_provenance, check_contents, check_unlocked, locked, record_provenance
 from agents.harness.weights import write_weights
+from agents.legacy_names import current_name
 from agents.pool import split_games
 from agents.settings import NonFiniteTrainingError, diverged, first_non_finite
 from ipd_env.sizes import check_fits
@@ -346,6 +347,9 @@ class UnitFolder:
             self.elapsed = float(state["wall_time_s"])
             self.eval_history = list(state.get("eval_history", []))
         self.history = self.history_buffer.rows  # the rows (the buffer also keeps them as one tensor)
+        # A folder written before the co_player rename keeps its own column names: its new rows, the
+        # checkpoint's history and TensorBoard's tags go on under them (readers map them to today's).
+        self.column_names = {current_name(column): column for column in self.history_buffer.columns or ()}
         directory.mkdir(parents=True, exist_ok=True)
         if not (directory / "config.json").exists():
             write_json(directory / "config.json", self.config)
@@ -390,6 +394,7 @@ class UnitFolder:
 
     def record(self, trainer, index: int, metrics: dict) -> None:
         """Write unit ``index``'s metrics, its in-training evaluation when due, and the checkpoint when due."""
+        metrics = {self.column_names.get(key, key): value for key, value in metrics.items()}
         row = {"unit": index, **{key: float(value) for key, value in metrics.items()},
                "wall_time_s": self.elapsed + time.perf_counter() - self.started}
         self.history_buffer.append(row)

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from agents.files import write_bytes_atomic
+from agents.legacy_names import current_name
 from ipd_env.game import START, make_payoff_table, rewards_by_observation
 from ipd_env.memory_one import IDENTITY_SIZE
 
@@ -138,7 +139,9 @@ class EpisodeStore:
         self._write_manifest()
 
     def load_phase(self, learner: int, phase: int) -> dict[str, np.ndarray]:
-        """Read and verify one stored phase; raises :class:`DataSetError` if missing or corrupt."""
+        """Read and verify one stored phase, its arrays named as today (:mod:`agents.legacy_names`: a file
+        written before the co_player rename names its kind array the old way); raises
+        :class:`DataSetError` if missing or corrupt."""
         key = self._key(learner, phase)
         path = os.path.join(self.folder, key)
         entry = self._files.get(key)
@@ -157,7 +160,7 @@ class EpisodeStore:
             )
         try:  # allow_pickle stays False: an object array (pickled code) is refused, naming the file
             with np.load(path, allow_pickle=False) as data:
-                arrays = {name: data[name] for name in data.files}
+                arrays = {current_name(name): data[name] for name in data.files}
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
             raise DataSetError(f"PPI phase file {path} cannot be read as plain arrays ({error}); nothing was "
                                f"deleted: restore the file or start a new --out folder") from None
