@@ -49,6 +49,7 @@ import itertools
 import json
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,7 @@ from agents.harness.runner import (
     run_unit_jobs,
     seed_list,
 )
+from agents.legacy_names import current_name
 from ipd_env.sizes import check_fits
 
 BACKENDS = ("local", "ray")
@@ -302,6 +304,16 @@ def summary_metrics(summary: dict) -> dict:
     return metrics
 
 
+def current_metric_name(name: str, argument: str) -> str:
+    """``name`` (a ``--sort`` / ``--heatmap`` metric) in today's spelling: a name spelled as before the
+    co_player rename is still taken, with a one-line ``FutureWarning`` giving today's."""
+    current = current_name(name)
+    if current != name:
+        warnings.warn(f"{argument} {name!r} is the old spelling, still accepted; use {current!r}", FutureWarning,
+                      stacklevel=3)
+    return current
+
+
 def resolve_metric(name: str, available: Sequence[str]) -> str:
     """A full metric name from ``name``: itself, or the one metric of the last condition ending in ``/name``."""
     if name in available:
@@ -464,6 +476,8 @@ def run_sweep(
         raise ValueError(f"--device {device} on Ray needs GPUs reserved per trial: --gpus-per-point > 0 (e.g. 0.5)")
     if heatmap is not None and not 1 <= len(heatmap) <= 2:
         raise ValueError(f"--heatmap takes one or two metrics (A,B), got {len(heatmap)}: {', '.join(heatmap)}")
+    sort = None if sort is None else current_metric_name(sort, "--sort")
+    heatmap = None if heatmap is None else [current_metric_name(name, "--heatmap") for name in heatmap]
     grid = parse_grid(grid) if not isinstance(grid, dict) else grid
     points = grid_points(grid)
     conditions = [condition for condition, _ in experiment_units(experiment, 1)]

@@ -4,6 +4,7 @@ file load. An old folder is made here from a new one by spelling its keys the ol
 import hashlib
 import json
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from agents.harness.checkpoint import load_checkpoint, read_json, read_metrics, 
 from agents.harness.paper_reference import metric_pairing, paper_curve
 from agents.harness.runner import read_trained_run, run_unit, unit_dir
 from agents.harness.summary import load_runs, summarise
+from agents.harness.sweep import check_metric_name, current_metric_name
 from agents.legacy_names import current_name, with_current_names
 from agents.ppi.dataset import EpisodeStore
 
@@ -55,6 +57,17 @@ def test_paper_reference_takes_the_old_metric_and_quantity_names():
     new = paper_curve("a2c", "step2", "step2", "frozen", "co_player_cooperation")
     assert old.key == new.key == ("a2c", "step2", "frozen", "co_player_cooperation")
     assert np.array_equal(old.y, new.y)
+
+
+def test_a_sweep_metric_in_the_old_spelling_is_taken_with_a_one_line_warning():
+    with pytest.warns(FutureWarning, match="^--sort 'frozen/coplayer_reward' is the old spelling, still accepted; "
+                                           "use 'frozen/co_player_reward'$"):
+        name = current_metric_name("frozen/coplayer_reward", "--sort")
+    assert name == "frozen/co_player_reward"
+    check_metric_name(name, ["step1", "step2"], "--sort")  # a metric a Step 2 sweep reports
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert current_metric_name("tft/late_reward", "--heatmap") == "tft/late_reward"  # no warning
 
 
 @pytest.fixture(scope="module")
