@@ -1,10 +1,10 @@
 """Files written before the co-player had one name: their keys, read as today's.
 
-Until issue 18 the idea "co-player" was spelled two ways, and the files of that time say
-``coplayer``: the ``metrics.csv`` columns ``learner_vs_frozen/coplayer_reward`` and
-``.../coplayer_cooperation`` (and the checkpoints' history of them), the ``eval.json`` /
-``summary.json`` keys ``coplayer_reward``, ``coplayer_cooperation``, their ``_per_round``
-curves and the pool's ``num_coplayers``, and the PPI data set's ``coplayer_kind`` array.
+Files written before the package settled on one spelling of "co-player" say ``coplayer``: the
+``metrics.csv`` columns ``learner_vs_frozen/coplayer_reward`` and ``.../coplayer_cooperation``
+(and the checkpoints' history of them), the ``eval.json`` / ``summary.json`` keys
+``coplayer_reward``, ``coplayer_cooperation``, their ``_per_round`` curves and the pool's
+``num_coplayers``, and the PPI data set's ``coplayer_kind`` array.
 Today each is spelled ``co_player``. Every reader of those files passes the keys it reads
 through :func:`current_name`, the one place that knows the old spelling, so an old run or
 sweep folder summarises, plots, evaluates and resumes like a new one.
