@@ -1,4 +1,4 @@
-"""Seed-batched A2C: the N seeds of one condition trained as one computation (issue 16.3).
+"""Seed-batched A2C: the N seeds of one condition trained as one computation.
 
 The paper reports 5 seeds per A2C Step and 10 for Fig. 1. Run one after another, N seeds cost
 N times one seed; on a GPU one seed at the paper's batch leaves most of the device idle, so
