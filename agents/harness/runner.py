@@ -38,7 +38,7 @@ from typing import Any, Callable, Optional, Union
 
 import torch
 
-from agents.algorithm import Algorithm, RunSettings, TrainedRun, saved_record
+from agents.algorithm import EARLIER_RUN_SETTINGS, Algorithm, RunSettings, TrainedRun, saved_record
 from agents.harness.algorithms import get_algorithm
 from agents.harness.checkpoint import (
     CHECKPOINT_FORMAT,
@@ -221,12 +221,16 @@ def _prerequisites(unit: Unit, out: Union[str, Path], device) -> dict:
 
 def data_set_fingerprint(unit: Unit, out: Union[str, Path]) -> dict:
     """Everything that decides the data a unit stores; its data set is tied to it (PPI's manifest).
-    ``hyperparameters`` holds the run settings too, as data sets made before they were apart hold them."""
+    ``hyperparameters`` holds the run settings too, as data sets made before they were apart hold them;
+    a setting added since (:data:`agents.algorithm.EARLIER_RUN_SETTINGS`) is left out at the value every
+    earlier data set had, so those still match."""
     init_from = unit.condition.init_from
+    settings = {key: value for key, value in dataclasses.asdict(unit.settings).items()
+                if not (key in EARLIER_RUN_SETTINGS and value == EARLIER_RUN_SETTINGS[key])}
     return {"condition": unit.condition.name, "pool_mode": unit.condition.pool_mode, "seed": unit.seed,
             "num_learners": unit.condition.num_learners,
             "init_from": None if init_from is None else str(unit_dir(out, init_from, unit.seed)),
-            "hyperparameters": {**dataclasses.asdict(unit.config), **dataclasses.asdict(unit.settings)}}
+            "hyperparameters": {**dataclasses.asdict(unit.config), **settings}}
 
 
 def run_unit(

@@ -138,3 +138,16 @@ def test_what_does_not_compile_refuses_the_setting_in_one_line():
     config, settings = ALGORITHM.make_run("test", paper_step=4, overrides={"compile": "reduce-overhead"})
     with pytest.raises(ValueError, match="the seed-batched trainer .--batch-seeds. runs uncompiled"):
         SeedBatchedA2CTrainer(config, settings, pool_mode="mixed", num_learners=2, seeds=[0, 1])
+
+
+def test_a_ppi_data_set_is_tied_to_the_same_fingerprint_as_before_the_setting(tmp_path):
+    """PPI's manifest ties its data to the run's settings; a data set written before ``compile`` existed has no
+    such key, so at ``"off"`` it is left out: an unfinished old PPI run still resumes onto its data."""
+    from agents.harness.checkpoint import DATA_FOLDER
+    from agents.harness.runner import run_unit, unit_dir
+
+    run_unit("ppi", "step1", "step1", 0, "test", tmp_path, progress=False, stop_after=1)
+    manifest = json.loads((unit_dir(tmp_path, "step1", 0) / DATA_FOLDER / "manifest.json").read_text())
+    assert "compile" not in manifest["config"]["hyperparameters"]
+    assert manifest["config"]["hyperparameters"]["num_rounds"] == 10  # the other run settings are still there
+    run_unit("ppi", "step1", "step1", 0, "test", tmp_path, progress=False, resume=True)
