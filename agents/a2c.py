@@ -49,7 +49,7 @@ from torch import nn
 from torch.nn import functional
 
 from agents.algorithm import Algorithm, RunSettings, TrainedRun, models_from_states
-from agents.compilation import COMPILE_MODES, Compiled, maybe_compiled
+from agents.compilation import COMPILE_MODES, CUDA_GRAPH_MODES, Compiled, maybe_compiled
 from agents.history import HISTORY_INPUTS, IDENTITY_INPUTS, NO_ACTION, HistoryEncoder, shift_right
 from agents.pool import IDENTITY_MODES, KIND_LEARNER, TrainingPool
 from agents.settings import check_settings, setting
@@ -319,8 +319,9 @@ class A2CPlayer:
         self.model = model
         self.name = name
         self._policy_step = maybe_compiled(policy_step, compile, "the A2C policy step")
-        # CUDA graphs reuse their output buffers at the next replay: the state kept between rounds is copied.
-        self._copy_state = compile == "reduce-overhead"
+        # CUDA graphs reuse their output buffers at the next replay (the next round's, or another learner's
+        # step in between): the state kept between rounds is copied.
+        self._copy_state = compile in CUDA_GRAPH_MODES
 
     def reset(self, num_games: int, generator: Optional[torch.Generator] = None, opponent_identity=None) -> None:
         device = next(self.model.parameters()).device
@@ -545,7 +546,7 @@ class A2CTrainer:
         try:
             loss.backward()
         except Exception as error:  # a compiled backward that fails to build: this batch again, uncompiled
-            if not compiled:
+            if not compiled or isinstance(error, torch.OutOfMemoryError):
                 raise
             self._batch_loss.fall_back(error)
             return self._loss_backward(model, optimizer, trajectory, entropy_coef)

@@ -209,6 +209,14 @@ def _check_per_seed(name: str, values, num_seeds: int) -> list:
     return values
 
 
+def check_seed_batchable(settings: RunSettings) -> None:
+    """Raise ``ValueError`` (one line) when ``settings`` ask for what the seed-batched trainer does not do:
+    it runs uncompiled (``compile`` must be ``"off"``). The harness calls it before a run folder is touched."""
+    if settings.compile != "off":
+        raise ValueError(f"run setting compile={settings.compile!r}: the seed-batched trainer (--batch-seeds) "
+                         f"runs uncompiled; leave compile 'off' or train the seeds apart")
+
+
 class SeedBatchedA2CTrainer:
     """Trains the seeds ``seeds`` of one A2C run (same config and pool) as one batched computation.
 
@@ -257,9 +265,7 @@ class SeedBatchedA2CTrainer:
         self.seeds = seeds
         self.config = config
         self.settings = settings = settings if settings is not None else RunSettings()
-        if settings.compile != "off":
-            raise ValueError(f"run setting compile={settings.compile!r}: the seed-batched trainer (--batch-seeds) "
-                             f"runs uncompiled; leave compile 'off' or train the seeds apart")
+        check_seed_batchable(settings)
         self.device = torch.device(device)
         self.trainers = [A2CTrainer(config, settings, pool_mode=pool_mode, num_learners=num_learners, seed=seed,
                                     device=device, frozen_from=frozen, init_from=initial, frozen_players=players)

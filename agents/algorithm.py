@@ -66,9 +66,9 @@ class RunSettings:
     """in-training evaluation games against each classic and against the other learner."""
     compile: str = "off"
     """``torch.compile`` for the training hot path (:mod:`agents.compilation`): ``"off"`` (eager, the
-    default; same seed, same result bit for bit), ``"default"``, ``"reduce-overhead"`` (CUDA graphs on
-    a GPU) or ``"max-autotune"``. Where compiling is not available the run goes on uncompiled and one
-    warning line says why."""
+    default; same seed, same result bit for bit), ``"default"``, ``"reduce-overhead"`` or
+    ``"max-autotune"`` (these two with CUDA graphs on a GPU). Where compiling is not available the run
+    goes on uncompiled and one warning line says why."""
 
     def __post_init__(self):
         check_settings(self, "run")

@@ -5,10 +5,11 @@ The run setting (:class:`agents.algorithm.RunSettings`, ``--set compile=MODE``) 
 
 * ``"off"`` (the default): eager PyTorch. Same seed, same result on CPU, bit for bit.
 * ``"default"``, ``"reduce-overhead"``, ``"max-autotune"``: ``torch.compile`` with that mode.
-  ``"reduce-overhead"`` records CUDA graphs on a GPU (one launch for a whole compiled step instead
-  of dozens of small kernels: what the 100-round rollout at batch 2,048 needs on a GPU); on a
-  CPU it compiles as ``"default"`` does. Compiled kernels fuse and reorder floating-point
-  operations, so a compiled run is reproducible but not bit-identical to an eager one.
+  ``"reduce-overhead"`` and ``"max-autotune"`` record CUDA graphs on a GPU (one launch for a whole
+  compiled step instead of dozens of small kernels: what the 100-round rollout at batch 2,048
+  needs on a GPU; :data:`CUDA_GRAPH_MODES`); on a CPU they compile as ``"default"`` does.
+  Compiled kernels fuse and reorder floating-point operations, so a compiled run is
+  reproducible but not bit-identical to an eager one.
 
 Where compilation is not available (no C++ compiler for the CPU backend, a Python that
 TorchDynamo does not support, an operation it cannot trace) the function runs eagerly and one
@@ -24,6 +25,9 @@ import torch
 
 #: The values of the ``compile`` run setting.
 COMPILE_MODES = ("off", "default", "reduce-overhead", "max-autotune")
+#: The modes whose compiled functions replay CUDA graphs on a GPU: their outputs live in buffers that the
+#: next replay reuses, so an output kept beyond it must be copied.
+CUDA_GRAPH_MODES = ("reduce-overhead", "max-autotune")
 
 
 class CompileFallbackWarning(UserWarning):
@@ -93,6 +97,8 @@ class Compiled:
             return self.function(*args, **kwargs)
         try:
             return self._compiled_function(*args, **kwargs)
+        except torch.OutOfMemoryError:  # the device is full: not a compiling problem, the eager call would not fit
+            raise
         except Exception as error:  # compilation failed (backend, tracing): the eager function is the answer
             self.fall_back(error)
             return self.function(*args, **kwargs)

@@ -925,6 +925,11 @@ def run_experiment(
     if batch_seeds and workers > 1:
         raise ValueError("--batch-seeds trains a condition's seeds in one process; leave out --workers")
     plan = plan_experiment(experiment, algo, preset, seeds, out, device, resume, overrides, conditions, workers)
+    if batch_seeds:  # refused before the folder is locked or written
+        from agents.a2c_batched import check_seed_batchable
+
+        for unit in plan.units.values():
+            check_seed_batchable(unit.settings)
     if on_checked is not None:
         on_checked()
 

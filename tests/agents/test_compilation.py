@@ -140,6 +140,16 @@ def test_what_does_not_compile_refuses_the_setting_in_one_line():
         SeedBatchedA2CTrainer(config, settings, pool_mode="mixed", num_learners=2, seeds=[0, 1])
 
 
+def test_batch_seeds_with_compile_is_refused_before_the_folder_is_touched(tmp_path):
+    from agents.harness.runner import run_experiment
+
+    out = tmp_path / "run"
+    with pytest.raises(ValueError, match="the seed-batched trainer .--batch-seeds. runs uncompiled"):
+        run_experiment("step1", "a2c", "test", seeds=2, out=out, progress=False, batch_seeds=True,
+                       overrides={"compile": "default"})
+    assert not out.exists()
+
+
 def test_a_ppi_data_set_is_tied_to_the_same_fingerprint_as_before_the_setting(tmp_path):
     """PPI's manifest ties its data to the run's settings; a data set written before ``compile`` existed has no
     such key, so at ``"off"`` it is left out: an unfinished old PPI run still resumes onto its data."""

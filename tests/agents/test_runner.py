@@ -184,6 +184,7 @@ def test_a_process_pool_trains_the_same_runs_as_one_process(tmp_path, one_thread
     for condition in ("step1", "step2"):
         for seed in (0, 1):
             rows = [[{key: value for key, value in row.items() if key != "wall_time_s"}
-                     for row in csv.DictReader(open(unit_dir(tmp_path / kind, condition, seed) / "metrics.csv"))]
+                     for row in csv.DictReader(
+                         (unit_dir(tmp_path / kind, condition, seed) / "metrics.csv").read_text().splitlines())]
                     for kind in ("inline", "pool")]
             assert rows[0] == rows[1] and len(rows[0]) == 3, (condition, seed)
