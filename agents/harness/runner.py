@@ -643,6 +643,12 @@ def agent_steps_per_unit(unit: Unit) -> int:
     return unit.episodes_per_unit * int(unit.settings.num_rounds) * unit.condition.num_learners
 
 
+#: Seconds between TensorBoard's flushes (its default is 120). Its writer thread waits on its queue for at most
+#: this long; a Ctrl-C that lands inside a write can lose the queue's wake-up, and closing then waits out the wait:
+#: with 120 s an interrupted run could sit silent for two minutes before exiting.
+TENSORBOARD_FLUSH_S = 5
+
+
 class _TensorBoard:
     """A run's TensorBoard scalars: ``add_scalar(key, value, units_done)`` writes ``key`` against units done
     (``tb/``, as the plots count) and ``env_steps/<key>`` against the learners' environment steps so far
@@ -651,8 +657,9 @@ class _TensorBoard:
 
     def __init__(self, summary_writer, directory: Path, units_done: int, steps_per_unit: int):
         self.steps_per_unit = steps_per_unit  # summary_writer: torch's SummaryWriter class
-        self.units = summary_writer(str(directory), purge_step=units_done + 1)
-        self.env_steps = summary_writer(str(directory / "env_steps"), purge_step=units_done * steps_per_unit + 1)
+        self.units = summary_writer(str(directory), purge_step=units_done + 1, flush_secs=TENSORBOARD_FLUSH_S)
+        self.env_steps = summary_writer(str(directory / "env_steps"), purge_step=units_done * steps_per_unit + 1,
+                                        flush_secs=TENSORBOARD_FLUSH_S)
 
     def add_scalar(self, key: str, value: float, units_done: int) -> None:
         self.units.add_scalar(key, value, units_done)
