@@ -234,15 +234,22 @@ def test_ctrl_c_is_one_line_exit_130_and_resume_is_exact(tmp_path):
     argv = [*STEP1, "--set", "num_iterations=400", "--set", "checkpoint_every=5"]
     # Ctrl-C as at a terminal: the child starts with SIGINT's default action even when this test runs under
     # something that ignores SIGINT (a background job or nohup passes SIG_IGN on, and Python keeps it).
+    # PYTHONFAULTHANDLER: a child that does not exit is aborted below and shows where every thread stood.
     process = subprocess.Popen([sys.executable, "-m", "agents.harness.cli", *argv, "--out", str(out)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENVIRONMENT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=dict(ENVIRONMENT, PYTHONFAULTHANDLER="1"),
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     metrics = out / "step1" / "seed_0" / "metrics.csv"
     deadline = time.monotonic() + 200
     while not (metrics.is_file() and len(metrics.read_text().splitlines()) > 12) and time.monotonic() < deadline:
         time.sleep(0.2)
     process.send_signal(signal.SIGINT)
-    _, error = process.communicate(timeout=120)
+    try:
+        _, error = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        _, error = process.communicate()
+        pytest.fail(f"no exit within 120 s of Ctrl-C; the child's threads when aborted:\n{error[-6000:]}")
     assert process.returncode == 130, error
     # Without the [plot] extra (CI's core-only step) the run first says once that TensorBoard is missing.
     lines = [line for line in error.splitlines() if "tensorboard is not installed" not in line]
