@@ -49,7 +49,7 @@ from torch import nn
 from torch.nn import functional
 
 from agents.algorithm import Algorithm, RunSettings, TrainedRun, models_from_states
-from agents.compilation import COMPILE_MODES, CUDA_GRAPH_MODES, Compiled, maybe_compiled
+from agents.compilation import COMPILE_MODES, CUDA_GRAPH_MODES, Compiled, is_compile_failure, maybe_compiled
 from agents.history import HISTORY_INPUTS, IDENTITY_INPUTS, NO_ACTION, HistoryEncoder, shift_right
 from agents.pool import IDENTITY_MODES, KIND_LEARNER, TrainingPool
 from agents.settings import check_settings, setting
@@ -546,7 +546,7 @@ class A2CTrainer:
         try:
             loss.backward()
         except Exception as error:  # a compiled backward that fails to build: this batch again, uncompiled
-            if not compiled or isinstance(error, torch.OutOfMemoryError):
+            if not compiled or not is_compile_failure(error):
                 raise
             self._batch_loss.fall_back(error)
             return self._loss_backward(model, optimizer, trajectory, entropy_coef)

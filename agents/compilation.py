@@ -53,6 +53,12 @@ def compile_unavailable() -> Optional[str]:
     return None
 
 
+def is_compile_failure(error: BaseException) -> bool:
+    """Whether ``error``, raised by a compiled call or its backward pass, is one to fall back from: anything
+    but the device running out of memory (not a compiling problem: the eager call would not fit either)."""
+    return not isinstance(error, torch.OutOfMemoryError)
+
+
 class Compiled:
     """``function`` compiled with ``torch.compile(mode=mode)``, run eagerly from the first failure on.
 
@@ -97,9 +103,9 @@ class Compiled:
             return self.function(*args, **kwargs)
         try:
             return self._compiled_function(*args, **kwargs)
-        except torch.OutOfMemoryError:  # the device is full: not a compiling problem, the eager call would not fit
-            raise
         except Exception as error:  # compilation failed (backend, tracing): the eager function is the answer
+            if not is_compile_failure(error):
+                raise
             self.fall_back(error)
             return self.function(*args, **kwargs)
 

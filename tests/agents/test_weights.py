@@ -94,9 +94,9 @@ def test_weights_without_their_checksum_are_refused(a2c_run, tmp_path):
 
 
 def test_plain_torch_load_reads_a_run_checkpoint(a2c_run):
-    """``torch.load(final.pt)`` with its default ``weights_only=True`` (docs/reproduce.md): the checksum is the
-    file's last line, after the zip that torch.save wrote."""
-    state = torch.load(a2c_run / "final.pt")
+    """``torch.load(final.pt, weights_only=True)`` (torch's default since 2.6; docs/reproduce.md): the checksum is
+    the file's last line, after the zip that torch.save wrote."""
+    state = torch.load(a2c_run / "final.pt", weights_only=True)
     assert_same_models({f"learner_{index}": model for index, model in enumerate(state["trainer"]["models"])},
                        final_models(a2c_run))
 
