@@ -29,6 +29,7 @@ import time
 import torch
 
 from agents.a2c import ALGORITHM, A2CTrainer
+from agents.harness.allocator import keep_freed_memory
 from agents.harness.experiments import get_experiment
 
 VARIANTS = (("fp32", 1), ("fp32", 2), ("bf16 autocast", 1), ("bf16 autocast", 2))
@@ -82,6 +83,7 @@ def main(argv=None) -> list:
     parser.add_argument("--blocks", type=int, default=3, help="timed blocks per variant (default 3)")
     parser.add_argument("--compile", action="store_true", help="also the compile=default variants")
     args = parser.parse_args(argv)
+    keep_freed_memory()  # as every training process of the harness does (agents/harness/allocator.py)
     if args.blocks < 1:
         parser.error(f"--blocks must be >= 1, got {args.blocks}")
     cases = ([("fig1", "mixed", 32)] if args.quick

@@ -43,6 +43,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from agents.harness.allocator import keep_freed_memory
 from agents.harness.costs import Stopwatch, run_counts, trainer_for
 from agents.harness.experiments import EXPERIMENTS
 from agents.harness.plan import human_duration
@@ -146,6 +147,7 @@ def main(argv=None) -> dict:
                         help="wall: the wall clock; process: this process's CPU time (a shared CPU, 1 thread)")
     parser.add_argument("--quick", action="store_true", help="the test preset instead of paper: a smoke test")
     args = parser.parse_args(argv)
+    keep_freed_memory()  # as every training process of the harness does (agents/harness/allocator.py)
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("paper_scale: --device cuda asked for, but torch sees no CUDA GPU here")
     if args.repeats < 1:

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agents.a2c import ALGORITHM, A2CTrainer
 from agents.a2c_batched import SeedBatchedA2CTrainer
+from agents.harness.allocator import keep_freed_memory
 
 
 def timed(work, device: str) -> tuple:
@@ -92,6 +93,7 @@ def main(argv=None) -> list:
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args(argv)
+    keep_freed_memory()  # as every training process of the harness does (agents/harness/allocator.py)
     torch.set_num_threads(args.threads)
     if args.quick:
         plan = [(32, [1, 2], 1, 1, 10)]

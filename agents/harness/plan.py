@@ -42,6 +42,7 @@ from typing import Callable, Optional, Union
 
 import torch
 
+from agents.harness.allocator import keep_freed_memory
 from agents.harness.costs import COST_MODELS, TIMED_UNITS, Stopwatch, cost_key
 from agents.harness.runner import UnitError, make_units, seed_list
 
@@ -244,6 +245,7 @@ def make_plan(
     threads = threads or (torch.get_num_threads() if parallel == 1 else 1)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
+    keep_freed_memory()  # timed as a run trains (agents/harness/allocator.py)
     watch = Stopwatch(str(device), clock)
     rates_by_key, rows, jobs = {}, [], {}
     try:

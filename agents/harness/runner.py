@@ -40,6 +40,7 @@ import torch
 
 from agents.algorithm import EARLIER_RUN_SETTINGS, Algorithm, RunSettings, TrainedRun, saved_record
 from agents.harness.algorithms import get_algorithm
+from agents.harness.allocator import keep_freed_memory
 from agents.harness.checkpoint import (
     CHECKPOINT_FORMAT,
     DATA_FOLDER,
@@ -467,6 +468,7 @@ def train(unit: Unit, out: Union[str, Path], device: str = "cpu", resume: bool =
     folder = UnitFolder(unit, out, device, resume)
     if folder.finished is not None:
         return folder.finished
+    keep_freed_memory()
     trainer = folder.make_trainer()
     start_unit = folder.open(trainer, progress)
     try:
@@ -519,6 +521,7 @@ def train_seed_batch(units: Sequence[Unit], out: Union[str, Path], device: str =
                          + ", ".join(f"seed {folder.unit.seed}: {folder.units_done}" for folder in folders)
                          + "); resume them without --batch-seeds")
     condition = first.condition
+    keep_freed_memory()
 
     def per_seed(key):
         values = [folder.prerequisites.get(key) for folder in folders]

@@ -30,6 +30,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Optional
 
+from agents.harness.allocator import keep_freed_memory
 from agents.harness.cli import evaluate, plan, play, pool_stats, reproduce, sweep, tournament
 from agents.harness.cli.arguments import (
     DEVICE_TYPES,
@@ -118,6 +119,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _run(parser, args, prefix: str) -> int:
     try:
+        keep_freed_memory()  # before any worker starts, so that a bad IPD_ENV_MALLOC_TUNING is one line here
         status = args.handler(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return status
