@@ -22,7 +22,9 @@ over: its pid cannot be checked from here.
 A process holding the lock may take it again (a CLI command that locks the folder and
 then calls :func:`agents.harness.runner.run_experiment`, which locks it too); it is
 released when the outermost holder leaves, on success or on any exception, and temporary
-``*.tmp`` files left under the folder by an interrupted atomic write are removed then.
+``*.tmp`` files left under the folder by an interrupted atomic write are removed then (and
+``*.tmp.npz``, PPI's phase files as they were written before they went through
+:func:`agents.files.write_atomic`).
 """
 from __future__ import annotations
 
@@ -239,7 +241,8 @@ def remove_temporary_files(folder: Union[str, Path]) -> list:
     Only for a folder this process holds locked: no other writer can own a temporary file there.
     """
     removed = []
-    for path in Path(folder).rglob("*.tmp"):
+    # *.tmp.npz: PPI's phase files as written before they went through agents.files.write_atomic
+    for path in [*Path(folder).rglob("*.tmp"), *Path(folder).rglob("*.tmp.npz")]:
         if path.is_file():
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()

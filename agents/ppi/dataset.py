@@ -33,7 +33,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from agents.files import write_bytes_atomic
+from agents.files import write_atomic, write_bytes_atomic
 from agents.legacy_names import current_name
 from ipd_env.game import START, make_payoff_table, rewards_by_observation
 from ipd_env.memory_one import IDENTITY_SIZE
@@ -127,9 +127,14 @@ class EpisodeStore:
         key = self._key(learner, phase)
         path = os.path.join(self.folder, key)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.tmp.npz"
-        np.savez_compressed(tmp, **arrays)
-        os.replace(tmp, path)
+
+        def write(tmp):  # flushed to disk before the rename, as every other file of a run folder
+            with open(tmp, "wb") as handle:
+                np.savez_compressed(handle, **arrays)
+                handle.flush()
+                os.fsync(handle.fileno())
+
+        write_atomic(path, write)
         self._files[key] = {
             "episodes": int(outcomes.shape[0]),
             "rounds": int(outcomes.shape[1]),

@@ -8,6 +8,7 @@ import pytest
 
 from agents.harness import allocator
 from agents.harness.cli import main
+
 from helpers import ROOT, load_script
 
 GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
@@ -23,7 +24,8 @@ condition = get_experiment("step1").condition("step1")
 config, settings = ALGORITHM.make_run("test", condition.paper_step, {"games_per_learner": 256, "num_rounds": 30})
 trainer = A2CTrainer(config, settings, pool_mode=condition.pool_mode, num_learners=1, seed=3)
 rows = [trainer.train_unit(unit) for unit in range(3)]
-print(json.dumps({"applied": applied, "rows": rows, "weights": [float(p.double().sum()) for p in trainer.models[0].parameters()]}))
+weights = [float(parameter.double().sum()) for parameter in trainer.models[0].parameters()]
+print(json.dumps({"applied": applied, "rows": rows, "weights": weights}))
 """
 
 

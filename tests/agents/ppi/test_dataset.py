@@ -106,3 +106,31 @@ def test_bad_outcomes_are_rejected(tmp_path):
     store = EpisodeStore(str(tmp_path), CONFIG)
     with pytest.raises(ValueError, match="values 1..4"):
         store.save_phase(0, 0, _episodes([[0, 5]]))
+
+
+def test_an_interrupted_phase_write_leaves_neither_a_phase_nor_a_temporary_file(tmp_path, monkeypatch):
+    store = EpisodeStore(str(tmp_path), CONFIG)
+    store.save_phase(0, 0, _episodes([[1, 2]]))
+
+    def interrupted(handle, **arrays):
+        handle.write(b"PK half an archive")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez_compressed", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        store.save_phase(0, 1, _episodes([[3, 4]]))
+    files = sorted(path.name for path in (tmp_path / "learner_0").iterdir())
+    assert files == ["phase_000.npz"] and not store.has_phase(0, 1)
+
+
+def test_the_run_folders_cleanup_removes_phase_files_left_by_a_killed_process(tmp_path):
+    from agents.harness.run_folder import remove_temporary_files
+    store = EpisodeStore(str(tmp_path), CONFIG)
+    store.save_phase(0, 0, _episodes([[1, 2]]))
+    # what a process killed mid-write leaves: today's name, and the name written before the phase
+    # files went through agents.files.write_atomic
+    (tmp_path / "learner_0" / "phase_001.npz.tmp").write_bytes(b"half")
+    (tmp_path / "learner_0" / "phase_001.npz.tmp.npz").write_bytes(b"half")
+    removed = remove_temporary_files(tmp_path)
+    assert sorted(path.name for path in removed) == ["phase_001.npz.tmp", "phase_001.npz.tmp.npz"]
+    assert sorted(path.name for path in (tmp_path / "learner_0").iterdir()) == ["phase_000.npz"]
